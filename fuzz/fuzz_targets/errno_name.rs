@@ -1,0 +1,13 @@
+//! errno::from_name over arbitrary bytes: never panics, and whatever it
+//! accepts maps back to a name that resolves to the same errno.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Some(e) = daemonkit::errno::from_name_bytes(data) {
+        let name = daemonkit::errno::name(e).expect("a parsed errno has a name");
+        assert_eq!(daemonkit::errno::from_name(name), Some(e));
+        assert!(daemonkit::errno::description(e).is_some());
+    }
+});

@@ -1,0 +1,90 @@
+//! # daemonkit
+//!
+//! The process-platform toolkit that Python's `celery.platforms` gives
+//! Celery, for Rust programs on Linux: pidfile locks, daemonization, user
+//! and group lookup and privilege dropping, process titles, signal and errno
+//! names, signal dispositions, and open-fd enumeration and closing.
+//!
+//! It differs from the alternatives in three ways:
+//!
+//! - **Raw syscalls, no libc.** It talks to the kernel through
+//!   [rustix](https://docs.rs/rustix) (linux_raw backend) and a small
+//!   private `asm!` layer for the calls rustix keeps private. No NSS: user
+//!   and group names come from `/etc/passwd` and `/etc/group`.
+//! - **`no_std` core, zero allocation.** With `default-features = false`
+//!   the crate is `#![no_std]` and never allocates, so its core is safe to
+//!   call between `fork` and `exec` of a multi-threaded parent, in PID 1 and
+//!   in static binaries. A test with a counting global allocator proves it.
+//! - **Safer than libc where libc is silent.** fd closing is O(open fds),
+//!   not O(RLIMIT_NOFILE); keep lists accept fd 0; errno names are stable.
+//!
+//! ## Features
+//!
+//! | feature | default | adds |
+//! |---|---|---|
+//! | `std` | yes | `Path` helpers such as [`fd_by_path`], `std::error::Error` and `From<Error> for std::io::Error`, conveniences that may allocate |
+//!
+//! ## Async-signal safety
+//!
+//! Every item of the `no_std` core is async-signal-safe unless its
+//! documentation says otherwise: it does not allocate, take locks or panic.
+//! Each function's doc has an `# Async-signal safety` line.
+//!
+//! ## Living beside libc
+//!
+//! When the program also links libc (every `std` program does), the raw
+//! calls here bypass it: libc's caches are not updated. Functions whose
+//! effect libc would otherwise track say so in their documentation.
+//!
+//! ## Minimum kernel
+//!
+//! Linux 3.5 for the `/proc` fields used; `close_range(2)` (5.9) and its
+//! `CLOSE_RANGE_CLOEXEC` flag (5.11) are used when present, with fallbacks
+//! to `/proc/self/fd` enumeration and a bounded probe.
+
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+#[cfg(not(target_os = "linux"))]
+compile_error!("daemonkit supports Linux only");
+
+mod cstr;
+pub mod errno;
+mod error;
+pub mod fd;
+mod name;
+mod num;
+mod procfs;
+mod sys;
+
+// == modules: account / privilege (issue 3) ==
+
+// == modules: pidfile (issue 4) ==
+
+// == modules: signal / process / title (issue 5) ==
+
+// == modules: daemon (issue 6) ==
+
+pub use error::{Error, ErrorKind, Result};
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub use fd::fd_by_path;
+pub use fd::{OpenFds, cloexec_open_fds, close_open_fds, fd_max, fds_for_path, isatty, open_fds};
+pub use name::Name;
+
+// == re-exports: account / privilege (issue 3) ==
+
+// == re-exports: pidfile (issue 4) ==
+
+// == re-exports: signal / process / title (issue 5) ==
+
+// == re-exports: daemon (issue 6) ==
+
+pub use rustix::fd::RawFd;
+pub use rustix::io::Errno;
+pub use rustix::process::{Gid, Pid, Uid};

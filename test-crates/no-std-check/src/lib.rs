@@ -1,0 +1,34 @@
+//! Proves that daemonkit builds as `#![no_std]` with `default-features =
+//! false`: every core function is referenced here, so a dependency on `std`
+//! or `alloc` anywhere in its core would fail this build.
+
+#![no_std]
+#![deny(warnings)]
+
+use daemonkit::{Errno, RawFd};
+
+/// Calls the core API so that every function is monomorphised and linked.
+pub fn exercise(keep: &[RawFd]) -> usize {
+    let mut n = 0usize;
+    if daemonkit::errno::name(Errno::NOENT).is_some() {
+        n += 1;
+    }
+    if daemonkit::errno::description(Errno::NOENT).is_some() {
+        n += 1;
+    }
+    if daemonkit::errno::from_name("ENOENT").is_some() {
+        n += 1;
+    }
+    let r: Result<(), Errno> = Err(Errno::NOENT);
+    if let Ok(None) = daemonkit::errno::ignore_errno(r, &[Errno::NOENT]) {
+        n += 1;
+    }
+    n += daemonkit::fd_max(1024) as usize;
+    if let Ok(fds) = daemonkit::open_fds() {
+        n += fds.count();
+    }
+    let _ = daemonkit::fds_for_path(c"/dev/null", |_| n += 1);
+    let _ = daemonkit::cloexec_open_fds(keep);
+    let _ = daemonkit::close_open_fds(keep);
+    n
+}
