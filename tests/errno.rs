@@ -109,18 +109,21 @@ fn ignore_errno_for_each_error_type() {
         Err(no_errno)
     );
     // std::io::Error, raw and wrapping a daemonkit::Error
-    let io = std::io::Error::from_raw_os_error(libc::ENOENT);
-    assert!(matches!(
-        errno::ignore_errno(Err::<(), _>(io), &list),
-        Ok(None)
-    ));
-    let io: std::io::Error = Error::os("stat", Errno::BADF).into();
-    assert!(matches!(
-        errno::ignore_errno(Err::<(), _>(io), &list),
-        Ok(None)
-    ));
-    let io = std::io::Error::other("no errno");
-    assert!(errno::ignore_errno(Err::<(), _>(io), &list).is_err());
+    #[cfg(feature = "std")]
+    {
+        let io = std::io::Error::from_raw_os_error(libc::ENOENT);
+        assert!(matches!(
+            errno::ignore_errno(Err::<(), _>(io), &list),
+            Ok(None)
+        ));
+        let io: std::io::Error = Error::os("stat", Errno::BADF).into();
+        assert!(matches!(
+            errno::ignore_errno(Err::<(), _>(io), &list),
+            Ok(None)
+        ));
+        let io = std::io::Error::other("no errno");
+        assert!(errno::ignore_errno(Err::<(), _>(io), &list).is_err());
+    }
 }
 
 #[test]
@@ -156,6 +159,7 @@ fn error_display_is_symbolic() {
     );
 }
 
+#[cfg(feature = "std")]
 #[test]
 fn error_into_io_error_keeps_kind_and_source() {
     let io: std::io::Error = Error::os("open", Errno::NOENT).into();

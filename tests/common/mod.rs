@@ -6,8 +6,10 @@
 //! - [`require_root!`]: skip visibly when not root, or fail when
 //!   `DAEMONKIT_REQUIRE_ROOT=1`.
 //! - `/proc/<pid>` readers: the kernel is the judge.
+//!
+//! It calls libc (fork, pipes, waitpid): a test file that has `mod common;`
+//! needs `#![allow(unsafe_code)]` at its top.
 #![allow(dead_code)] // Each test binary uses a different subset.
-#![allow(unsafe_code)] // fork, pipes and waitpid through libc.
 #![allow(unsafe_code)] // fork, pipes and waitpid through libc.
 
 use std::collections::BTreeMap;
