@@ -46,14 +46,34 @@ pub enum Disposition {
     Ignore,
     /// A handler function at `address` (installed by us or by anyone else,
     /// e.g. Rust's runtime or libc); `siginfo` when it was installed with
-    /// `SA_SIGINFO` and so takes three arguments. Compare `address` with
-    /// `your_handler as usize`.
+    /// `SA_SIGINFO` and so takes three arguments. Compare with
+    /// [`Disposition::from_handler`].
     Handler {
         /// The handler's code address.
         address: usize,
         /// Installed with `SA_SIGINFO` (three-argument form).
         siginfo: bool,
     },
+}
+
+impl Disposition {
+    /// The disposition [`set_handler`] installs for `f`, for comparing with
+    /// what [`handler`] reports.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonkit::signal::Disposition;
+    /// extern "C" fn on_hup(_: i32) {}
+    /// let d = Disposition::from_handler(on_hup);
+    /// assert!(matches!(d, Disposition::Handler { siginfo: false, .. }));
+    /// ```
+    pub fn from_handler(f: extern "C" fn(i32)) -> Disposition {
+        Disposition::Handler {
+            address: f as *const () as usize,
+            siginfo: false,
+        }
+    }
 }
 
 /// The kernel's `SIG_DFL` and `SIG_IGN` handler words.
