@@ -354,7 +354,10 @@ fn write_argv(title: &[u8]) -> Result<usize> {
     let area = end - start;
     let shown = floor_char_boundary(title, area - 1);
     if WRITING.swap(true, Ordering::Acquire) {
-        return Err(Error::os("set_process_title: rewrite argv area", Errno::BUSY));
+        return Err(Error::os(
+            "set_process_title: rewrite argv area",
+            Errno::BUSY,
+        ));
     }
     let p = core::ptr::with_exposed_provenance_mut::<u8>(start);
     // SAFETY: `[start, end)` is the argv area of our own initial stack

@@ -173,7 +173,15 @@ fn signal_process_title() {
     check("signal::all", || signal::all().count());
     check("parse_signal", || {
         [
-            "term", "SIGTERM", "15", "SIGRTMIN+3", "rtmax-1", "SIGFOO", "65", "-1", "",
+            "term",
+            "SIGTERM",
+            "15",
+            "SIGRTMIN+3",
+            "rtmax-1",
+            "SIGFOO",
+            "65",
+            "-1",
+            "",
         ]
         .map(|s| daemonkit::parse_signal(s).is_ok())
     });
@@ -192,8 +200,13 @@ fn signal_process_title() {
     });
     check("implementation Display", || {
         let mut b = FixedBuf([0; 512], 0);
-        write!(b, "{} {:?}", daemonkit::implementation(), daemonkit::implementation())
-            .expect("fits");
+        write!(
+            b,
+            "{} {:?}",
+            daemonkit::implementation(),
+            daemonkit::implementation()
+        )
+        .expect("fits");
         b.1
     });
     check("process::pdeathsig", daemonkit::process::pdeathsig).expect("works");

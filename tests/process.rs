@@ -8,7 +8,7 @@ mod common;
 use common::{Exit, in_child, proc_stat, proc_status, spawn};
 use daemonkit::process::{self, pdeathsig, set_pdeathsig_for};
 use daemonkit::signal::Signal;
-use daemonkit::{ErrorKind, Errno, Fork, Mode, exit_immediately, fork, parse_umask, set_pdeathsig};
+use daemonkit::{Errno, ErrorKind, Fork, Mode, exit_immediately, fork, parse_umask, set_pdeathsig};
 
 /// `waitpid` that retries on EINTR; returns how the child ended.
 fn wait_for(pid: i32) -> Result<Exit, String> {
@@ -87,7 +87,7 @@ fn fork_refuses_a_multithreaded_process() {
         drop(tx);
         let _ = t.join();
         match r {
-            Err(k) if k == ErrorKind::MultiThreaded => Ok(()),
+            Err(ErrorKind::MultiThreaded) => Ok(()),
             other => Err(format!("fork with 2 threads: {other:?}")),
         }
     });
@@ -241,7 +241,9 @@ fn parent_death(grandchild: fn() -> Result<(), String>) -> Result<Exit, String> 
     unsafe { libc::kill(g, libc::SIGKILL) };
     let g_exit = wait_for(g)?;
     if ok != Some(1) {
-        return Err(format!("grandchild setup failed ({ok:?}), ended {g_exit:?}"));
+        return Err(format!(
+            "grandchild setup failed ({ok:?}), ended {g_exit:?}"
+        ));
     }
     Ok(g_exit)
 }
@@ -330,8 +332,8 @@ fn pdeathsig_for_reports_a_parent_that_already_died() {
         wait_for(b)?;
         write_i32(go_w, 1);
         // G was re-parented to us (the subreaper).
-        // SAFETY: `status` is writable; -1 waits for any child.
         let mut status = 0;
+        // SAFETY: `status` is writable; -1 waits for any child.
         let g = unsafe { libc::waitpid(-1, &mut status, 0) };
         if g <= 0 || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
             return Err(format!("grandchild {g}: status {status:#x}"));
@@ -344,7 +346,10 @@ fn pdeathsig_for_reports_a_parent_that_already_died() {
 fn implementation_names_the_kernel() {
     let s = daemonkit::implementation().to_string();
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
-    assert_eq!(s, format!("Linux {} {}", release.trim(), std::env::consts::ARCH));
+    assert_eq!(
+        s,
+        format!("Linux {} {}", release.trim(), std::env::consts::ARCH)
+    );
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::{Exit, spawn, status_mask};
 use daemonkit::signal::{self, Disposition, SigSet};
-use daemonkit::{ErrorKind, Errno, parse_signal, signal_name};
+use daemonkit::{Errno, ErrorKind, parse_signal, signal_name};
 
 const USR1: i32 = libc::SIGUSR1;
 
@@ -91,7 +91,16 @@ fn parse_accepts_and_rejects() {
     assert_eq!(signal_name(29).unwrap().as_str(), "SIGIO");
     assert_eq!(signal_name(48).unwrap().as_str(), "SIGRTMIN+16");
     assert_eq!(signal_name(49).unwrap().as_str(), "SIGRTMAX-15");
-    for bad in ["SIGFOO", "65", "-1", "", "0", "SIGRTMIN+33", "SIGUNUSED", "SIGSTKSZ"] {
+    for bad in [
+        "SIGFOO",
+        "65",
+        "-1",
+        "",
+        "0",
+        "SIGRTMIN+33",
+        "SIGUNUSED",
+        "SIGSTKSZ",
+    ] {
         let e = parse_signal(bad).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad:?}");
         assert_eq!(e.input().unwrap().as_bytes(), bad.as_bytes(), "{bad:?}");
@@ -121,7 +130,11 @@ fn ignore_then_raise_survives_and_reset_then_raise_dies() {
     });
     assert_eq!(c.recv().as_deref(), Some("survived"));
     c.wait_paused();
-    assert_ne!(status_mask(c.pid, "SigIgn") & bit(USR1), 0, "SigIgn lacks USR1");
+    assert_ne!(
+        status_mask(c.pid, "SigIgn") & bit(USR1),
+        0,
+        "SigIgn lacks USR1"
+    );
     c.resume();
     assert_eq!(c.recv(), None, "the child kept running after SIGUSR1");
     assert_eq!(c.wait(), Exit::Signal(USR1));
@@ -155,13 +168,20 @@ fn set_handler_runs_and_execution_continues() {
             raise(USR1);
             local += i;
         }
-        ctl.send(&format!("hits {} local {local}", HITS.load(Ordering::SeqCst)));
+        ctl.send(&format!(
+            "hits {} local {local}",
+            HITS.load(Ordering::SeqCst)
+        ));
         ctl.pause();
         Ok(())
     });
     assert_eq!(c.recv().as_deref(), Some("hits 1000 local 499500"));
     c.wait_paused();
-    assert_ne!(status_mask(c.pid, "SigCgt") & bit(USR1), 0, "SigCgt lacks USR1");
+    assert_ne!(
+        status_mask(c.pid, "SigCgt") & bit(USR1),
+        0,
+        "SigCgt lacks USR1"
+    );
     c.resume();
     c.finish().unwrap();
 }
@@ -222,7 +242,10 @@ fn reset_all_leaves_every_catchable_signal_default_and_mask_empty() {
         status_mask(c.pid, "SigCgt"),
         status_mask(c.pid, "SigBlk"),
     );
-    assert_eq!(ign & (bit(1) | bit(15) | bit(40)), bit(1) | bit(15) | bit(40));
+    assert_eq!(
+        ign & (bit(1) | bit(15) | bit(40)),
+        bit(1) | bit(15) | bit(40)
+    );
     assert_eq!(cgt & (bit(USR1) | bit(64)), bit(USR1) | bit(64));
     assert_eq!(blk, bit(libc::SIGUSR2) | bit(libc::SIGINT) | bit(50));
     c.resume();
@@ -253,7 +276,11 @@ fn block_defers_and_unblock_delivers() {
     });
     c.wait_paused();
     assert_eq!(status_mask(c.pid, "SigBlk"), bit(USR1));
-    assert_ne!(status_mask(c.pid, "ShdPnd") & bit(USR1), 0, "USR1 not pending");
+    assert_ne!(
+        status_mask(c.pid, "ShdPnd") & bit(USR1),
+        0,
+        "USR1 not pending"
+    );
     c.resume();
     assert_eq!(c.recv(), None);
     assert_eq!(c.wait(), Exit::Signal(USR1));

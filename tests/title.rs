@@ -106,11 +106,21 @@ fn set_process_title_shows_in_cmdline_comm_and_ps() {
         .output()
         .expect("run ps");
     let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().nth(1).unwrap_or_else(|| panic!("ps said {text:?}"));
+    let line = text
+        .lines()
+        .nth(1)
+        .unwrap_or_else(|| panic!("ps said {text:?}"));
     assert_eq!(line.split_whitespace().next(), Some(&*c.pid.to_string()));
     // Both the comm and the args column show the title.
-    assert_eq!(line.matches("[worker] -A app").count(), 2, "ps line {line:?}");
-    assert!(line.trim_end().ends_with("[worker] -A app"), "ps line {line:?}");
+    assert_eq!(
+        line.matches("[worker] -A app").count(),
+        2,
+        "ps line {line:?}"
+    );
+    assert!(
+        line.trim_end().ends_with("[worker] -A app"),
+        "ps line {line:?}"
+    );
     c.resume();
     c.finish().unwrap();
 }

@@ -112,9 +112,7 @@ fn plain_action(word: usize) -> sys::KernelSigaction {
         // SAFETY: `word` is SIG_DFL (0 → `None`) or SIG_IGN (1). A function
         // pointer holding 1 is valid as a value (non-null); it is only
         // passed to the kernel, never called.
-        sa_handler_kernel: unsafe {
-            core::mem::transmute::<usize, g::__kernel_sighandler_t>(word)
-        },
+        sa_handler_kernel: unsafe { core::mem::transmute::<usize, g::__kernel_sighandler_t>(word) },
         sa_flags: 0,
         sa_restorer: None,
         sa_mask: sys::KernelSigset { sig: [0] },
@@ -515,7 +513,8 @@ impl core::fmt::Debug for SigSet {
 fn sigprocmask(how: u32, set: Option<&SigSet>, context: &'static str) -> Result<SigSet> {
     let raw = set.map(SigSet::raw);
     let old = sys::rt_sigprocmask(how, raw.as_ref()).ctx(context)?;
-    Ok(SigSet(old.sig[0] as u64))
+    let [raw] = old.sig;
+    Ok(SigSet(raw))
 }
 
 /// `sigprocmask(SIG_BLOCK)`—Adds `set` to the calling thread's signal

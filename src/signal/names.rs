@@ -293,21 +293,16 @@ pub fn parse_signal_bytes(s: &[u8]) -> Result<i32> {
     if s.first().is_some_and(u8::is_ascii_digit) {
         return match crate::num::parse_u32(s) {
             Some(n) if (1..=SIGRTMAX as u32).contains(&n) => Ok(n as i32),
-            _ if s.iter().all(u8::is_ascii_digit) => Err(Error::invalid(
-                "parse_signal: signal number out of range 1..=64",
-            )
-            .with_input(s)),
+            _ if s.iter().all(u8::is_ascii_digit) => {
+                Err(Error::invalid("parse_signal: signal number out of range 1..=64").with_input(s))
+            }
             _ => Err(unknown()),
         };
     }
     // Upper-case into a stack buffer, adding the SIG prefix when missing.
     let mut buf = [0u8; MAX_NAME];
     let has_prefix = s.len() >= 3 && s.get(..3).is_some_and(|p| p.eq_ignore_ascii_case(b"SIG"));
-    let (head, body): (&[u8], &[u8]) = if has_prefix {
-        (b"", s)
-    } else {
-        (b"SIG", s)
-    };
+    let (head, body): (&[u8], &[u8]) = if has_prefix { (b"", s) } else { (b"SIG", s) };
     let len = head.len() + body.len();
     let dst = buf.get_mut(..len).ok_or_else(unknown)?;
     for (d, &b) in dst.iter_mut().zip(head.iter().chain(body)) {
@@ -394,8 +389,21 @@ mod tests {
         assert_eq!(parse_signal("SIGIOT").unwrap(), 6);
         assert_eq!(parse_signal("Poll").unwrap(), 29);
         for bad in [
-            "", "SIG", "sig", "SIGFOO", "65", "0", "-1", "+1", " 15", "15 ", "SIGUNUSED",
-            "SIGSTKSZ", "SIG15", "TERMX", "1x",
+            "",
+            "SIG",
+            "sig",
+            "SIGFOO",
+            "65",
+            "0",
+            "-1",
+            "+1",
+            " 15",
+            "15 ",
+            "SIGUNUSED",
+            "SIGSTKSZ",
+            "SIG15",
+            "TERMX",
+            "1x",
         ] {
             let e = parse_signal(bad).unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::InvalidInput, "{bad:?}");
