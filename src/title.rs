@@ -58,7 +58,7 @@ use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use rustix::io::Errno;
 
-use crate::error::{Context, Error, Result};
+use crate::error::{Context, Error, ErrorKind, Result};
 use crate::procfs;
 
 /// The longest comm name the kernel keeps (16 bytes with the NUL).
@@ -304,10 +304,19 @@ fn argv_area() -> Result<(usize, usize)> {
     let (Some(stack), Some(start), Some(end)) = (field(28), field(48), field(49)) else {
         return Err(Error::invalid(CONTEXT));
     };
+    if start >= end {
+        // execve with an empty argv: there is nothing to rewrite.
+        return Err(Error::new(
+            ErrorKind::BufferTooSmall { needed: 1 },
+            "the argv area is empty",
+        ));
+    }
     // The strings sit above the initial stack pointer, on the stack.
-    let plausible = stack != 0 && stack <= start && start < end && end - stack <= MAX_AREA;
-    if !plausible {
-        return Err(Error::os(CONTEXT, Errno::FAULT));
+    if stack == 0 || stack > start || end - stack > MAX_AREA {
+        return Err(Error::os(
+            "the argv area is not on the initial stack",
+            Errno::FAULT,
+        ));
     }
     ARG_END.store(end, Ordering::Relaxed);
     ARG_START.store(start, Ordering::Release);
@@ -323,9 +332,11 @@ fn argv_area() -> Result<(usize, usize)> {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Os`](crate::ErrorKind::Os) when `/proc/self/stat` cannot
-/// be read; [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput)
-/// when it lacks the fields (Linux < 3.5).
+/// - [`ErrorKind::Os`] when `/proc/self/stat` cannot be read, or (`EFAULT`)
+///   when the area it names is not on the initial stack.
+/// - [`ErrorKind::InvalidInput`] when it lacks the fields (Linux < 3.5).
+/// - [`ErrorKind::BufferTooSmall`] when the process was started with an
+///   empty argv (no area at all).
 ///
 /// # Async-signal safety
 ///

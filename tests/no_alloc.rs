@@ -250,6 +250,16 @@ fn signal_process_title() {
             Err(_) => {}
         }
     });
+    check_in_child("fork_unchecked + exit_immediately", || {
+        // SAFETY: the grandchild only exits.
+        match unsafe { daemonkit::process::fork_unchecked() } {
+            Ok(daemonkit::Fork::Child) => daemonkit::exit_immediately(0),
+            Ok(daemonkit::Fork::Parent(pid)) => {
+                let _ = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty());
+            }
+            Err(_) => {}
+        }
+    });
     check_in_child("setsid", || {
         let _ = daemonkit::setsid();
     });
