@@ -217,9 +217,9 @@ fn set_comm(name: &[u8]) -> Result<()> {
 ///
 /// # Errors
 ///
-/// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when
+/// - [`ErrorKind::InvalidInput`] when
 ///   `name` contains a NUL byte.
-/// - [`ErrorKind::Os`](crate::ErrorKind::Os) from `prctl` (not expected).
+/// - [`ErrorKind::Os`] from `prctl` (not expected).
 ///
 /// # Async-signal safety
 ///
@@ -249,7 +249,7 @@ pub fn set_name(name: &[u8]) -> Result<()> {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Os`](crate::ErrorKind::Os) from `prctl` (not expected).
+/// [`ErrorKind::Os`] from `prctl` (not expected).
 ///
 /// # Async-signal safety
 ///
@@ -421,9 +421,9 @@ const ARGV_CONTEXT: &str = "set_process_title: rewrite argv area";
 ///
 /// # Errors
 ///
-/// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the
+/// - [`ErrorKind::InvalidInput`] when the
 ///   title contains a NUL byte (nothing is changed).
-/// - [`ErrorKind::Os`](crate::ErrorKind::Os) with context
+/// - [`ErrorKind::Os`] with context
 ///   `"set_process_title: rewrite argv area"` when `/proc/self/stat` cannot
 ///   be read, or `EBUSY` when another thread is setting a title at the same
 ///   moment; the comm name was set.
