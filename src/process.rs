@@ -79,8 +79,11 @@ mod libc_fork {
 ///
 /// # Async-signal safety
 ///
-/// Safe between fork and exec: no allocation, locks or panics (libc's
-/// `fork` is async-signal-safe in glibc ≥ 2.34).
+/// Safe between fork and exec: no allocation, locks or panics of its own.
+/// With `std`, libc's `fork` takes malloc's and stdio's locks, which glibc
+/// resets in every fork child, so it is fine in a child; do not call it
+/// from a signal handler (POSIX dropped `fork` from the async-signal-safe
+/// list for that reason).
 ///
 /// # Safety
 ///
@@ -155,7 +158,8 @@ fn require_single_thread(context: &'static str) -> Result<()> {
 ///
 /// # Async-signal safety
 ///
-/// Safe between fork and exec: no allocation, locks or panics.
+/// As [`fork`]: safe between fork and exec; with `std` not from a signal
+/// handler.
 ///
 /// # Safety
 ///
