@@ -37,6 +37,10 @@ pub const EX_CANTCREAT: i32 = 73;
 ///
 /// Not `#[non_exhaustive]`: fork has exactly these two outcomes, and a
 /// `match` should not need a wildcard arm.
+///
+/// # Async-signal safety
+///
+/// Safe between fork and exec: a plain value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use]
 pub enum Fork {
@@ -491,6 +495,10 @@ pub fn pdeathsig() -> Result<Option<Signal>> {
 
 /// The kernel's name, release and machine, from `uname(2)`; what
 /// [`implementation`] returns. `Display` writes `"Linux 6.1.0 x86_64"`.
+///
+/// # Async-signal safety
+///
+/// Safe between fork and exec: no allocation, locks or panics.
 pub struct Implementation(rustix::system::Uname);
 
 impl Implementation {

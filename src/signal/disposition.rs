@@ -28,6 +28,10 @@ use crate::sys;
 /// What the kernel will do when a signal arrives, as [`handler`] reports
 /// it.
 ///
+/// # Async-signal safety
+///
+/// Safe between fork and exec: a plain value.
+///
 /// # Examples
 ///
 /// ```
