@@ -13,7 +13,8 @@
 use linux_raw_sys::errno;
 use rustix::io::Errno;
 
-/// One table row: number, name, description.
+/// One row of the source table: number, name, description. Used only at
+/// compile time: the lookups read the packed, pointer-free tables below.
 struct Entry {
     num: u32,
     name: &'static str,
@@ -26,7 +27,7 @@ const fn e(num: u32, name: &'static str, desc: &'static str) -> Entry {
 
 /// Every errno, canonical names first (ordered by number on x86_64), then
 /// the aliases.
-static TABLE: [Entry; TABLE_LEN] = [
+const TABLE: [Entry; TABLE_LEN] = [
     e(errno::EPERM, "EPERM", "Operation not permitted"),
     e(errno::ENOENT, "ENOENT", "No such file or directory"),
     e(errno::ESRCH, "ESRCH", "No such process"),
@@ -275,8 +276,25 @@ static TABLE: [Entry; TABLE_LEN] = [
 
 const TABLE_LEN: usize = 134;
 
-/// Larger than the largest errno on any Linux architecture (mips: 1133).
-const INDEX_LEN: usize = 1134;
+// The tables the program carries are packed at compile time, without
+// pointers: one byte string per column plus end offsets. A table of
+// `&'static str` pairs costs 32 bytes of pointers per row (about 5 KB) and,
+// in a static-pie binary, a relocation for each; and this way a program
+// that only asks for names does not carry the descriptions (about 4 KB):
+// what a small static binary such as dkinit needs.
+
+/// The largest errno number in the table, plus one.
+const INDEX_LEN: usize = {
+    let mut max = 0;
+    let mut i = 0;
+    while i < TABLE_LEN {
+        if TABLE[i].num as usize > max {
+            max = TABLE[i].num as usize;
+        }
+        i += 1;
+    }
+    max + 1
+};
 
 /// `INDEX[n]` is 1 + the position of errno `n`'s first (canonical) row, or 0.
 static INDEX: [u8; INDEX_LEN] = build_index();
@@ -286,7 +304,7 @@ const fn build_index() -> [u8; INDEX_LEN] {
     let mut i = 0;
     while i < TABLE_LEN {
         let n = TABLE[i].num as usize;
-        if n < INDEX_LEN && index[n] == 0 {
+        if index[n] == 0 {
             index[n] = (i + 1) as u8;
         }
         i += 1;
@@ -294,10 +312,85 @@ const fn build_index() -> [u8; INDEX_LEN] {
     index
 }
 
-fn entry(e: Errno) -> Option<&'static Entry> {
+/// Each row's errno number.
+static NUMS: [u16; TABLE_LEN] = {
+    let mut nums = [0u16; TABLE_LEN];
+    let mut i = 0;
+    while i < TABLE_LEN {
+        nums[i] = TABLE[i].num as u16;
+        i += 1;
+    }
+    nums
+};
+
+/// One column of the table as a single byte string and end offsets.
+struct Packed<const N: usize> {
+    bytes: [u8; N],
+    ends: [u16; TABLE_LEN],
+}
+
+/// The column's text: each row's name (`desc` false) or description.
+const fn column(row: &Entry, desc: bool) -> &'static [u8] {
+    if desc {
+        row.desc.as_bytes()
+    } else {
+        row.name.as_bytes()
+    }
+}
+
+const fn column_len(desc: bool) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < TABLE_LEN {
+        n += column(&TABLE[i], desc).len();
+        i += 1;
+    }
+    n
+}
+
+const fn pack<const N: usize>(desc: bool) -> Packed<N> {
+    let mut p = Packed {
+        bytes: [0u8; N],
+        ends: [0u16; TABLE_LEN],
+    };
+    let mut at = 0;
+    let mut i = 0;
+    while i < TABLE_LEN {
+        let text = column(&TABLE[i], desc);
+        let mut j = 0;
+        while j < text.len() {
+            p.bytes[at] = text[j];
+            at += 1;
+            j += 1;
+        }
+        assert!(at <= u16::MAX as usize);
+        p.ends[i] = at as u16;
+        i += 1;
+    }
+    p
+}
+
+impl<const N: usize> Packed<N> {
+    /// Row `i`'s text.
+    fn get(&'static self, i: usize) -> Option<&'static str> {
+        let start = match i.checked_sub(1) {
+            Some(prev) => usize::from(*self.ends.get(prev)?),
+            None => 0,
+        };
+        let end = usize::from(*self.ends.get(i)?);
+        core::str::from_utf8(self.bytes.get(start..end)?).ok()
+    }
+}
+
+const NAMES_LEN: usize = column_len(false);
+static NAMES: Packed<NAMES_LEN> = pack(false);
+const DESCS_LEN: usize = column_len(true);
+static DESCS: Packed<DESCS_LEN> = pack(true);
+
+/// The row of errno `e`'s canonical name.
+fn row(e: Errno) -> Option<usize> {
     let n = usize::try_from(e.raw_os_error()).ok()?;
-    let pos = *INDEX.get(n)?;
-    TABLE.get(usize::from(pos).checked_sub(1)?)
+    usize::from(*INDEX.get(n)?).checked_sub(1)
 }
 
 /// The symbolic name of an errno: `ENOENT`.
@@ -318,7 +411,7 @@ fn entry(e: Errno) -> Option<&'static Entry> {
 /// assert_eq!(errno::name(Errno::from_raw_os_error(4000)), None);
 /// ```
 pub fn name(e: Errno) -> Option<&'static str> {
-    entry(e).map(|x| x.name)
+    NAMES.get(row(e)?)
 }
 
 /// The description of an errno, as glibc's `strerror(3)` words it:
@@ -337,7 +430,7 @@ pub fn name(e: Errno) -> Option<&'static str> {
 /// assert_eq!(errno::description(Errno::PERM), Some("Operation not permitted"));
 /// ```
 pub fn description(e: Errno) -> Option<&'static str> {
-    entry(e).map(|x| x.desc)
+    DESCS.get(row(e)?)
 }
 
 /// The errno with this symbolic name, aliases included (`EWOULDBLOCK`,
@@ -374,10 +467,10 @@ pub fn from_name_bytes(name: &[u8]) -> Option<Errno> {
     if name.len() < 3 || name.len() > 15 || name.first() != Some(&b'E') {
         return None;
     }
-    TABLE
-        .iter()
-        .find(|x| x.name.as_bytes() == name)
-        .map(|x| Errno::from_raw_os_error(x.num as i32))
+    (0..TABLE_LEN)
+        .find(|&i| NAMES.get(i).map(str::as_bytes) == Some(name))
+        .and_then(|i| NUMS.get(i))
+        .map(|&num| Errno::from_raw_os_error(i32::from(num)))
 }
 
 /// An iterator over every errno Linux defines on this architecture, as
@@ -391,9 +484,11 @@ pub fn from_name_bytes(name: &[u8]) -> Option<Errno> {
 /// assert!(all.iter().any(|&(_, n, _)| n == "EPERM"));
 /// ```
 pub fn all() -> impl Iterator<Item = (Errno, &'static str, &'static str)> {
-    TABLE.iter().enumerate().filter_map(|(i, x)| {
-        let canonical = INDEX.get(x.num as usize) == Some(&((i + 1) as u8));
-        canonical.then(|| (Errno::from_raw_os_error(x.num as i32), x.name, x.desc))
+    (0..TABLE_LEN).filter_map(|i| {
+        let num = *NUMS.get(i)?;
+        let canonical = INDEX.get(usize::from(num)) == Some(&((i + 1) as u8));
+        let errno = Errno::from_raw_os_error(i32::from(num));
+        canonical.then_some((errno, NAMES.get(i)?, DESCS.get(i)?))
     })
 }
 

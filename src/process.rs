@@ -1,7 +1,11 @@
 //! Process identity and life cycle: `fork`, leaving at once, sessions, the
 //! umask (with a strict octal parser), the parent-death signal, exit codes
 //! and the kernel's name (celery's `set_pdeathsig`, `pyimplementation`,
-//! `EX_*` and the umask handling of `detached`).
+//! `EX_*` and the umask handling of `detached`); and what an init needs
+//! around its children: [`execve`]/[`execvpe`] over [`CStrArray`]s,
+//! [`wait_for`] and [`reap_zombies`], process groups and the terminal's
+//! foreground group ([`setpgid`], [`tcsetpgrp`]) and the child-subreaper
+//! flag ([`set_child_subreaper`]).
 //!
 //! # Safety
 //!
@@ -20,6 +24,16 @@ use rustix::io::Errno;
 use rustix::process::{Pid, Signal};
 
 use crate::error::{Context, Error, Result};
+
+// Issue 7 (the dkinit container init): exec, waiting/reaping, process
+// groups and the child-subreaper flag, one file per syscall family.
+mod exec;
+mod group;
+mod wait;
+
+pub use exec::{CStrArray, CStrArrayBuf, CStrArrayIter, DEFAULT_PATH, execve, execvpe};
+pub use group::{getpgrp, is_child_subreaper, set_child_subreaper, setpgid, tcgetpgrp, tcsetpgrp};
+pub use wait::{ChildExit, ReapZombies, reap_zombies, wait_for};
 
 /// Successful termination (`EX_OK` from `<sysexits.h>`).
 pub const EX_OK: i32 = 0;

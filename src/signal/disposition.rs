@@ -86,7 +86,7 @@ const SIG_IGN: usize = 1;
 
 /// `Ok` for a signal number the kernel knows (1..=64); `InvalidInput`
 /// naming the number otherwise.
-fn check_range(sig: i32, context: &'static str) -> Result<()> {
+pub(super) fn check_range(sig: i32, context: &'static str) -> Result<()> {
     if (1..=SIGRTMAX).contains(&sig) {
         return Ok(());
     }

@@ -33,10 +33,19 @@
 //! a clear `Os(EINVAL)` error; installing a handler is `unsafe` (the
 //! handler must be async-signal-safe).
 //!
+//! # Waiting and sending
+//!
+//! [`SigSet::wait`] and [`SigSet::wait_timeout`] take a blocked signal
+//! synchronously (`sigtimedwait(2)`) and report a [`SigInfo`] (number,
+//! sender); [`kill`] and [`kill_group`] send any signal by number, real-time
+//! signals included. Together with [`block`] they make the handler-free
+//! signal loop of an init (see `tools/init`, dkinit).
+//!
 //! Everything here is safe between fork and exec.
 
 mod disposition;
 mod names;
+mod wait;
 
 pub use disposition::{
     Disposition, SigSet, arm_alarm, block, handler, ignore, mask, reset, reset_alarm, reset_all,
@@ -46,3 +55,4 @@ pub use names::{
     SIGRTMAX, SIGRTMIN, SignalName, all, parse_signal, parse_signal_bytes, signal_name,
 };
 pub use rustix::process::Signal;
+pub use wait::{SigInfo, kill, kill_group};

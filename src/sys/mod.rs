@@ -247,25 +247,73 @@ pub(crate) fn rt_sigprocmask(how: u32, new: Option<&KernelSigset>) -> Result<Ker
     Ok(old)
 }
 
-/// `rt_sigtimedwait(2)`: waits for one of `set` (which should be blocked);
-/// returns the signal number. `timeout` `None` waits forever.
+/// The fields of a `siginfo_t` that [`rt_sigtimedwait`] reports.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RawSigInfo {
+    /// `si_signo`.
+    pub(crate) signo: i32,
+    /// `si_code`.
+    pub(crate) code: i32,
+    /// `si_pid` (of the `_kill` and `_sigchld` layouts; 0 when unused).
+    pub(crate) pid: i32,
+    /// `si_uid` (same layouts).
+    pub(crate) uid: u32,
+    /// `si_status` (the `_sigchld` layout).
+    pub(crate) status: i32,
+}
+
+/// `rt_sigtimedwait(2)`: waits for one of `set` (which should be blocked)
+/// and takes it; `timeout` `None` waits forever. `EAGAIN` on timeout,
+/// `EINTR` when a handled signal outside `set` interrupts the wait.
 pub(crate) fn rt_sigtimedwait(
     set: &KernelSigset,
-    info: &mut g::siginfo_t,
     timeout: Option<&g::__kernel_timespec>,
-) -> Result<i32, Errno> {
+) -> Result<RawSigInfo, Errno> {
+    // All-zero is a valid `siginfo_t` (plain integers and a pointer).
+    let mut info = core::mem::MaybeUninit::<g::siginfo_t>::zeroed();
     let tp = timeout.map_or(0, |t| t as *const g::__kernel_timespec as usize);
-    // SAFETY: `set` and `timeout` are valid for reading, `info` for writing.
+    // SAFETY: `set` and `timeout` are valid for reading, `info` (128 bytes,
+    // the kernel's `siginfo_t`) for writing.
     let r = unsafe {
         arch::syscall4(
             g::__NR_rt_sigtimedwait,
             set as *const KernelSigset as usize,
-            info as *mut g::siginfo_t as usize,
+            info.as_mut_ptr() as usize,
             tp,
             core::mem::size_of::<KernelSigset>(),
         )
     };
-    check(r).map(|s| s as i32)
+    check(r)?;
+    // SAFETY: zero-initialised and then (partly) written by the kernel:
+    // every byte is initialised.
+    let info = unsafe { info.assume_init() };
+    // SAFETY: every field read is a plain integer at a fixed offset of the
+    // union; `_kill` and `_sigchld` share `pid` and `uid`, and for other
+    // layouts the kernel zeroes or fills those bytes with other integers
+    // (callers only trust them for the codes that define them).
+    let (fields, sigchld) = unsafe {
+        let f = info.__bindgen_anon_1.__bindgen_anon_1;
+        (f, f._sifields._sigchld)
+    };
+    Ok(RawSigInfo {
+        signo: fields.si_signo,
+        code: fields.si_code,
+        pid: sigchld._pid,
+        uid: sigchld._uid,
+        status: sigchld._status,
+    })
+}
+
+/// `kill(2)`: sends `sig` (0..=64; 0 only checks) to `pid` (> 0), to
+/// process group `-pid` (< 0), to our own group (0) or to every process we
+/// may signal (-1).
+///
+/// Raw rather than rustix's `kill_process`, whose `Signal` cannot be built
+/// safely for real-time signals.
+pub(crate) fn kill(pid: i32, sig: i32) -> Result<(), Errno> {
+    // SAFETY: kill takes two integers and touches no user memory.
+    let r = unsafe { arch::syscall2(g::__NR_kill, pid as isize as usize, sig as isize as usize) };
+    check(r).map(drop)
 }
 
 /// `setitimer(2)`: sets timer `which` and returns its previous value.

@@ -1,0 +1,198 @@
+//! Process groups, the terminal's foreground group and the child-subreaper
+//! flag: what an init or a job-control shell sets up around its children.
+
+use rustix::fd::AsFd;
+use rustix::process::Pid;
+
+use crate::error::{Context, Result};
+
+/// `setpgid(2)`—Moves process `pid` (`None`: this process) into process
+/// group `pgid` (`None`: a new group whose id is that process's pid).
+///
+/// `setpgid(None, None)` makes the caller the leader of a new group, as a
+/// shell or an init does for each child (in the child, after `fork`; the
+/// parent may make the same call for the child to close the race).
+///
+/// # Errors
+///
+/// [`ErrorKind::Os`](crate::ErrorKind::Os) with context `"setpgid"`:
+/// `EPERM` when the target leads a session or the group is in another
+/// session, `EACCES` when the child has already called `execve`, `ESRCH`
+/// when `pid` is neither this process nor one of its children.
+///
+/// # Async-signal safety
+///
+/// Safe between fork and exec: no allocation, locks or panics.
+///
+/// # References
+///
+/// [`setpgid(2)`](https://man7.org/linux/man-pages/man2/setpgid.2.html)
+///
+/// # Examples
+///
+/// ```no_run
+/// // In a forked child: lead a group of our own.
+/// daemonkit::process::setpgid(None, None)?;
+/// assert_eq!(daemonkit::process::getpgrp(), rustix::process::getpid());
+/// # Ok::<(), daemonkit::Error>(())
+/// ```
+pub fn setpgid(pid: Option<Pid>, pgid: Option<Pid>) -> Result<()> {
+    rustix::process::setpgid(pid, pgid).ctx("setpgid")
+}
+
+/// `getpgrp(2)`—This process's process-group id.
+///
+/// # Async-signal safety
+///
+/// Safe between fork and exec: no allocation, locks or panics.
+///
+/// # References
+///
+/// [`getpgrp(2)`](https://man7.org/linux/man-pages/man2/getpgrp.2.html)
+///
+/// # Examples
+///
+/// ```
+/// let pgid = daemonkit::process::getpgrp();
+/// assert!(pgid.as_raw_nonzero().get() > 0);
+/// ```
+pub fn getpgrp() -> Pid {
+    rustix::process::getpgrp()
+}
+
+/// `tcsetpgrp(3)`—Makes process group `pgid` the foreground group of the
+/// terminal open on `fd` (the `TIOCSPGRP` ioctl).
+///
+/// The terminal must be the caller's controlling terminal. A caller in a
+/// background group gets `SIGTTOU` (which stops it) unless it blocks or
+/// ignores that signal: block it around the call, as an init handing the
+/// terminal to a child does.
+///
+/// # Errors
+///
+/// [`ErrorKind::Os`](crate::ErrorKind::Os) with context `"tcsetpgrp"`:
+/// `ENOTTY` when `fd` is not a terminal or not the caller's controlling
+/// terminal (a normal case for a service: treat it as "no terminal"),
+/// `ENXIO` on some emulated terminals, `EPERM` for a group of another
+/// session, `EBADF` for a closed fd.
+///
+/// # Async-signal safety
+///
+/// Safe between fork and exec: no allocation, locks or panics.
+///
+/// # References
+///
+/// [`tcsetpgrp(3)`](https://man7.org/linux/man-pages/man3/tcsetpgrp.3.html),
+/// [`TIOCSPGRP`](https://man7.org/linux/man-pages/man2/TIOCSPGRP.2const.html)
+///
+/// # Examples
+///
+/// ```no_run
+/// use daemonkit::process::{getpgrp, tcsetpgrp};
+/// use rustix::fs::{open, Mode, OFlags};
+/// let tty = open(c"/dev/tty", OFlags::RDWR, Mode::empty())
+///     .map_err(|e| daemonkit::Error::os("open /dev/tty", e))?;
+/// match tcsetpgrp(&tty, getpgrp()) {
+///     Err(e) if e.errno() == Some(daemonkit::Errno::NOTTY) => {} // no terminal
+///     other => other?,
+/// }
+/// # Ok::<(), daemonkit::Error>(())
+/// ```
+#[doc(alias = "TIOCSPGRP")]
+pub fn tcsetpgrp(fd: impl AsFd, pgid: Pid) -> Result<()> {
+    rustix::termios::tcsetpgrp(fd, pgid).ctx("tcsetpgrp")
+}
+
+/// `tcgetpgrp(3)`—The foreground process group of the terminal open on
+/// `fd` (the `TIOCGPGRP` ioctl).
+///
+/// # Errors
+///
+/// [`ErrorKind::Os`](crate::ErrorKind::Os) with context `"tcgetpgrp"`:
+/// `ENOTTY` when `fd` is not the caller's controlling terminal.
+///
+/// # Async-signal safety
+///
+/// Safe between fork and exec: no allocation, locks or panics.
+///
+/// # References
+///
+/// [`tcgetpgrp(3)`](https://man7.org/linux/man-pages/man3/tcgetpgrp.3.html)
+///
+/// # Examples
+///
+/// ```
+/// // A pipe is no terminal.
+/// let (r, _w) = rustix::pipe::pipe().unwrap();
+/// let e = daemonkit::process::tcgetpgrp(&r).unwrap_err();
+/// assert_eq!(e.errno(), Some(daemonkit::Errno::NOTTY));
+/// ```
+#[doc(alias = "TIOCGPGRP")]
+pub fn tcgetpgrp(fd: impl AsFd) -> Result<Pid> {
+    rustix::termios::tcgetpgrp(fd).ctx("tcgetpgrp")
+}
+
+/// `prctl(PR_SET_CHILD_SUBREAPER)`—Makes this process (`true`) or stops it
+/// being (`false`) a child subreaper: orphaned descendants are re-parented
+/// to it instead of to PID 1, so it can reap them (and sees their
+/// `SIGCHLD`).
+///
+/// What an init that is not PID 1 needs (tini's `-s`), and how a test or
+/// supervisor keeps track of daemons that double-fork. Not inherited by
+/// `fork` children; kept across `execve`.
+///
+/// # Errors
+///
+/// [`ErrorKind::Os`](crate::ErrorKind::Os) with context
+/// `"set_child_subreaper"`: `EINVAL` on kernels before 3.4.
+///
+/// # Async-signal safety
+///
+/// Safe between fork and exec: no allocation, locks or panics.
+///
+/// # References
+///
+/// [`prctl(2)`](https://man7.org/linux/man-pages/man2/prctl.2.html) (`PR_SET_CHILD_SUBREAPER`)
+///
+/// # Examples
+///
+/// ```no_run
+/// daemonkit::process::set_child_subreaper(true)?;
+/// assert!(daemonkit::process::is_child_subreaper()?);
+/// # Ok::<(), daemonkit::Error>(())
+/// ```
+#[doc(alias = "PR_SET_CHILD_SUBREAPER")]
+pub fn set_child_subreaper(on: bool) -> Result<()> {
+    let me = on.then(rustix::process::getpid);
+    rustix::process::set_child_subreaper(me).ctx("set_child_subreaper")
+}
+
+/// `prctl(PR_GET_CHILD_SUBREAPER)`—Whether this process is a child
+/// subreaper (see [`set_child_subreaper`]).
+///
+/// # Errors
+///
+/// [`ErrorKind::Os`](crate::ErrorKind::Os) with context
+/// `"is_child_subreaper"`: `EINVAL` on kernels before 3.4.
+///
+/// # Async-signal safety
+///
+/// Safe between fork and exec: no allocation, locks or panics.
+///
+/// # References
+///
+/// [`prctl(2)`](https://man7.org/linux/man-pages/man2/prctl.2.html) (`PR_GET_CHILD_SUBREAPER`)
+///
+/// # Examples
+///
+/// ```
+/// // The test runner is no subreaper.
+/// assert!(!daemonkit::process::is_child_subreaper()?);
+/// # Ok::<(), daemonkit::Error>(())
+/// ```
+#[doc(alias = "PR_GET_CHILD_SUBREAPER")]
+pub fn is_child_subreaper() -> Result<bool> {
+    rustix::process::child_subreaper()
+        .map(|p| p.is_some())
+        .ctx("is_child_subreaper")
+}

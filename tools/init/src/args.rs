@@ -1,0 +1,421 @@
+//! tini's command line and environment, parsed without allocation.
+//!
+//! `dkinit [-h] [-s] [-p SIGNAL] [-v] [-w] [-g] [-l] [-e EXIT_CODE]...
+//! [--close-fds] [--] PROGRAM [ARGS...]`, or `dkinit --version` alone.
+//! Options follow getopt's short-option rules (clusters such as `-vvs`, an
+//! argument attached as in `-pSIGKILL` or in the next word); parsing stops at
+//! `--` or at the first word that is not an option (POSIX mode, see
+//! README.md for why this differs from tini).
+
+/// The exit codes `-e` maps to 0: a 256-bit set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExitSet([u64; 4]);
+
+impl ExitSet {
+    /// Adds `code`.
+    pub fn insert(&mut self, code: u8) {
+        if let Some(word) = self.0.get_mut(usize::from(code / 64)) {
+            *word |= 1 << (code % 64);
+        }
+    }
+
+    /// Whether `code` is in the set.
+    pub fn contains(&self, code: u8) -> bool {
+        self.0
+            .get(usize::from(code / 64))
+            .is_some_and(|w| w & (1 << (code % 64)) != 0)
+    }
+}
+
+/// What to do, from the command line and the environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// `-s` or `TINI_SUBREAPER`: register as a child subreaper.
+    pub subreaper: bool,
+    /// `-p SIGNAL`: our own parent-death signal.
+    pub pdeathsig: Option<i32>,
+    /// Message level: 1 by default, `-v` adds one, `TINI_VERBOSITY` sets
+    /// it (0 fatal only, 1 warnings, 2 info, 3 debug, 4 trace).
+    pub verbosity: u32,
+    /// `-w`: warn for every reaped process that is not the child.
+    pub warn_on_reap: bool,
+    /// `-g` or `TINI_KILL_PROCESS_GROUP`: forward signals to the child's
+    /// process group.
+    pub kill_group: bool,
+    /// `-e CODE`: exit codes reported as 0.
+    pub remap: ExitSet,
+    /// `--close-fds` (daemonkit extra, off by default): close every fd but
+    /// 0, 1 and 2 in the child before exec.
+    pub close_fds: bool,
+    /// The index of PROGRAM in the full argv (argv\[0\] is index 0).
+    pub program: usize,
+}
+
+/// The default verbosity (tini's full build: warnings shown).
+pub const DEFAULT_VERBOSITY: u32 = 1;
+
+/// A parsed command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Supervise PROGRAM.
+    Run(Options),
+    /// `-h`: usage on stdout, exit 0.
+    Help,
+    /// `--version` as the only argument: version on stdout, exit 0.
+    Version,
+    /// `-l`: license on stdout, exit 0.
+    License,
+}
+
+/// Why the command line was refused (exit status 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UsageError<'a> {
+    /// `-x` for an unknown `x` (getopt: "invalid option -- 'x'"), then
+    /// usage.
+    InvalidOption(u8),
+    /// `--word` for an unknown long option ("unrecognized option
+    /// '--word'"), then usage.
+    UnrecognizedOption(&'a [u8]),
+    /// `-p` or `-e` last, without its argument ("option requires an
+    /// argument -- 'p'"), then usage.
+    MissingArgument(u8),
+    /// A value `-p` or `-e` does not accept ("Not a valid option for -e:
+    /// 256"), as a fatal message without usage.
+    BadValue(u8, &'a [u8]),
+    /// No PROGRAM: usage.
+    NoProgram,
+}
+
+impl UsageError<'_> {
+    /// Whether tini prints the usage text after this error.
+    pub fn shows_usage(&self) -> bool {
+        !matches!(self, UsageError::BadValue(..))
+    }
+}
+
+/// Parses the command line `args` (argv without argv\[0\]).
+///
+/// # Errors
+///
+/// A [`UsageError`] naming what was wrong.
+pub fn parse<'a, I>(args: I) -> Result<Command, UsageError<'a>>
+where
+    I: IntoIterator<Item = &'a [u8]>,
+    I::IntoIter: Clone,
+{
+    let mut it = args.into_iter().enumerate().peekable();
+    let mut opts = Options {
+        subreaper: false,
+        pdeathsig: None,
+        verbosity: DEFAULT_VERBOSITY,
+        warn_on_reap: false,
+        kill_group: false,
+        remap: ExitSet::default(),
+        close_fds: false,
+        program: 0,
+    };
+    let mut first = true;
+    while let Some(&(i, arg)) = it.peek() {
+        if arg == b"--" {
+            it.next();
+            break;
+        }
+        if let Some(long) = arg.strip_prefix(b"--") {
+            // `--version` counts only as the only argument (tini).
+            let only = first && it.clone().nth(1).is_none();
+            match long {
+                b"version" if only => return Ok(Command::Version),
+                b"close-fds" => opts.close_fds = true,
+                _ => return Err(UsageError::UnrecognizedOption(arg)),
+            }
+            it.next();
+            first = false;
+            continue;
+        }
+        let cluster = match arg {
+            [b'-', rest @ ..] if !rest.is_empty() => rest,
+            // The first non-option word is PROGRAM ("-" alone included).
+            _ => {
+                opts.program = i + 1;
+                return Ok(Command::Run(opts));
+            }
+        };
+        it.next();
+        first = false;
+        for (pos, &c) in cluster.iter().enumerate() {
+            match c {
+                b'h' => return Ok(Command::Help),
+                b'l' => return Ok(Command::License),
+                b's' => opts.subreaper = true,
+                b'v' => opts.verbosity = opts.verbosity.saturating_add(1),
+                b'w' => opts.warn_on_reap = true,
+                b'g' => opts.kill_group = true,
+                b'p' | b'e' => {
+                    // The rest of the cluster, or the next word.
+                    let value = match cluster.get(pos + 1..) {
+                        Some(rest) if !rest.is_empty() => rest,
+                        _ => match it.next() {
+                            Some((_, next)) => next,
+                            None => return Err(UsageError::MissingArgument(c)),
+                        },
+                    };
+                    if c == b'p' {
+                        opts.pdeathsig =
+                            Some(parse_pdeathsig(value).ok_or(UsageError::BadValue(c, value))?);
+                    } else {
+                        opts.remap
+                            .insert(parse_exit_code(value).ok_or(UsageError::BadValue(c, value))?);
+                    }
+                    break;
+                }
+                _ => return Err(UsageError::InvalidOption(c)),
+            }
+        }
+    }
+    match it.next() {
+        Some((i, _)) => {
+            opts.program = i + 1;
+            Ok(Command::Run(opts))
+        }
+        None => Err(UsageError::NoProgram),
+    }
+}
+
+/// A `-p` value: a signal name or number daemonkit's `parse_signal`
+/// accepts ("SIGKILL", "KILL", "9", any case) among the standard signals
+/// 1..=31 (tini accepts exactly its table of "SIG…" names; real-time
+/// signals are refused as by tini).
+pub fn parse_pdeathsig(value: &[u8]) -> Option<i32> {
+    let sig = daemonkit::signal::parse_signal_bytes(value).ok()?;
+    (sig < daemonkit::signal::SIGRTMIN).then_some(sig)
+}
+
+/// A `-e` value: like tini's `strtol(…, 10)` check (leading white space and
+/// a sign allowed, the whole word must be the number, 0..=255), except that
+/// at least one digit is required (tini takes an empty word as 0).
+pub fn parse_exit_code(value: &[u8]) -> Option<u8> {
+    let mut s = trim_leading_space(value);
+    let negative = match s {
+        [b'-', rest @ ..] => {
+            s = rest;
+            true
+        }
+        [b'+', rest @ ..] => {
+            s = rest;
+            false
+        }
+        _ => false,
+    };
+    if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut v: u32 = 0;
+    for &d in s {
+        v = v.saturating_mul(10).saturating_add(u32::from(d - b'0'));
+    }
+    match (negative, u8::try_from(v)) {
+        (false, Ok(code)) => Some(code),
+        (true, Ok(0)) => Some(0),
+        _ => None,
+    }
+}
+
+fn trim_leading_space(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r', rest @ ..] = s {
+        s = rest;
+    }
+    s
+}
+
+/// `atoi(3)` as tini applies it to `TINI_VERBOSITY`: leading white space,
+/// an optional sign, then digits up to the first non-digit; no digits is
+/// 0. A negative value means 0 here (tini's unsigned variable would turn it
+/// into "everything").
+pub fn parse_verbosity(value: &[u8]) -> u32 {
+    let s = trim_leading_space(value);
+    let (negative, s) = match s {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, s),
+    };
+    let mut v: u32 = 0;
+    for &d in s.iter().take_while(|d| d.is_ascii_digit()) {
+        v = v.saturating_mul(10).saturating_add(u32::from(d - b'0'));
+    }
+    if negative { 0 } else { v }
+}
+
+/// Applies tini's environment variables (read after the command line, so
+/// `TINI_VERBOSITY` overrides `-v`): `TINI_SUBREAPER` and
+/// `TINI_KILL_PROCESS_GROUP` count when set at all (even empty).
+pub fn apply_env<'a>(opts: &mut Options, getenv: impl Fn(&[u8]) -> Option<&'a [u8]>) {
+    if getenv(b"TINI_SUBREAPER").is_some() {
+        opts.subreaper = true;
+    }
+    if getenv(b"TINI_KILL_PROCESS_GROUP").is_some() {
+        opts.kill_group = true;
+    }
+    if let Some(v) = getenv(b"TINI_VERBOSITY") {
+        opts.verbosity = parse_verbosity(v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    fn run(args: &[&'static str]) -> Result<Command, UsageError<'static>> {
+        let v: Vec<&'static [u8]> = args.iter().map(|s| s.as_bytes()).collect();
+        parse(v)
+    }
+
+    fn opts(args: &[&'static str]) -> Options {
+        match run(args) {
+            Ok(Command::Run(o)) => o,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_and_program_index() {
+        let o = opts(&["true"]);
+        assert_eq!(o.program, 1);
+        assert!(!o.subreaper && !o.kill_group && !o.warn_on_reap && !o.close_fds);
+        assert_eq!(o.verbosity, DEFAULT_VERBOSITY);
+        assert_eq!(o.pdeathsig, None);
+        assert_eq!(opts(&["--", "true", "-v"]).program, 2);
+        assert_eq!(opts(&["-s", "--", "--"]).program, 3);
+        // POSIX mode: options after PROGRAM belong to it.
+        let o = opts(&["sleep", "-v", "1"]);
+        assert_eq!((o.program, o.verbosity), (1, 1));
+        assert_eq!(opts(&["-", "x"]).program, 1);
+    }
+
+    #[test]
+    fn flags_and_clusters() {
+        let o = opts(&["-vvv", "-sg", "-w", "--close-fds", "--", "x"]);
+        assert!(o.subreaper && o.kill_group && o.warn_on_reap && o.close_fds);
+        assert_eq!(o.verbosity, 4);
+        assert_eq!(o.program, 6);
+    }
+
+    #[test]
+    fn option_arguments() {
+        assert_eq!(opts(&["-p", "SIGKILL", "x"]).pdeathsig, Some(9));
+        assert_eq!(opts(&["-pSIGTERM", "x"]).pdeathsig, Some(15));
+        assert_eq!(opts(&["-vpusr1", "x"]).pdeathsig, Some(10));
+        assert_eq!(opts(&["-p", "9", "x"]).pdeathsig, Some(9));
+        let o = opts(&["-e", "3", "-e143", "-se", "0", "x"]);
+        for c in 0..=255u8 {
+            assert_eq!(o.remap.contains(c), matches!(c, 0 | 3 | 143), "{c}");
+        }
+        assert!(o.subreaper);
+        assert_eq!(o.program, 6);
+        // The argument may look like an option.
+        assert!(opts(&["-e", "-0", "x"]).remap.contains(0));
+    }
+
+    #[test]
+    fn exit_codes_like_strtol() {
+        for (s, v) in [
+            ("0", 0),
+            ("255", 255),
+            (" 7", 7),
+            ("+8", 8),
+            ("-0", 0),
+            ("007", 7),
+        ] {
+            assert_eq!(parse_exit_code(s.as_bytes()), Some(v), "{s}");
+        }
+        for s in [
+            "",
+            "256",
+            "-1",
+            "1x",
+            "x",
+            " ",
+            "+",
+            "99999999999999999999",
+            "1 ",
+        ] {
+            assert_eq!(parse_exit_code(s.as_bytes()), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn pdeathsig_values() {
+        assert_eq!(parse_pdeathsig(b"SIGKILL"), Some(9));
+        assert_eq!(parse_pdeathsig(b"hup"), Some(1));
+        assert_eq!(parse_pdeathsig(b"31"), Some(31));
+        for s in ["", "SIGFOO", "0", "32", "SIGRTMIN+1", "65"] {
+            assert_eq!(parse_pdeathsig(s.as_bytes()), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn help_version_license() {
+        assert_eq!(run(&["-h"]), Ok(Command::Help));
+        assert_eq!(run(&["-vh", "x"]), Ok(Command::Help));
+        assert_eq!(run(&["-l"]), Ok(Command::License));
+        assert_eq!(run(&["--version"]), Ok(Command::Version));
+        // Not alone: an unknown long option, as with tini's getopt.
+        assert_eq!(
+            run(&["--version", "x"]),
+            Err(UsageError::UnrecognizedOption(b"--version"))
+        );
+        assert_eq!(
+            run(&["-s", "--version"]),
+            Err(UsageError::UnrecognizedOption(b"--version"))
+        );
+    }
+
+    #[test]
+    fn usage_errors() {
+        assert_eq!(run(&[]), Err(UsageError::NoProgram));
+        assert_eq!(run(&["-s"]), Err(UsageError::NoProgram));
+        assert_eq!(run(&["--"]), Err(UsageError::NoProgram));
+        assert_eq!(run(&["-x", "true"]), Err(UsageError::InvalidOption(b'x')));
+        assert_eq!(run(&["-sx"]), Err(UsageError::InvalidOption(b'x')));
+        assert_eq!(run(&["-p"]), Err(UsageError::MissingArgument(b'p')));
+        assert_eq!(run(&["-e"]), Err(UsageError::MissingArgument(b'e')));
+        assert_eq!(
+            run(&["--user", "x"]),
+            Err(UsageError::UnrecognizedOption(b"--user"))
+        );
+        let e = run(&["-e", "256", "x"]).unwrap_err();
+        assert_eq!(e, UsageError::BadValue(b'e', b"256"));
+        assert!(!e.shows_usage());
+        assert_eq!(
+            run(&["-p", "FOO", "x"]),
+            Err(UsageError::BadValue(b'p', b"FOO"))
+        );
+        assert!(UsageError::NoProgram.shows_usage());
+    }
+
+    #[test]
+    fn environment() {
+        let mut o = opts(&["-vv", "x"]);
+        apply_env(&mut o, |name| match name {
+            b"TINI_SUBREAPER" => Some(b""),
+            b"TINI_KILL_PROCESS_GROUP" => Some(b"0"),
+            b"TINI_VERBOSITY" => Some(b"0"),
+            _ => None,
+        });
+        assert!(o.subreaper && o.kill_group);
+        assert_eq!(o.verbosity, 0, "TINI_VERBOSITY overrides -v");
+        let mut o = opts(&["x"]);
+        apply_env(&mut o, |_| None);
+        assert_eq!(o, opts(&["x"]));
+        for (s, v) in [
+            ("3", 3),
+            (" 2x", 2),
+            ("", 0),
+            ("x", 0),
+            ("-1", 0),
+            ("+4", 4),
+        ] {
+            assert_eq!(parse_verbosity(s.as_bytes()), v, "{s:?}");
+        }
+    }
+}

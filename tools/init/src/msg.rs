@@ -1,0 +1,263 @@
+//! Messages in tini's format, built on the stack and written with one
+//! `write(2)` each: `[WARN  dkinit (PID)] text`.
+//!
+//! Levels as tini's: fatal always; warnings from verbosity 1 (the
+//! default); info from 2 (`-v`); debug from 3 (`-vv`); trace from 4
+//! (`-vvv`). Unlike tini, which prints info, debug and trace on stdout, every
+//! message goes to stderr: stdout belongs to the supervised program.
+//!
+//! # Safety
+//!
+//! [`write_all`] borrows fd 1 or 2 by number for the duration of the write;
+//! writing to a closed or foreign fd is harmless (an error we ignore).
+
+#![allow(unsafe_code)]
+
+use daemonkit::Errno;
+use rustix::fd::BorrowedFd;
+
+/// How important a message is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Always shown; dkinit is about to exit with an error.
+    Fatal,
+    /// Shown from verbosity 1 (the default).
+    Warn,
+    /// Shown from verbosity 2.
+    Info,
+    /// Shown from verbosity 3.
+    Debug,
+    /// Shown from verbosity 4.
+    Trace,
+}
+
+impl Level {
+    fn tag(self) -> &'static [u8] {
+        match self {
+            Level::Fatal => b"[FATAL dkinit (",
+            Level::Warn => b"[WARN  dkinit (",
+            Level::Info => b"[INFO  dkinit (",
+            Level::Debug => b"[DEBUG dkinit (",
+            Level::Trace => b"[TRACE dkinit (",
+        }
+    }
+
+    /// The lowest verbosity that shows this level.
+    fn threshold(self) -> u32 {
+        self as u32
+    }
+}
+
+/// Room for one message; longer ones are cut (a long program path).
+const LINE: usize = 512;
+
+/// One message line being built; what does not fit is dropped.
+pub struct Line {
+    buf: [u8; LINE],
+    len: usize,
+}
+
+impl Line {
+    /// An empty line.
+    pub const fn new() -> Line {
+        Line {
+            buf: [0; LINE],
+            len: 0,
+        }
+    }
+
+    /// Appends bytes (as many as fit).
+    pub fn push(&mut self, bytes: &[u8]) -> &mut Line {
+        for &b in bytes {
+            match self.buf.get_mut(self.len) {
+                Some(slot) => {
+                    *slot = b;
+                    self.len += 1;
+                }
+                None => break,
+            }
+        }
+        self
+    }
+
+    /// Appends a decimal number.
+    pub fn num(&mut self, v: i64) -> &mut Line {
+        if v < 0 {
+            self.push(b"-");
+        }
+        let mut digits = [0u8; 20];
+        let mut n = v.unsigned_abs();
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            if let Some(d) = digits.get_mut(i) {
+                *d = b'0' + (n % 10) as u8;
+            }
+            n /= 10;
+            if n == 0 || i == 0 {
+                break;
+            }
+        }
+        self.push(digits.get(i..).unwrap_or(&[]))
+    }
+
+    /// Appends an error's text as `strerror(3)` words it ("No such file
+    /// or directory"), or its number when it has none.
+    pub fn errno(&mut self, e: Errno) -> &mut Line {
+        match daemonkit::errno::description(e) {
+            Some(text) => self.push(text.as_bytes()),
+            None => self.push(b"errno ").num(i64::from(e.raw_os_error())),
+        }
+    }
+
+    /// Appends a signal's name ("SIGTERM"; tini prints `strsignal(3)`'s
+    /// "Terminated"), or its number.
+    pub fn signal(&mut self, sig: i32) -> &mut Line {
+        match daemonkit::signal_name(sig) {
+            Some(name) => self.push(name.as_str().as_bytes()),
+            None => self.num(i64::from(sig)),
+        }
+    }
+
+    /// The text so far.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+}
+
+impl Default for Line {
+    fn default() -> Line {
+        Line::new()
+    }
+}
+
+/// One piece of a message.
+#[derive(Clone, Copy, Debug)]
+pub enum Part<'a> {
+    /// Text as it is.
+    S(&'a [u8]),
+    /// A decimal number.
+    N(i64),
+    /// An error's `strerror` text.
+    E(Errno),
+    /// A signal's name.
+    Sig(i32),
+}
+
+/// Builds a whole message: `[LEVEL dkinit (pid)] ` + `parts` + a newline.
+pub fn format(level: Level, pid: i32, parts: &[Part<'_>]) -> Line {
+    let mut line = Line::new();
+    line.push(level.tag()).num(i64::from(pid)).push(b")] ");
+    for part in parts {
+        match *part {
+            Part::S(text) => line.push(text),
+            Part::N(n) => line.num(n),
+            Part::E(e) => line.errno(e),
+            Part::Sig(sig) => line.signal(sig),
+        };
+    }
+    // Keep room for the newline.
+    if line.len == LINE {
+        line.len -= 1;
+    }
+    line.push(b"\n");
+    line
+}
+
+/// The message sink: knows the verbosity.
+#[derive(Clone, Copy, Debug)]
+pub struct Log {
+    verbosity: u32,
+}
+
+impl Log {
+    /// A log showing messages up to `verbosity`.
+    pub const fn new(verbosity: u32) -> Log {
+        Log { verbosity }
+    }
+
+    /// Whether messages of `level` are shown.
+    pub fn enabled(&self, level: Level) -> bool {
+        self.verbosity >= level.threshold()
+    }
+
+    /// Writes the message made of `parts` to stderr, if `level` is shown.
+    pub fn emit(&self, level: Level, parts: &[Part<'_>]) {
+        if self.enabled(level) {
+            let pid = rustix::process::getpid().as_raw_nonzero().get();
+            write_all(2, format(level, pid, parts).as_bytes());
+        }
+    }
+}
+
+/// Writes all of `bytes` to fd `fd` (1 or 2), retrying short writes and
+/// `EINTR`; gives up silently on any other error (nowhere to report it).
+pub fn write_all(fd: i32, mut bytes: &[u8]) {
+    // SAFETY: a borrowed standard fd used only for these writes; if it is
+    // closed the writes fail with EBADF, which we ignore.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    while !bytes.is_empty() {
+        match rustix::io::write(fd, bytes) {
+            Ok(0) => return,
+            Ok(n) => bytes = bytes.get(n..).unwrap_or(&[]),
+            Err(Errno::INTR) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Part::{E, N, S, Sig};
+    use super::*;
+
+    fn text(l: &Line) -> &str {
+        core::str::from_utf8(l.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn formats_like_tini() {
+        let l = format(
+            Level::Warn,
+            42,
+            &[S(b"Reaped zombie process with pid="), N(7)],
+        );
+        assert_eq!(
+            text(&l),
+            "[WARN  dkinit (42)] Reaped zombie process with pid=7\n"
+        );
+        let l = format(Level::Fatal, 1, &[S(b"exec x failed: "), E(Errno::NOENT)]);
+        assert_eq!(
+            text(&l),
+            "[FATAL dkinit (1)] exec x failed: No such file or directory\n"
+        );
+        let l = format(
+            Level::Debug,
+            3,
+            &[Sig(15), S(b" "), Sig(99), S(b" "), N(-12), S(b" "), N(0)],
+        );
+        assert_eq!(text(&l), "[DEBUG dkinit (3)] SIGTERM 99 -12 0\n");
+        let l = format(Level::Trace, 9, &[N(i64::MIN)]);
+        assert_eq!(text(&l), "[TRACE dkinit (9)] -9223372036854775808\n");
+    }
+
+    #[test]
+    fn long_lines_are_cut_but_end_with_a_newline() {
+        let long = [b'a'; 2000];
+        let l = format(Level::Info, 5, &[S(&long)]);
+        assert_eq!(l.as_bytes().len(), LINE);
+        assert!(l.as_bytes().ends_with(b"a\n"));
+        assert!(text(&l).starts_with("[INFO  dkinit (5)] aaa"));
+    }
+
+    #[test]
+    fn levels() {
+        let quiet = Log::new(0);
+        assert!(quiet.enabled(Level::Fatal) && !quiet.enabled(Level::Warn));
+        let default = Log::new(1);
+        assert!(default.enabled(Level::Warn) && !default.enabled(Level::Info));
+        let vv = Log::new(3);
+        assert!(vv.enabled(Level::Debug) && !vv.enabled(Level::Trace));
+        assert!(Log::new(u32::MAX).enabled(Level::Trace));
+    }
+}
