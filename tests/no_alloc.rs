@@ -282,6 +282,100 @@ fn signal_process_title() {
     });
 }
 
+/// Issue 7 (dkinit): exec, waiting and reaping, groups, the subreaper
+/// flag, synchronous signal waits and sending by number.
+fn exec_wait_groups_signals() {
+    use daemonkit::process::{self, CStrArray, CStrArrayBuf, ChildExit};
+    use daemonkit::signal::{self, SigSet};
+    use std::time::Duration;
+    check("CStrArrayBuf + CStrArray views", || {
+        let mut b = CStrArrayBuf::<4>::new();
+        let _ = b.push(c"PATH=/bin");
+        let _ = b.push(c"X=1");
+        let a = b.as_array();
+        (
+            a.len(),
+            a.env_var(b"PATH").is_some(),
+            a.skip(1).first().is_some(),
+            a.get(5).is_none(),
+        )
+    });
+    check("execve (failing) and execvpe (failing PATH search)", || {
+        let mut env = CStrArrayBuf::<2>::new();
+        let _ = env.push(c"PATH=/nonexistent:/also/not:");
+        let a = process::execve(c"/nonexistent/x", CStrArray::EMPTY, CStrArray::EMPTY);
+        let b = process::execvpe(c"no-such-prog", CStrArray::EMPTY, env.as_array());
+        (a.errno(), b.errno())
+    });
+    check("ChildExit decoding", || {
+        ChildExit::from_raw(0x0f00).map(|e| e.shell_code())
+    });
+    check("getpgrp / is_child_subreaper / tcgetpgrp (ENOTTY)", || {
+        let (r, _w) = rustix::pipe::pipe().expect("pipe");
+        (
+            process::getpgrp(),
+            process::is_child_subreaper().is_ok(),
+            process::tcgetpgrp(&r).is_err(),
+        )
+    });
+    check("reap_zombies (no child ready)", || {
+        process::reap_zombies().count()
+    });
+    check("SigSet::wait_timeout (nothing pending)", || {
+        SigSet::from_signals(&[12])
+            .expect("valid")
+            .wait_timeout(Duration::ZERO)
+            .is_ok()
+    });
+    check("signal::kill / kill_group (bad numbers)", || {
+        let me = rustix::process::getpid();
+        (
+            signal::kill(me, 65).is_err(),
+            signal::kill_group(me, 0).is_err(),
+        )
+    });
+    check_in_child("SigSet::wait + signal::kill", || {
+        let set = SigSet::from_signals(&[10]).expect("valid");
+        let _ = signal::block(&set);
+        let _ = signal::kill(rustix::process::getpid(), 10);
+        let _ = set.wait();
+    });
+    check_in_child(
+        "set_child_subreaper + setpgid + fork + wait_for + reap_zombies",
+        || {
+            let _ = process::set_child_subreaper(true);
+            let _ = process::setpgid(None, None);
+            // SAFETY: the grandchildren only exit.
+            if let Ok(daemonkit::Fork::Parent(pid)) = unsafe { daemonkit::fork() } {
+                let _ = process::wait_for(pid);
+            } else {
+                daemonkit::exit_immediately(0);
+            }
+            // SAFETY: as above.
+            if let Ok(daemonkit::Fork::Child) = unsafe { daemonkit::fork() } {
+                daemonkit::exit_immediately(0);
+            }
+            for _ in process::reap_zombies() {}
+            let _ = process::wait_for(rustix::process::getpid());
+        },
+    );
+    check_in_child("execvpe (successful exec of /bin/true)", || {
+        // SAFETY: the grandchild only execs or exits.
+        match unsafe { daemonkit::fork() } {
+            Ok(daemonkit::Fork::Child) => {
+                let mut argv = CStrArrayBuf::<2>::new();
+                let _ = argv.push(c"true");
+                let _ = process::execvpe(c"true", argv.as_array(), CStrArray::EMPTY);
+                daemonkit::exit_immediately(1);
+            }
+            Ok(daemonkit::Fork::Parent(pid)) => {
+                let _ = process::wait_for(pid);
+            }
+            Err(_) => {}
+        }
+    });
+}
+
 fn main() {
     errno_and_error();
     fd();
@@ -289,6 +383,7 @@ fn main() {
     // == calls: pidfile ==
     // == calls: signal / process / title ==
     signal_process_title();
+    exec_wait_groups_signals();
 
     let failures = FAILURES.load(Ordering::SeqCst);
     let checks = CHECKS.load(Ordering::SeqCst);

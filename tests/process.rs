@@ -381,3 +381,410 @@ fn fork_unchecked_works_in_a_threaded_process() {
         }
     });
 }
+
+// == issue 7: exec, waiting and reaping, process groups, the terminal's
+// foreground group, the child-subreaper flag ==
+
+use daemonkit::process::{
+    CStrArray, CStrArrayBuf, ChildExit, execve, execvpe, getpgrp, is_child_subreaper, reap_zombies,
+    set_child_subreaper, setpgid, tcgetpgrp, tcsetpgrp,
+};
+use std::ffi::{CStr, CString};
+use std::os::unix::fs::PermissionsExt;
+
+/// Forks; the grandchild runs `exec` (which must not return) and exits
+/// with 100 + the failed exec's errno otherwise; returns how it ended.
+fn run_exec(exec: impl FnOnce() -> daemonkit::Error) -> Result<ChildExit, String> {
+    match dk_fork()? {
+        Fork::Child => {
+            let e = exec();
+            exit_immediately(100 + e.errno().map_or(0, |e| e.raw_os_error()))
+        }
+        Fork::Parent(pid) => process::wait_for(pid).map_err(|e| e.to_string()),
+    }
+}
+
+fn write_file(path: &std::path::Path, text: &str, mode: u32) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn execve_passes_argv_and_envp() {
+    in_child(|| {
+        let mut argv = CStrArrayBuf::<8>::new();
+        for a in [
+            c"sh",
+            c"-c",
+            c"test \"$0\" = named && exit \"$CODE\"",
+            c"named",
+        ] {
+            argv.push(a).map_err(|e| e.to_string())?;
+        }
+        let mut env = CStrArrayBuf::<2>::new();
+        env.push(c"CODE=42").map_err(|e| e.to_string())?;
+        match run_exec(|| execve(c"/bin/sh", argv.as_array(), env.as_array()))? {
+            ChildExit::Exited(42) => Ok(()),
+            other => Err(format!("sh ended with {other:?}")),
+        }
+    });
+}
+
+#[test]
+fn execve_failures_return_the_errno() {
+    let dir = common::TempDir::new("execve");
+    let plain = dir.path().join("plain");
+    write_file(&plain, "#!/bin/sh\nexit 0\n", 0o644);
+    let junk = dir.path().join("junk");
+    write_file(&junk, "\x7fELF\x00garbage", 0o755);
+    let cases = [
+        (CString::new("/nonexistent/x").unwrap(), Errno::NOENT),
+        (
+            CString::new(plain.to_str().unwrap()).unwrap(),
+            Errno::ACCESS,
+        ),
+        (CString::new(junk.to_str().unwrap()).unwrap(), Errno::NOEXEC),
+    ];
+    in_child(|| {
+        for (path, want) in &cases {
+            let e = execve(path, CStrArray::EMPTY, CStrArray::EMPTY);
+            if e.errno() != Some(*want) || e.context() != "execve" {
+                return Err(format!("{path:?}: {e:?}, want {want:?}"));
+            }
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn execvpe_searches_path_like_glibc() {
+    let dir = common::TempDir::new("execvpe");
+    let (empty, noexec, good) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
+    for d in [&empty, &noexec, &good] {
+        std::fs::create_dir(d).unwrap();
+    }
+    write_file(&noexec.join("prog"), "#!/bin/sh\nexit 5\n", 0o644);
+    write_file(&good.join("prog"), "#!/bin/sh\nexit 7\n", 0o755);
+    let path = |dirs: &[&std::path::Path]| {
+        let joined: Vec<&str> = dirs.iter().map(|d| d.to_str().unwrap()).collect();
+        CString::new(format!("PATH={}", joined.join(":"))).unwrap()
+    };
+    let cases: [(CString, Result<u8, Errno>); 4] = [
+        (path(&[&empty, &noexec, &good]), Ok(7)),
+        // EACCES is remembered and wins over the later ENOENT.
+        (path(&[&noexec, &empty]), Err(Errno::ACCESS)),
+        (path(&[&empty]), Err(Errno::NOENT)),
+        // An empty element is the current directory (set to `good` below).
+        (
+            CString::new(format!("PATH={}:", empty.to_str().unwrap())).unwrap(),
+            Ok(7),
+        ),
+    ];
+    in_child(|| {
+        std::env::set_current_dir(&good).map_err(|e| e.to_string())?;
+        let mut argv = CStrArrayBuf::<2>::new();
+        argv.push(c"prog").map_err(|e| e.to_string())?;
+        for (env_path, want) in &cases {
+            let mut env = CStrArrayBuf::<2>::new();
+            env.push(env_path).map_err(|e| e.to_string())?;
+            let got = run_exec(|| execvpe(c"prog", argv.as_array(), env.as_array()))?;
+            let expected = match want {
+                Ok(code) => ChildExit::Exited(*code),
+                Err(e) => ChildExit::Exited((100 + e.raw_os_error()) as u8),
+            };
+            if got != expected {
+                return Err(format!("{env_path:?}: {got:?}, want {expected:?}"));
+            }
+        }
+        // No PATH at all: the default "/bin:/usr/bin" finds `true`.
+        let mut t = CStrArrayBuf::<2>::new();
+        t.push(c"true").map_err(|e| e.to_string())?;
+        match run_exec(|| execvpe(c"true", t.as_array(), CStrArray::EMPTY))? {
+            ChildExit::Exited(0) => Ok(()),
+            other => Err(format!("true via the default PATH: {other:?}")),
+        }
+    });
+    // Errors that need no search.
+    let e = execvpe(c"", CStrArray::EMPTY, CStrArray::EMPTY);
+    assert_eq!((e.errno(), e.context()), (Some(Errno::NOENT), "execvpe"));
+    let long = CString::new("x".repeat(256)).unwrap();
+    let e = execvpe(&long, CStrArray::EMPTY, CStrArray::EMPTY);
+    assert_eq!(e.errno(), Some(Errno::NAMETOOLONG));
+    let e = execvpe(c"/nonexistent/prog", CStrArray::EMPTY, CStrArray::EMPTY);
+    assert_eq!((e.errno(), e.context()), (Some(Errno::NOENT), "execvpe"));
+}
+
+#[test]
+fn cstr_arrays_walk_raw_and_built_arrays() {
+    let strings = [c"a", c"bb", c"X=1", c"PATH=/bin"];
+    let mut raw: Vec<*const std::ffi::c_char> = strings.iter().map(|s| s.as_ptr()).collect();
+    raw.push(std::ptr::null());
+    // SAFETY: a null-terminated array of pointers to live C strings.
+    let arr = unsafe { CStrArray::from_ptr(raw.as_ptr()) };
+    assert_eq!(arr.len(), 4);
+    assert_eq!(arr.iter().collect::<Vec<&CStr>>(), strings);
+    assert_eq!(arr.first(), Some(c"a"));
+    assert_eq!(arr.get(3), Some(c"PATH=/bin"));
+    assert_eq!(arr.get(4), None);
+    assert_eq!(
+        arr.skip(2).iter().collect::<Vec<_>>(),
+        [c"X=1", c"PATH=/bin"]
+    );
+    assert!(arr.skip(4).is_empty() && arr.skip(99).is_empty());
+    assert_eq!(
+        arr.skip(4).as_ptr(),
+        raw[4..].as_ptr(),
+        "skip stops at the terminator"
+    );
+    assert_eq!(arr.env_var(b"X"), Some(c"1"));
+    assert_eq!(arr.env_var(b"PATH"), Some(c"/bin"));
+    assert_eq!(arr.env_var(b"X=1"), None, "a name with '=' matches nothing");
+    assert_eq!(
+        arr.env_var(b"bb"),
+        None,
+        "an entry without '=' is no variable"
+    );
+    // SAFETY: null is allowed and means empty.
+    assert!(unsafe { CStrArray::from_ptr(std::ptr::null()) }.is_empty());
+    assert_eq!(format!("{:?}", arr.skip(3)), "[\"PATH=/bin\"]");
+
+    let mut one = CStrArrayBuf::<1>::new();
+    let e = one.push(c"x").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BufferTooSmall { needed: 2 });
+    assert!(one.as_array().is_empty());
+    assert!(CStrArrayBuf::<0>::new().as_array().is_empty());
+    let mut b = CStrArrayBuf::<3>::new();
+    b.push(c"1").unwrap();
+    b.push(c"2").unwrap();
+    assert!(b.push(c"3").is_err());
+    assert_eq!((b.len(), b.as_array().len()), (2, 2));
+    // SAFETY: reading the terminator slot the builder guarantees.
+    assert!(unsafe { *b.as_array().as_ptr().add(2) }.is_null());
+}
+
+#[test]
+fn wait_for_decodes_exits_and_signals() {
+    in_child(|| {
+        let code = match dk_fork()? {
+            Fork::Child => exit_immediately(3),
+            Fork::Parent(pid) => process::wait_for(pid).map_err(|e| e.to_string())?,
+        };
+        let killed = match dk_fork()? {
+            Fork::Child => loop {
+                // SAFETY: pause has no preconditions.
+                unsafe { libc::pause() };
+            },
+            Fork::Parent(pid) => {
+                daemonkit::signal::kill(pid, libc::SIGKILL).map_err(|e| e.to_string())?;
+                process::wait_for(pid).map_err(|e| e.to_string())?
+            }
+        };
+        let not_ours = process::wait_for(daemonkit::Pid::INIT);
+        match (code, killed, not_ours) {
+            (
+                ChildExit::Exited(3),
+                ChildExit::Signaled {
+                    signal: 9,
+                    core_dumped: false,
+                },
+                Err(e),
+            ) if e.errno() == Some(Errno::CHILD) => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    });
+}
+
+#[test]
+fn reap_zombies_collects_orphans_as_a_subreaper() {
+    in_child(|| {
+        set_child_subreaper(true).map_err(|e| e.to_string())?;
+        if !is_child_subreaper().map_err(|e| e.to_string())? {
+            return Err("not a subreaper after set_child_subreaper(true)".into());
+        }
+        // No children at all: nothing, at once.
+        if let Some(r) = reap_zombies().next() {
+            return Err(format!("reaped {r:?} with no children"));
+        }
+        let (pids_r, pids_w) = pipe();
+        let (done_r, done_w) = pipe();
+        // B forks three grandchildren that exit with 11, 12, 13, and exits.
+        let b = match dk_fork()? {
+            Fork::Child => {
+                for code in 11..=13 {
+                    if let Ok(Fork::Child) = dk_fork() {
+                        // SAFETY: getpid has no preconditions.
+                        write_i32(pids_w, unsafe { libc::getpid() });
+                        // Exiting closes our copy of `done_w`.
+                        exit_immediately(code);
+                    }
+                }
+                exit_immediately(0)
+            }
+            Fork::Parent(b) => b,
+        };
+        // SAFETY: drop our write ends so EOF means every writer is gone.
+        unsafe {
+            libc::close(pids_w);
+            libc::close(done_w);
+        }
+        let mut orphans: Vec<i32> = std::iter::from_fn(|| read_i32(pids_r)).collect();
+        orphans.sort_unstable();
+        if process::wait_for(b).map_err(|e| e.to_string())? != ChildExit::Exited(0) {
+            return Err("B failed".into());
+        }
+        // EOF: all three have exited; B's exit re-parented them to us.
+        let _ = read_i32(done_r);
+        let mut reaped: Vec<(i32, ChildExit)> = Vec::new();
+        for r in reap_zombies() {
+            let (pid, exit) = r.map_err(|e| e.to_string())?;
+            reaped.push((pid.as_raw_nonzero().get(), exit));
+        }
+        reaped.sort_unstable_by_key(|r| r.0);
+        let codes: Vec<ChildExit> = reaped.iter().map(|r| r.1).collect();
+        let pids: Vec<i32> = reaped.iter().map(|r| r.0).collect();
+        if pids != orphans || codes.iter().any(|c| c.code().is_none()) {
+            return Err(format!("reaped {reaped:?}, orphans {orphans:?}"));
+        }
+        let mut sorted_codes: Vec<u8> = codes.iter().filter_map(ChildExit::code).collect();
+        sorted_codes.sort_unstable();
+        if sorted_codes != [11, 12, 13] {
+            return Err(format!("codes {sorted_codes:?}"));
+        }
+        // No zombie left: the kernel has forgotten them.
+        if let Some(p) = orphans.iter().find(|p| common::proc_state(**p).is_some()) {
+            return Err(format!("{p} still in /proc"));
+        }
+        set_child_subreaper(false).map_err(|e| e.to_string())?;
+        match is_child_subreaper() {
+            Ok(false) => Ok(()),
+            other => Err(format!("after set_child_subreaper(false): {other:?}")),
+        }
+    });
+}
+
+#[test]
+fn reap_zombies_does_not_block_on_live_children() {
+    in_child(|| {
+        let (r, w) = pipe();
+        let pid = match dk_fork()? {
+            Fork::Child => {
+                let _ = read_i32(r);
+                exit_immediately(4)
+            }
+            Fork::Parent(pid) => pid,
+        };
+        let early: Vec<_> = reap_zombies().collect();
+        write_i32(w, 1);
+        let exit = process::wait_for(pid).map_err(|e| e.to_string())?;
+        if early.is_empty() && exit == ChildExit::Exited(4) {
+            Ok(())
+        } else {
+            Err(format!("early {early:?}, exit {exit:?}"))
+        }
+    });
+}
+
+#[test]
+fn setpgid_makes_groups_seen_in_proc() {
+    let mut c = spawn(|ctl| {
+        setpgid(None, None).map_err(|e| e.to_string())?;
+        if getpgrp() != rustix::process::getpid() {
+            return Err(format!("getpgrp {:?}", getpgrp()));
+        }
+        // Not our child: ESRCH.
+        match setpgid(Some(daemonkit::Pid::INIT), None) {
+            Err(e) if e.errno() == Some(Errno::SRCH) && e.context() == "setpgid" => {}
+            other => return Err(format!("setpgid(1): {other:?}")),
+        }
+        // The parent may move its child into a group of the child's own.
+        let (r, w) = pipe();
+        let x = match dk_fork()? {
+            Fork::Child => {
+                let _ = read_i32(r);
+                exit_immediately(0)
+            }
+            Fork::Parent(x) => x,
+        };
+        setpgid(Some(x), None).map_err(|e| e.to_string())?;
+        ctl.send(&x.as_raw_nonzero().get().to_string());
+        ctl.pause();
+        write_i32(w, 1);
+        process::wait_for(x).map_err(|e| e.to_string())?;
+        Ok(())
+    });
+    let x: i32 = c.recv().unwrap().parse().unwrap();
+    c.wait_paused();
+    // proc(5) field 5: the process group.
+    assert_eq!(proc_stat(c.pid)[4], c.pid.to_string());
+    assert_eq!(proc_stat(x)[4], x.to_string());
+    c.resume();
+    c.finish().unwrap();
+}
+
+/// Opens a new pseudo-terminal pair; returns (master, slave path).
+fn open_pty() -> (i32, CString) {
+    // SAFETY: plain libc pty calls on a fresh master fd; ptsname's static
+    // buffer is copied at once (each test binary is the only user here).
+    unsafe {
+        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
+        assert!(m >= 0, "posix_openpt");
+        assert_eq!(libc::grantpt(m), 0);
+        assert_eq!(libc::unlockpt(m), 0);
+        let name = CStr::from_ptr(libc::ptsname(m)).to_owned();
+        (m, name)
+    }
+}
+
+#[test]
+fn tcsetpgrp_hands_the_terminal_to_another_group() {
+    let (master, slave) = open_pty();
+    let mut c = spawn(move |ctl| {
+        daemonkit::setsid().map_err(|e| e.to_string())?;
+        // Opening the slave in a new session makes it our controlling tty.
+        // SAFETY: `slave` is a valid C string.
+        let fd = unsafe { libc::open(slave.as_ptr(), libc::O_RDWR) };
+        if fd < 0 {
+            return Err("open slave".into());
+        }
+        // SAFETY: `fd` is open and ours.
+        let tty = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
+        if tcgetpgrp(tty).map_err(|e| e.to_string())? != rustix::process::getpid() {
+            return Err("we should be the foreground group".into());
+        }
+        let (r, w) = pipe();
+        let x = match dk_fork()? {
+            Fork::Child => {
+                let _ = setpgid(None, None);
+                let _ = read_i32(r);
+                exit_immediately(0)
+            }
+            Fork::Parent(x) => x,
+        };
+        setpgid(Some(x), None).map_err(|e| e.to_string())?;
+        tcsetpgrp(tty, x).map_err(|e| e.to_string())?;
+        if tcgetpgrp(tty).map_err(|e| e.to_string())? != x {
+            return Err("foreground group did not change".into());
+        }
+        ctl.send(&x.as_raw_nonzero().get().to_string());
+        ctl.pause();
+        write_i32(w, 1);
+        process::wait_for(x).map_err(|e| e.to_string())?;
+        Ok(())
+    });
+    let x = c.recv().unwrap();
+    c.wait_paused();
+    // proc(5) field 8: the terminal's foreground process group.
+    assert_eq!(proc_stat(c.pid)[7], x);
+    c.resume();
+    c.finish().unwrap();
+    // SAFETY: our master fd.
+    unsafe { libc::close(master) };
+    // A pipe is no terminal.
+    let (r, _w) = rustix::pipe::pipe().unwrap();
+    let e = tcsetpgrp(&r, getpgrp()).unwrap_err();
+    assert_eq!((e.errno(), e.context()), (Some(Errno::NOTTY), "tcsetpgrp"));
+}

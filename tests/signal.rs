@@ -361,3 +361,216 @@ fn reset_alarm_returns_remaining_and_cancels() {
         Ok(())
     });
 }
+
+// == issue 7: taking signals synchronously and sending them by number ==
+
+use daemonkit::Fork;
+use daemonkit::process::{ChildExit, wait_for};
+
+/// daemonkit's fork for the test children (which only make system calls,
+/// or run ordinary Rust in a single-threaded child, before they exit).
+fn dk_fork() -> Result<Fork, String> {
+    // SAFETY: see above.
+    unsafe { daemonkit::fork() }.map_err(|e| e.to_string())
+}
+
+fn os(e: daemonkit::Error) -> String {
+    e.to_string()
+}
+
+#[test]
+fn wait_takes_a_blocked_signal_and_names_its_sender() {
+    let mut c = spawn(|ctl| {
+        let set = SigSet::from_signals(&[USR1]).map_err(os)?;
+        signal::block(&set).map_err(os)?;
+        let me = rustix::process::getpid();
+        let sender = match dk_fork()? {
+            Fork::Child => {
+                let code = i32::from(signal::kill(me, USR1).is_err());
+                daemonkit::exit_immediately(code)
+            }
+            Fork::Parent(pid) => pid,
+        };
+        let info = set.wait().map_err(os)?;
+        let reaped = wait_for(sender).map_err(os)?;
+        if info.signal() != USR1
+            || info.pid() != Some(sender)
+            || info.uid() != Some(rustix::process::getuid())
+            || !info.from_user()
+            || info.code() != 0
+            || info.child_status().is_some()
+            || reaped != ChildExit::Exited(0)
+        {
+            return Err(format!("{info:?}, sender {sender:?} {reaped:?}"));
+        }
+        ctl.pause();
+        Ok(())
+    });
+    c.wait_paused();
+    // Taken, not delivered: still blocked, nothing pending, still alive.
+    assert_eq!(status_mask(c.pid, "SigBlk"), bit(USR1));
+    assert_eq!(status_mask(c.pid, "SigPnd") & bit(USR1), 0);
+    assert_eq!(status_mask(c.pid, "ShdPnd") & bit(USR1), 0);
+    c.resume();
+    c.finish().unwrap();
+}
+
+#[test]
+fn wait_timeout_polls_and_times_out() {
+    common::in_child(|| {
+        let set = SigSet::from_signals(&[libc::SIGUSR2]).map_err(os)?;
+        signal::block(&set).map_err(os)?;
+        let none = set.wait_timeout(Duration::ZERO).map_err(os)?;
+        let still_none = set.wait_timeout(Duration::from_millis(1)).map_err(os)?;
+        raise(libc::SIGUSR2);
+        let got = set.wait_timeout(Duration::ZERO).map_err(os)?;
+        let too_long = set.wait_timeout(Duration::MAX).unwrap_err();
+        match (none, still_none, got.map(|i| i.signal())) {
+            (None, None, Some(libc::SIGUSR2)) if too_long.kind() == ErrorKind::InvalidInput => {
+                Ok(())
+            }
+            other => Err(format!("{other:?} {too_long:?}")),
+        }
+    });
+}
+
+#[test]
+fn sigchld_info_names_the_child_and_its_status() {
+    common::in_child(|| {
+        let set = SigSet::from_signals(&[libc::SIGCHLD]).map_err(os)?;
+        signal::block(&set).map_err(os)?;
+        let child = match dk_fork()? {
+            Fork::Child => daemonkit::exit_immediately(7),
+            Fork::Parent(pid) => pid,
+        };
+        let info = set.wait().map_err(os)?;
+        wait_for(child).map_err(os)?;
+        // CLD_EXITED is 1.
+        if info.signal() == libc::SIGCHLD
+            && info.code() == libc::CLD_EXITED
+            && info.pid() == Some(child)
+            && info.child_status() == Some(7)
+            && !info.from_user()
+        {
+            Ok(())
+        } else {
+            Err(format!("{info:?} for child {child:?}"))
+        }
+    });
+}
+
+#[test]
+fn kill_sends_real_time_signals_which_queue() {
+    common::in_child(|| {
+        let (rt5, max) = (signal::SIGRTMIN + 5, signal::SIGRTMAX);
+        let set = SigSet::from_signals(&[rt5, max]).map_err(os)?;
+        signal::block(&set).map_err(os)?;
+        let me = rustix::process::getpid();
+        for sig in [max, rt5, rt5] {
+            signal::kill(me, sig).map_err(os)?;
+        }
+        // Real-time signals queue (both rt5s arrive) and come lowest first.
+        let got: Vec<i32> = (0..3)
+            .map(|_| set.wait().map(|i| i.signal()))
+            .collect::<Result<_, _>>()
+            .map_err(os)?;
+        if got != [rt5, rt5, max] {
+            return Err(format!("{got:?}"));
+        }
+        // An unblocked real-time signal's default action kills.
+        signal::set_mask(&SigSet::EMPTY).map_err(os)?;
+        let victim = match dk_fork()? {
+            Fork::Child => loop {
+                // SAFETY: pause has no preconditions.
+                unsafe { libc::pause() };
+            },
+            Fork::Parent(pid) => pid,
+        };
+        signal::kill(victim, rt5).map_err(os)?;
+        match wait_for(victim).map_err(os)? {
+            ChildExit::Signaled { signal, .. } if signal == rt5 => Ok(()),
+            other => Err(format!("victim ended {other:?}")),
+        }
+    });
+}
+
+#[test]
+fn kill_group_reaches_every_member() {
+    common::in_child(|| {
+        daemonkit::process::set_child_subreaper(true).map_err(os)?;
+        let (r, w) = {
+            let mut fds = [0; 2];
+            // SAFETY: `fds` is writable.
+            assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+            (fds[0], fds[1])
+        };
+        // X leads a new group; its child Y is in it too. Both report, then
+        // wait for a signal.
+        let x = match dk_fork()? {
+            Fork::Child => {
+                let _ = daemonkit::process::setpgid(None, None);
+                let _ = dk_fork();
+                // SAFETY: `w` is open; one byte per member.
+                unsafe { libc::write(w, b"x".as_ptr().cast(), 1) };
+                loop {
+                    // SAFETY: pause has no preconditions.
+                    unsafe { libc::pause() };
+                }
+            }
+            Fork::Parent(x) => x,
+        };
+        let mut b = [0u8; 2];
+        let mut n = 0;
+        while n < 2 {
+            // SAFETY: `b` is writable for the remaining bytes.
+            let got = unsafe { libc::read(r, b[n..].as_mut_ptr().cast(), 2 - n) };
+            if got <= 0 {
+                return Err("members did not report".into());
+            }
+            n += got as usize;
+        }
+        signal::kill_group(x, libc::SIGTERM).map_err(os)?;
+        let first = wait_for(x).map_err(os)?;
+        // Y, orphaned, comes to us (a subreaper).
+        let mut status = 0;
+        // SAFETY: `status` is writable.
+        let y = unsafe { libc::waitpid(-1, &mut status, 0) };
+        let term = ChildExit::Signaled {
+            signal: libc::SIGTERM,
+            core_dumped: false,
+        };
+        if first == term && y > 0 && ChildExit::from_raw(status) == Some(term) {
+            Ok(())
+        } else {
+            Err(format!("X {first:?}, Y {y}: {status:#x}"))
+        }
+    });
+}
+
+#[test]
+fn kill_checks_numbers_and_reports_missing_processes() {
+    let me = rustix::process::getpid();
+    for bad in [0, -1, 65] {
+        let e = signal::kill(me, bad).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}");
+        assert_eq!(e.input().unwrap().as_bytes(), bad.to_string().as_bytes());
+        assert_eq!(
+            signal::kill_group(me, bad).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+    }
+    // A reaped child's pid (not reused this soon) and its empty group.
+    let mut c = spawn(|_| Ok(()));
+    c.wait();
+    let gone = daemonkit::Pid::from_raw(c.pid).unwrap();
+    let e = signal::kill(gone, libc::SIGTERM).unwrap_err();
+    assert_eq!(
+        (e.errno(), e.context()),
+        (Some(Errno::SRCH), "signal::kill")
+    );
+    let e = signal::kill_group(gone, libc::SIGTERM).unwrap_err();
+    assert_eq!(
+        (e.errno(), e.context()),
+        (Some(Errno::SRCH), "signal::kill_group")
+    );
+}
