@@ -610,7 +610,6 @@ fn reap_zombies_collects_orphans_as_a_subreaper() {
             return Err(format!("reaped {r:?} with no children"));
         }
         let (pids_r, pids_w) = pipe();
-        let (done_r, done_w) = pipe();
         // B forks three grandchildren that exit with 11, 12, 13, and exits.
         let b = match dk_fork()? {
             Fork::Child => {
@@ -618,7 +617,6 @@ fn reap_zombies_collects_orphans_as_a_subreaper() {
                     if let Ok(Fork::Child) = dk_fork() {
                         // SAFETY: getpid has no preconditions.
                         write_i32(pids_w, unsafe { libc::getpid() });
-                        // Exiting closes our copy of `done_w`.
                         exit_immediately(code);
                     }
                 }
@@ -626,18 +624,31 @@ fn reap_zombies_collects_orphans_as_a_subreaper() {
             }
             Fork::Parent(b) => b,
         };
-        // SAFETY: drop our write ends so EOF means every writer is gone.
-        unsafe {
-            libc::close(pids_w);
-            libc::close(done_w);
-        }
+        // SAFETY: drop our write end so EOF means every writer is gone.
+        unsafe { libc::close(pids_w) };
         let mut orphans: Vec<i32> = std::iter::from_fn(|| read_i32(pids_r)).collect();
         orphans.sort_unstable();
         if process::wait_for(b).map_err(|e| e.to_string())? != ChildExit::Exited(0) {
             return Err("B failed".into());
         }
-        // EOF: all three have exited; B's exit re-parented them to us.
-        let _ = read_i32(done_r);
+        // Wait until each has exited (a pidfd turns readable once the
+        // process is a zombie); B's exit re-parented them to us.
+        for &g in &orphans {
+            // SAFETY: pidfd_open takes two integers and returns a new fd.
+            let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, g, 0) } as i32;
+            let mut p = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd; then closing our own fd.
+            let ready = unsafe { libc::poll(&mut p, 1, -1) };
+            // SAFETY: closing the pidfd we opened.
+            unsafe { libc::close(fd) };
+            if fd < 0 || ready != 1 {
+                return Err(format!("pidfd for {g}: fd {fd}, poll {ready}"));
+            }
+        }
         let mut reaped: Vec<(i32, ChildExit)> = Vec::new();
         for r in reap_zombies() {
             let (pid, exit) = r.map_err(|e| e.to_string())?;
