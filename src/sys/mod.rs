@@ -73,6 +73,21 @@ pub(crate) fn close(fd: RawFd) -> Result<(), Errno> {
     check(unsafe { arch::syscall1(g::__NR_close, fd as usize) }).map(drop)
 }
 
+/// `write(2)` to a raw fd number (which may be closed: `EBADF`); returns
+/// the count written.
+pub(crate) fn write(fd: RawFd, buf: &[u8]) -> Result<usize, Errno> {
+    // SAFETY: `buf` is readable for `buf.len()` bytes.
+    let r = unsafe {
+        arch::syscall3(
+            g::__NR_write,
+            fd as usize,
+            buf.as_ptr() as usize,
+            buf.len(),
+        )
+    };
+    check(r)
+}
+
 /// `fcntl(fd, F_GETFD)`: the fd flags, or `EBADF` when `fd` is not open.
 pub(crate) fn fcntl_getfd(fd: RawFd) -> Result<u32, Errno> {
     // SAFETY: F_GETFD takes no pointer argument.
