@@ -517,7 +517,7 @@ mod tests {
             }
         }
         assert_eq!(reference(data, b"bob"), [1, 8, 13, 15, 18]);
-        assert_eq!(reference(data, b"al"), [2]);
+        assert_eq!(reference(data, b"al"), [2, 8]);
     }
 
     #[test]
