@@ -375,13 +375,16 @@ impl<'a> From<&'a User> for UserRef<'a> {
 
 /// The error for a uid without a passwd entry.
 fn unknown_uid(uid: Uid, context: &'static str) -> Error {
-    Error::new(ErrorKind::UnknownUser, context).with_input(Decimal::new(uid.as_raw().into()).as_bytes())
+    Error::new(ErrorKind::UnknownUser, context)
+        .with_input(Decimal::new(uid.as_raw().into()).as_bytes())
 }
 
 /// Looks up a user's name by uid; `None` if it has no entry.
 fn name_of(db: &AccountDb<'_>, uid: Uid, context: &'static str) -> Result<Option<Name>> {
     match db.user_by_uid(uid).map_err(|e| e.with_context(context))? {
-        Some(u) if u.name.is_truncated() => Err(Error::invalid(context).with_input(u.name.as_bytes())),
+        Some(u) if u.name.is_truncated() => {
+            Err(Error::invalid(context).with_input(u.name.as_bytes()))
+        }
         Some(u) => Ok(Some(u.name)),
         None => Ok(None),
     }
@@ -402,7 +405,10 @@ fn target_groups<'b>(
     let max = ngroups_max().unwrap_or(usize::MAX);
     let keep = filled.min(max);
     if total > filled && max > filled {
-        return Err(Error::new(ErrorKind::BufferTooSmall { needed: total }, context));
+        return Err(Error::new(
+            ErrorKind::BufferTooSmall { needed: total },
+            context,
+        ));
     }
     Ok(buf.get(..keep).unwrap_or(&[]))
 }
@@ -619,8 +625,7 @@ pub fn drop_privileges_in(db: &AccountDb<'_>, uid: Option<&str>, gid: Option<&st
 
 /// Whether `a` and `b` hold the same set of gids.
 fn same_set(a: &[u32], b: &[Gid]) -> bool {
-    a.iter().all(|&g| b.contains(&Gid::from_raw(g)))
-        && b.iter().all(|g| a.contains(&g.as_raw()))
+    a.iter().all(|&g| b.contains(&Gid::from_raw(g))) && b.iter().all(|g| a.contains(&g.as_raw()))
 }
 
 /// [`drop_privileges_in`] without the single-thread check.
@@ -659,7 +664,10 @@ pub unsafe fn drop_privileges_unchecked(
     const CTX: &str = "drop_privileges";
     let start_uid = sys::getresuid();
     if start_uid.0 == 0 && start_uid.1 != 0 {
-        return Err(Error::new(ErrorKind::Security, "drop_privileges: real uid 0 with non-root effective uid"));
+        return Err(Error::new(
+            ErrorKind::Security,
+            "drop_privileges: real uid 0 with non-root effective uid",
+        ));
     }
     let gid = gid.map(|g| parse_gid_in(db, g)).transpose()?;
     let user = uid.map(|u| resolve_user(db, u)).transpose()?;
@@ -700,7 +708,13 @@ pub unsafe fn drop_privileges_unchecked(
         Some(u) => ids == (u.as_raw(), u.as_raw(), u.as_raw()),
         None => ids == start_uid,
     };
-    let want_gid = |ids: (u32, u32, u32)| ids == (target_gid.as_raw(), target_gid.as_raw(), target_gid.as_raw());
+    let want_gid = |ids: (u32, u32, u32)| {
+        ids == (
+            target_gid.as_raw(),
+            target_gid.as_raw(),
+            target_gid.as_raw(),
+        )
+    };
     let mut cur = [0u32; GROUPS_CAPACITY];
 
     // Already there: nothing to do, and nothing that could fail.
@@ -715,11 +729,15 @@ pub unsafe fn drop_privileges_unchecked(
         .map_err(|e| Error::os("drop_privileges: setresgid", e))?;
     let applied = apply_groups(groups, "drop_privileges: setgroups")?;
     if let Some(u) = target_uid {
-        thread::set_thread_res_uid(u, u, u).map_err(|e| Error::os("drop_privileges: setresuid", e))?;
+        thread::set_thread_res_uid(u, u, u)
+            .map_err(|e| Error::os("drop_privileges: setresuid", e))?;
         if !u.is_root() {
             match thread::set_thread_res_uid(Uid::ROOT, Uid::ROOT, Uid::ROOT) {
                 Ok(()) => {
-                    return Err(Error::new(ErrorKind::Security, "drop_privileges: root regained after setuid"));
+                    return Err(Error::new(
+                        ErrorKind::Security,
+                        "drop_privileges: root regained after setuid",
+                    ));
                 }
                 Err(Errno::PERM) => {}
                 Err(e) => return Err(Error::os("drop_privileges: setuid(0) probe", e)),
@@ -727,10 +745,16 @@ pub unsafe fn drop_privileges_unchecked(
         }
     }
     if !want_uid(sys::getresuid()) {
-        return Err(Error::new(ErrorKind::Security, "drop_privileges: uids differ from the target"));
+        return Err(Error::new(
+            ErrorKind::Security,
+            "drop_privileges: uids differ from the target",
+        ));
     }
     if !want_gid(sys::getresgid()) {
-        return Err(Error::new(ErrorKind::Security, "drop_privileges: gids differ from the target"));
+        return Err(Error::new(
+            ErrorKind::Security,
+            "drop_privileges: gids differ from the target",
+        ));
     }
     let groups_ok = match (current_groups(&mut cur), applied) {
         (Some(c), Applied::Set(n)) => same_set(c, groups.get(..n).unwrap_or(groups)),
@@ -738,7 +762,10 @@ pub unsafe fn drop_privileges_unchecked(
         (None, _) => false,
     };
     if !groups_ok {
-        return Err(Error::new(ErrorKind::Security, "drop_privileges: groups differ from the target"));
+        return Err(Error::new(
+            ErrorKind::Security,
+            "drop_privileges: groups differ from the target",
+        ));
     }
     Ok(())
 }
@@ -862,7 +889,10 @@ pub fn check_privileges_in(db: &AccountDb<'_>, allow_root: bool) -> Result<Privi
         unknown_group,
     };
     if report.root && !allow_root {
-        return Err(Error::new(ErrorKind::Security, "check_privileges: running as root"));
+        return Err(Error::new(
+            ErrorKind::Security,
+            "check_privileges: running as root",
+        ));
     }
     Ok(report)
 }

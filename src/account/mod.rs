@@ -247,11 +247,11 @@ impl<'a> AccountDb<'a> {
             return Ok(None);
         };
         self.scan_passwd(|line| {
-            // Cheap test first: does the line start with "name:"?
-            match line.get(..name.len() + 1) {
-                Some(head) if head.starts_with(name) && head.ends_with(b":") => {}
-                _ if line.first().is_some_and(|&b| parse::is_blank(b)) => {}
-                _ => return ControlFlow::Continue(()),
+            // Cheap test first: does the line start with "name:"? (A line
+            // with leading blanks gets the full parse.)
+            if !starts_with_field(line, name) && !line.first().is_some_and(|&b| parse::is_blank(b))
+            {
+                return ControlFlow::Continue(());
             }
             match parse_passwd_line(line) {
                 Some(e) if e.name == name => ControlFlow::Break(User::from_entry(&e)),
@@ -396,7 +396,10 @@ impl<'a> AccountDb<'a> {
     /// # Ok::<(), daemonkit::Error>(())
     /// ```
     #[doc(alias = "getpwent")]
-    pub fn for_each_user(&self, mut f: impl FnMut(&PasswdEntry<'_>) -> ControlFlow<()>) -> Result<()> {
+    pub fn for_each_user(
+        &self,
+        mut f: impl FnMut(&PasswdEntry<'_>) -> ControlFlow<()>,
+    ) -> Result<()> {
         self.scan_passwd(|line| match parse_passwd_line(line) {
             Some(e) => f(&e),
             None => ControlFlow::Continue(()),
@@ -441,7 +444,10 @@ impl<'a> AccountDb<'a> {
     /// # Ok::<(), daemonkit::Error>(())
     /// ```
     #[doc(alias = "getgrent")]
-    pub fn for_each_group(&self, mut f: impl FnMut(&GroupEntry<'_>) -> ControlFlow<()>) -> Result<()> {
+    pub fn for_each_group(
+        &self,
+        mut f: impl FnMut(&GroupEntry<'_>) -> ControlFlow<()>,
+    ) -> Result<()> {
         self.scan_group(|e, _| f(e)).map(drop)
     }
 
@@ -544,17 +550,34 @@ impl<'a> AccountDb<'a> {
                 add(gid);
             }
         };
-        let mut chunk = [0u8; reader::LINE_BUF];
+        let mut buf = [core::mem::MaybeUninit::uninit(); reader::LINE_BUF];
         loop {
-            let n = src.read(&mut chunk).ctx("read group database")?;
-            match chunk.get(..n) {
-                Some(data) if n > 0 => scan.feed(data, &mut found),
-                _ => break,
+            let chunk = src.next_chunk(&mut buf).ctx("read group database")?;
+            if chunk.is_empty() {
+                break;
             }
+            scan.feed(chunk, &mut found);
         }
         scan.finish(&mut found);
         Ok((filled, total))
     }
+}
+
+/// Whether `line` starts with `name` followed by `:` (an inline loop: the
+/// names are short and a `memcmp` call costs more).
+#[inline]
+fn starts_with_field(line: &[u8], name: &[u8]) -> bool {
+    if line.len() <= name.len() {
+        return false;
+    }
+    let mut i = 0;
+    while let (Some(a), Some(b)) = (line.get(i), name.get(i)) {
+        if a != b {
+            return false;
+        }
+        i += 1;
+    }
+    line.get(name.len()) == Some(&b':')
 }
 
 /// The name, password and gid of a cut group line, when they are complete
@@ -613,14 +636,19 @@ pub(crate) fn resolve_user<'s>(db: &AccountDb<'_>, s: &'s str) -> Result<UserArg
     match id_arg(s, "parse_uid")? {
         IdArg::Id(id) => {
             let uid = Uid::from_raw(id);
-            let entry = db.user_by_uid(uid).map_err(|e| e.with_context("parse_uid"))?;
+            let entry = db
+                .user_by_uid(uid)
+                .map_err(|e| e.with_context("parse_uid"))?;
             Ok(UserArg {
                 uid,
                 entry,
                 name: None,
             })
         }
-        IdArg::Name(name) => match db.user_by_name(name).map_err(|e| e.with_context("parse_uid"))? {
+        IdArg::Name(name) => match db
+            .user_by_name(name)
+            .map_err(|e| e.with_context("parse_uid"))?
+        {
             Some(u) => Ok(UserArg {
                 uid: u.uid,
                 entry: Some(u),
@@ -699,7 +727,10 @@ pub fn parse_uid(s: &str) -> Result<Uid> {
 pub fn parse_uid_in(db: &AccountDb<'_>, s: &str) -> Result<Uid> {
     match id_arg(s, "parse_uid")? {
         IdArg::Id(id) => Ok(Uid::from_raw(id)),
-        IdArg::Name(name) => match db.user_by_name(name).map_err(|e| e.with_context("parse_uid"))? {
+        IdArg::Name(name) => match db
+            .user_by_name(name)
+            .map_err(|e| e.with_context("parse_uid"))?
+        {
             Some(u) => Ok(u.uid),
             None => Err(Error::new(ErrorKind::UnknownUser, "parse_uid").with_input(name)),
         },
@@ -767,7 +798,10 @@ pub fn parse_gid(s: &str) -> Result<Gid> {
 pub fn parse_gid_in(db: &AccountDb<'_>, s: &str) -> Result<Gid> {
     match id_arg(s, "parse_gid")? {
         IdArg::Id(id) => Ok(Gid::from_raw(id)),
-        IdArg::Name(name) => match db.group_by_name(name).map_err(|e| e.with_context("parse_gid"))? {
+        IdArg::Name(name) => match db
+            .group_by_name(name)
+            .map_err(|e| e.with_context("parse_gid"))?
+        {
             Some(g) => Ok(g.gid),
             None => Err(Error::new(ErrorKind::UnknownGroup, "parse_gid").with_input(name)),
         },

@@ -429,7 +429,10 @@ impl<'u> MembershipScan<'u> {
                 }
                 State::Skip => {
                     // A run of bytes up to the next newline: skip it at once.
-                    match chunk.get(i..).and_then(|r| r.iter().position(|&c| c == b'\n')) {
+                    match chunk
+                        .get(i..)
+                        .and_then(|r| r.iter().position(|&c| c == b'\n'))
+                    {
                         Some(off) => i += off,
                         None => i = chunk.len(),
                     }
@@ -513,7 +516,11 @@ mod tests {
         for user in [&b"bob"[..], b"al", b"bo", b"", b"bob:extra", b"bob\r"] {
             let want = reference(data, user);
             for chunk in 1..=data.len() {
-                assert_eq!(scan_all(data, user, chunk), want, "user {user:?} chunk {chunk}");
+                assert_eq!(
+                    scan_all(data, user, chunk),
+                    want,
+                    "user {user:?} chunk {chunk}"
+                );
             }
         }
         assert_eq!(reference(data, b"bob"), [1, 8, 13, 15, 18]);
