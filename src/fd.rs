@@ -109,6 +109,8 @@ pub struct OpenFds {
     error: Option<Errno>,
 }
 
+// The 4 KiB buffer lives inline on purpose: no heap, ever.
+#[allow(clippy::large_enum_variant)]
 enum Source {
     Proc {
         dir: OwnedFd,
@@ -269,11 +271,9 @@ fn sorted_keep<'a>(keep: &[RawFd], out: &'a mut [RawFd; MAX_KEEP]) -> Result<&'a
     }
     let mut n = 0;
     for &fd in keep {
-        if fd >= 0 {
-            if let Some(slot) = out.get_mut(n) {
-                *slot = fd;
-                n += 1;
-            }
+        if let (true, Some(slot)) = (fd >= 0, out.get_mut(n)) {
+            *slot = fd;
+            n += 1;
         }
     }
     let s = out.get_mut(..n).unwrap_or(&mut []);
@@ -417,10 +417,10 @@ fn file_id(path: &CStr) -> Result<(u64, u64)> {
 fn for_fds_matching(ids: &[(u64, u64)], mut f: impl FnMut(RawFd)) -> Result<()> {
     let mut fds = open_fds()?;
     for fd in fds.by_ref() {
-        if let Ok(st) = sys::fstat(fd) {
-            if ids.contains(&(st.st_dev, st.st_ino)) {
-                f(fd);
-            }
+        if let Ok(st) = sys::fstat(fd)
+            && ids.contains(&(st.st_dev, st.st_ino))
+        {
+            f(fd);
         }
     }
     fds.error().map_or(Ok(()), Err)

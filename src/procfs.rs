@@ -24,10 +24,7 @@ pub(crate) fn read_file<'a>(
 }
 
 /// Reads from `fd` until EOF into `buf`; `EOVERFLOW` if it does not fit.
-pub(crate) fn read_fd<'a, Fd: AsFd>(
-    fd: Fd,
-    buf: &'a mut [u8],
-) -> core::result::Result<&'a [u8], Errno> {
+pub(crate) fn read_fd<Fd: AsFd>(fd: Fd, buf: &mut [u8]) -> core::result::Result<&[u8], Errno> {
     let mut len = 0;
     loop {
         let rest = buf.get_mut(len..).unwrap_or(&mut []);

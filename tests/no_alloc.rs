@@ -6,7 +6,6 @@
 //! `harness = false`: no test threads allocate behind our back.
 
 #![allow(unsafe_code)] // A global allocator and fork need unsafe.
-#![allow(unsafe_code)] // A global allocator and fork need unsafe.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
