@@ -113,7 +113,8 @@ fn for_each_visits_valid_entries_in_order() {
         ControlFlow::Continue(())
     })
     .unwrap();
-    assert_eq!(groups.len(), 15 + 40 + 1 + 1);
+    // 11 dk*/root groups, 40 many*, nogroup, dklast.
+    assert_eq!(groups.len(), 11 + 40 + 2);
     // The cut line comes with its name and gid and no members.
     assert!(groups.contains(&("dklong".to_string(), 4306, 0)));
     assert!(groups.contains(&("dkgroup".to_string(), 4300, 2)));
@@ -137,9 +138,10 @@ fn group_list_semantics() {
         assert_eq!(many.len(), 41);
         assert_eq!(many[0], 4502);
         assert_eq!(&many[1..], (4700..4740).collect::<Vec<u32>>());
-        // Only the list's own name matters, not case or prefixes.
-        assert_eq!(list(&db, "DKUSER", 1), [1]);
-        assert_eq!(list(&db, "dkuse", 1), [1]);
+        // Names compare exactly: case matters, prefixes do not match.
+        assert_eq!(list(&db, "DKUSER", 1), [1, 4304]);
+        assert_eq!(list(&db, "dkuse", 1), [1, 4305]);
+        assert_eq!(list(&db, "dkus", 1), [1]);
         assert_eq!(list(&db, "", 7), [7]);
         // A member of the long line that sits before the 4 KiB mark.
         assert_eq!(list(&db, "member0001", 5), [5, 4306]);
