@@ -16,8 +16,14 @@ fn cstr(s: &'static str) -> &'static CStr {
 
 fn fixture_db() -> AccountDb<'static> {
     AccountDb::new(
-        cstr(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/passwd\0")),
-        cstr(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/group\0")),
+        cstr(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/passwd\0"
+        )),
+        cstr(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/group\0"
+        )),
     )
 }
 
@@ -30,7 +36,9 @@ fn raw(v: &[Gid]) -> Vec<u32> {
 
 fn list(db: &AccountDb<'_>, user: &str, primary: u32) -> Vec<u32> {
     let mut buf = [Gid::ROOT; 256];
-    raw(db.group_list(user, Gid::from_raw(primary), &mut buf).expect("group_list"))
+    raw(db
+        .group_list(user, Gid::from_raw(primary), &mut buf)
+        .expect("group_list"))
 }
 
 #[test]
@@ -41,15 +49,45 @@ fn fixture_user_lookups() {
         assert_eq!((u.uid.as_raw(), u.gid.as_raw()), (4242, 4242));
         assert_eq!(u.name, *"dkuser");
         // The first of two uid-4242 lines wins.
-        assert_eq!(db.user_by_uid(Uid::from_raw(4242)).unwrap().map(|u| u.name), Some(daemonkit::Name::new(b"dkuser")));
-        assert_eq!(db.user_by_name("indented").unwrap().map(|u| u.uid.as_raw()), Some(4401));
-        assert_eq!(db.user_by_name("crlf").unwrap().map(|u| u.uid.as_raw()), Some(4504));
-        assert_eq!(db.user_by_name("lastline").unwrap().map(|u| u.uid.as_raw()), Some(4505));
+        assert_eq!(
+            db.user_by_uid(Uid::from_raw(4242)).unwrap().map(|u| u.name),
+            Some(daemonkit::Name::new(b"dkuser"))
+        );
+        assert_eq!(
+            db.user_by_name("indented").unwrap().map(|u| u.uid.as_raw()),
+            Some(4401)
+        );
+        assert_eq!(
+            db.user_by_name("crlf").unwrap().map(|u| u.uid.as_raw()),
+            Some(4504)
+        );
+        assert_eq!(
+            db.user_by_name("lastline").unwrap().map(|u| u.uid.as_raw()),
+            Some(4505)
+        );
         // A passwd line over 4 KiB is skipped, and the next one still reads.
         assert_eq!(db.user_by_name("longgecos").unwrap(), None);
         assert_eq!(db.user_by_uid(Uid::from_raw(4402)).unwrap(), None);
-        assert_eq!(db.user_by_name("afterlong").unwrap().map(|u| u.uid.as_raw()), Some(4403));
-        for skipped in ["nisuser", "+nisuser", "+", "-nisexcluded", "badsign", "overflow", "minus1", "short", "emptyid", "", "DKUSER", "dkuse"] {
+        assert_eq!(
+            db.user_by_name("afterlong")
+                .unwrap()
+                .map(|u| u.uid.as_raw()),
+            Some(4403)
+        );
+        for skipped in [
+            "nisuser",
+            "+nisuser",
+            "+",
+            "-nisexcluded",
+            "badsign",
+            "overflow",
+            "minus1",
+            "short",
+            "emptyid",
+            "",
+            "DKUSER",
+            "dkuse",
+        ] {
             assert_eq!(db.user_by_name(skipped).unwrap(), None, "{skipped:?}");
         }
         assert_eq!(db.user_by_uid(Uid::from_raw(4600)).unwrap(), None); // short line
@@ -68,22 +106,64 @@ fn fixture_user_lookups() {
 #[test]
 fn fixture_group_lookups() {
     for db in [fixture_db(), AccountDb::from_bytes(PASSWD, GROUP)] {
-        assert_eq!(db.group_by_name("dkgroup").unwrap().map(|g| g.gid.as_raw()), Some(4300));
+        assert_eq!(
+            db.group_by_name("dkgroup").unwrap().map(|g| g.gid.as_raw()),
+            Some(4300)
+        );
         // First of two gid-4301 lines.
-        assert_eq!(db.group_by_gid(Gid::from_raw(4301)).unwrap().map(|g| g.name), Some(daemonkit::Name::new(b"dkextra")));
+        assert_eq!(
+            db.group_by_gid(Gid::from_raw(4301))
+                .unwrap()
+                .map(|g| g.name),
+            Some(daemonkit::Name::new(b"dkextra"))
+        );
         // The >4 KiB line is found by name and gid from its head.
-        assert_eq!(db.group_by_name("dklong").unwrap().map(|g| g.gid.as_raw()), Some(4306));
-        assert_eq!(db.group_by_gid(Gid::from_raw(4306)).unwrap().map(|g| g.name), Some(daemonkit::Name::new(b"dklong")));
-        assert_eq!(db.group_by_name("dkafterlong").unwrap().map(|g| g.gid.as_raw()), Some(4307));
-        assert_eq!(db.group_by_name("dkindented").unwrap().map(|g| g.gid.as_raw()), Some(4311));
-        assert_eq!(db.group_by_name("dklast").unwrap().map(|g| g.gid.as_raw()), Some(4309));
-        for skipped in ["+nisgroup", "nisgroup", "-nisout", "#dkcomment", "badgid", "emptygid", "overgid", "shortgroup", ""] {
+        assert_eq!(
+            db.group_by_name("dklong").unwrap().map(|g| g.gid.as_raw()),
+            Some(4306)
+        );
+        assert_eq!(
+            db.group_by_gid(Gid::from_raw(4306))
+                .unwrap()
+                .map(|g| g.name),
+            Some(daemonkit::Name::new(b"dklong"))
+        );
+        assert_eq!(
+            db.group_by_name("dkafterlong")
+                .unwrap()
+                .map(|g| g.gid.as_raw()),
+            Some(4307)
+        );
+        assert_eq!(
+            db.group_by_name("dkindented")
+                .unwrap()
+                .map(|g| g.gid.as_raw()),
+            Some(4311)
+        );
+        assert_eq!(
+            db.group_by_name("dklast").unwrap().map(|g| g.gid.as_raw()),
+            Some(4309)
+        );
+        for skipped in [
+            "+nisgroup",
+            "nisgroup",
+            "-nisout",
+            "#dkcomment",
+            "badgid",
+            "emptygid",
+            "overgid",
+            "shortgroup",
+            "",
+        ] {
             assert_eq!(db.group_by_name(skipped).unwrap(), None, "{skipped:?}");
         }
         for gid in [4302, 4303, 4310, u32::MAX - 1] {
             assert_eq!(db.group_by_gid(Gid::from_raw(gid)).unwrap(), None, "{gid}");
         }
-        assert_eq!(db.group_by_name("a\0b").unwrap_err().kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            db.group_by_name("a\0b").unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
     }
 }
 
@@ -102,14 +182,22 @@ fn for_each_visits_valid_entries_in_order() {
     let mut seen = 0;
     db.for_each_user(|_| {
         seen += 1;
-        if seen == 3 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        if seen == 3 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     })
     .unwrap();
     assert_eq!(seen, 3);
 
     let mut groups = Vec::new();
     db.for_each_group(|g| {
-        groups.push((String::from_utf8_lossy(g.name).into_owned(), g.gid.as_raw(), g.members().count()));
+        groups.push((
+            String::from_utf8_lossy(g.name).into_owned(),
+            g.gid.as_raw(),
+            g.members().count(),
+        ));
         ControlFlow::Continue(())
     })
     .unwrap();
@@ -127,9 +215,15 @@ fn group_list_semantics() {
         // twice) once; the member at the end of a 6 KiB line found; NIS,
         // comment, malformed, case-different, prefix and trailing-blank
         // entries ignored; a last line without newline counts.
-        assert_eq!(list(&db, "dkuser", 4242), [4242, 4300, 4301, 4306, 4307, 4311, 4309]);
+        assert_eq!(
+            list(&db, "dkuser", 4242),
+            [4242, 4300, 4301, 4306, 4307, 4311, 4309]
+        );
         // Another primary: the user's own group (which lists it) now counts.
-        assert_eq!(list(&db, "dkuser", 4300), [4300, 4242, 4301, 4306, 4307, 4311, 4309]);
+        assert_eq!(
+            list(&db, "dkuser", 4300),
+            [4300, 4242, 4301, 4306, 4307, 4311, 4309]
+        );
         // A primary gid without a group entry is still first.
         assert_eq!(list(&db, "orphan", 4999), [4999]);
         assert_eq!(list(&db, "nogroups", 4500), [4500]);
@@ -153,18 +247,32 @@ fn group_list_semantics() {
 fn group_list_buffer_too_small() {
     let db = fixture_db();
     let mut buf = [Gid::ROOT; 3];
-    let e = db.group_list("dkuser", Gid::from_raw(4242), &mut buf).unwrap_err();
+    let e = db
+        .group_list("dkuser", Gid::from_raw(4242), &mut buf)
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::BufferTooSmall { needed: 7 });
     // The buffer holds the first entries, as getgrouplist leaves them.
     assert_eq!(raw(&buf), [4242, 4300, 4301]);
     let mut exact = [Gid::ROOT; 7];
-    assert_eq!(db.group_list("dkuser", Gid::from_raw(4242), &mut exact).unwrap().len(), 7);
+    assert_eq!(
+        db.group_list("dkuser", Gid::from_raw(4242), &mut exact)
+            .unwrap()
+            .len(),
+        7
+    );
     let mut none: [Gid; 0] = [];
     assert_eq!(
-        db.group_list("nogroups", Gid::from_raw(4500), &mut none).unwrap_err().kind(),
+        db.group_list("nogroups", Gid::from_raw(4500), &mut none)
+            .unwrap_err()
+            .kind(),
         ErrorKind::BufferTooSmall { needed: 1 }
     );
-    assert_eq!(db.group_list("a\0b", Gid::ROOT, &mut exact).unwrap_err().kind(), ErrorKind::InvalidInput);
+    assert_eq!(
+        db.group_list("a\0b", Gid::ROOT, &mut exact)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
 }
 
 #[test]
@@ -174,7 +282,10 @@ fn missing_files_are_empty_databases() {
     assert_eq!(db.user_by_uid(Uid::ROOT).unwrap(), None);
     assert_eq!(db.group_by_gid(Gid::ROOT).unwrap(), None);
     assert_eq!(list(&db, "root", 0), [0]);
-    assert_eq!(parse_uid_in(&db, "root").unwrap_err().kind(), ErrorKind::UnknownUser);
+    assert_eq!(
+        parse_uid_in(&db, "root").unwrap_err().kind(),
+        ErrorKind::UnknownUser
+    );
     assert_eq!(parse_uid_in(&db, "0").unwrap().as_raw(), 0);
     // Other open errors are reported (a directory reads as EISDIR).
     let dir = AccountDb::new(c"/", c"/");
@@ -197,7 +308,11 @@ fn group_list_across_read_boundaries() {
         let pad = (state >> 16) % 97;
         let member = (state >> 8) % 5 == 0;
         let filler: String = "m".repeat(pad as usize);
-        let members = if member { format!("{filler},target") } else { format!("{filler},targetx") };
+        let members = if member {
+            format!("{filler},target")
+        } else {
+            format!("{filler},targetx")
+        };
         data.extend(format!("g{i}:x:{}:{members}\n", 10_000 + i).bytes());
         if member {
             want.push(10_000 + i);
@@ -211,13 +326,18 @@ fn group_list_across_read_boundaries() {
     let mem_db = AccountDb::from_bytes(b"", &data);
     for db in [file_db, mem_db] {
         let mut buf = vec![Gid::ROOT; 4000];
-        let got = raw(db.group_list("target", Gid::from_raw(999_999), &mut buf).unwrap());
+        let got = raw(db
+            .group_list("target", Gid::from_raw(999_999), &mut buf)
+            .unwrap());
         assert_eq!(got, want);
         // Every group is found by name and gid through the line reader.
         for i in (0..3000u32).step_by(97) {
             let g = db.group_by_name(format!("g{i}")).unwrap().expect("group");
             assert_eq!(g.gid.as_raw(), 10_000 + i);
-            assert_eq!(db.group_by_gid(g.gid).unwrap().map(|g| g.name), Some(daemonkit::Name::new(format!("g{i}").as_bytes())));
+            assert_eq!(
+                db.group_by_gid(g.gid).unwrap().map(|g| g.name),
+                Some(daemonkit::Name::new(format!("g{i}").as_bytes()))
+            );
         }
     }
 }
@@ -243,17 +363,33 @@ fn parse_uid_and_gid_table() {
     // Unknown names name themselves.
     let e = parse_uid("no-such-user-dk").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::UnknownUser);
-    assert_eq!(e.input().map(|n| n.as_bytes()), Some(&b"no-such-user-dk"[..]));
+    assert_eq!(
+        e.input().map(|n| n.as_bytes()),
+        Some(&b"no-such-user-dk"[..])
+    );
     assert_eq!(e.to_string(), "parse_uid: unknown user \"no-such-user-dk\"");
     let e = parse_gid("no-such-group-dk").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::UnknownGroup);
-    assert_eq!(e.to_string(), "parse_gid: unknown group \"no-such-group-dk\"");
+    assert_eq!(
+        e.to_string(),
+        "parse_gid: unknown group \"no-such-group-dk\""
+    );
     // "12a" is a name (and unknown), not 12.
     let e = parse_uid("12a").unwrap_err();
-    assert_eq!((e.kind(), e.input().map(|n| n.as_bytes())), (ErrorKind::UnknownUser, Some(&b"12a"[..])));
-    assert_eq!(parse_gid("12a").unwrap_err().kind(), ErrorKind::UnknownGroup);
+    assert_eq!(
+        (e.kind(), e.input().map(|n| n.as_bytes())),
+        (ErrorKind::UnknownUser, Some(&b"12a"[..]))
+    );
+    assert_eq!(
+        parse_gid("12a").unwrap_err().kind(),
+        ErrorKind::UnknownGroup
+    );
     for s in [" 12", "12 ", "1_000", "0x10", "root ", "ROOT"] {
-        assert_eq!(parse_uid(s).unwrap_err().kind(), ErrorKind::UnknownUser, "{s:?}");
+        assert_eq!(
+            parse_uid(s).unwrap_err().kind(),
+            ErrorKind::UnknownUser,
+            "{s:?}"
+        );
     }
     // A 300-byte unknown name: the error keeps its first 32 bytes.
     let long = "x".repeat(300);
@@ -262,10 +398,24 @@ fn parse_uid_and_gid_table() {
     let kept = e.input().expect("input");
     assert!(kept.is_truncated());
     assert_eq!(kept.as_bytes(), &long.as_bytes()[..32]);
-    assert_eq!(parse_gid(&long).unwrap_err().kind(), ErrorKind::UnknownGroup);
+    assert_eq!(
+        parse_gid(&long).unwrap_err().kind(),
+        ErrorKind::UnknownGroup
+    );
 
     // Invalid input, with the input kept.
-    for s in ["", "-1", "+5", "-0", "4294967295", "4294967296", "99999999999999999999", "ro\0ot", "\0", "1\0"] {
+    for s in [
+        "",
+        "-1",
+        "+5",
+        "-0",
+        "4294967295",
+        "4294967296",
+        "99999999999999999999",
+        "ro\0ot",
+        "\0",
+        "1\0",
+    ] {
         let e = parse_uid(s).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "parse_uid({s:?})");
         assert_eq!(e.input().map(|n| n.as_bytes()), Some(s.as_bytes()));
@@ -286,7 +436,9 @@ fn group_list_matches_glibc_for_every_local_user() {
     let passwd = std::fs::read("/etc/passwd").unwrap();
     let mut checked = 0;
     for line in passwd.split(|&b| b == b'\n') {
-        let Some(entry) = daemonkit::account::parse_passwd_line(line) else { continue };
+        let Some(entry) = daemonkit::account::parse_passwd_line(line) else {
+            continue;
+        };
         let name = std::str::from_utf8(entry.name).unwrap();
         let cname = CString::new(name).unwrap();
 
@@ -295,10 +447,22 @@ fn group_list_matches_glibc_for_every_local_user() {
         let mut buf = vec![0 as libc::c_char; 16384];
         let mut res = std::ptr::null_mut();
         // SAFETY: valid pointers and buffer length.
-        let r = unsafe { libc::getpwnam_r(cname.as_ptr(), &mut pwd, buf.as_mut_ptr(), buf.len(), &mut res) };
+        let r = unsafe {
+            libc::getpwnam_r(
+                cname.as_ptr(),
+                &mut pwd,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut res,
+            )
+        };
         assert!(r == 0 && !res.is_null(), "glibc knows {name}");
         let ours = db.user_by_name(name).unwrap().expect("we know the user");
-        assert_eq!((ours.uid.as_raw(), ours.gid.as_raw()), (pwd.pw_uid, pwd.pw_gid), "{name}");
+        assert_eq!(
+            (ours.uid.as_raw(), ours.gid.as_raw()),
+            (pwd.pw_uid, pwd.pw_gid),
+            "{name}"
+        );
         assert_eq!(parse_uid(name).unwrap().as_raw(), pwd.pw_uid);
 
         // getgrouplist: the same list, in the same order.
@@ -307,17 +471,30 @@ fn group_list_matches_glibc_for_every_local_user() {
         let mut theirs = vec![0 as libc::gid_t; 1024];
         let mut n = theirs.len() as libc::c_int;
         // SAFETY: `theirs` has room for `n` gids.
-        let r = unsafe { libc::getgrouplist(cname.as_ptr(), pwd.pw_gid, theirs.as_mut_ptr(), &mut n) };
+        let r =
+            unsafe { libc::getgrouplist(cname.as_ptr(), pwd.pw_gid, theirs.as_mut_ptr(), &mut n) };
         assert!(r >= 0);
         theirs.truncate(n as usize);
         assert_eq!(ours, theirs, "getgrouplist({name})");
 
         // `id -G NAME`: the same set, primary first.
-        let out = std::process::Command::new("id").arg("-G").arg(name).output().unwrap();
+        let out = std::process::Command::new("id")
+            .arg("-G")
+            .arg(name)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "id -G {name}");
-        let id: Vec<u32> = String::from_utf8(out.stdout).unwrap().split_whitespace().map(|s| s.parse().unwrap()).collect();
+        let id: Vec<u32> = String::from_utf8(out.stdout)
+            .unwrap()
+            .split_whitespace()
+            .map(|s| s.parse().unwrap())
+            .collect();
         assert_eq!(id.first(), ours.first(), "id -G {name}: primary first");
-        assert_eq!(id.iter().collect::<BTreeSet<_>>(), ours.iter().collect::<BTreeSet<_>>(), "id -G {name}");
+        assert_eq!(
+            id.iter().collect::<BTreeSet<_>>(),
+            ours.iter().collect::<BTreeSet<_>>(),
+            "id -G {name}"
+        );
         checked += 1;
     }
     assert!(checked >= 3, "only {checked} users in /etc/passwd");
@@ -329,7 +506,9 @@ fn group_lookups_match_glibc() {
     let db = AccountDb::system();
     let group = std::fs::read("/etc/group").unwrap();
     for line in group.split(|&b| b == b'\n') {
-        let Some(entry) = daemonkit::account::parse_group_line(line) else { continue };
+        let Some(entry) = daemonkit::account::parse_group_line(line) else {
+            continue;
+        };
         let name = std::str::from_utf8(entry.name).unwrap();
         let cname = CString::new(name).unwrap();
         // SAFETY: getgrnam returns a pointer into static storage or null;
@@ -339,6 +518,11 @@ fn group_lookups_match_glibc() {
         // SAFETY: non-null result of getgrnam.
         let gid = unsafe { (*g).gr_gid };
         assert_eq!(parse_gid(name).unwrap().as_raw(), gid, "{name}");
-        assert_eq!(db.group_by_gid(Gid::from_raw(gid)).unwrap().map(|g| g.gid.as_raw()), Some(gid));
+        assert_eq!(
+            db.group_by_gid(Gid::from_raw(gid))
+                .unwrap()
+                .map(|g| g.gid.as_raw()),
+            Some(gid)
+        );
     }
 }

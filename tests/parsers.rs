@@ -21,7 +21,10 @@ fn passwd_line_fields() {
 
     // Empty fields other than the name and ids are fine.
     let e = parse_passwd_line(b"a::0:0:::").expect("valid");
-    assert_eq!((e.name, e.passwd, e.gecos, e.dir, e.shell), (&b"a"[..], &b""[..], &b""[..], &b""[..], &b""[..]));
+    assert_eq!(
+        (e.name, e.passwd, e.gecos, e.dir, e.shell),
+        (&b"a"[..], &b""[..], &b""[..], &b""[..], &b""[..])
+    );
     // Leading blanks are skipped; a trailing \r stays in the shell (as glibc).
     let e = parse_passwd_line(b" \t a:x:1:2::/:/bin/sh\r").expect("valid");
     assert_eq!(e.name, b"a");
@@ -61,7 +64,11 @@ fn passwd_lines_skipped() {
         b"a:x:1:1::/:/bin/sh\nb:x:2:2::/:/bin/sh",
     ];
     for line in skipped {
-        assert!(parse_passwd_line(line).is_none(), "should skip {:?}", line.escape_ascii().to_string());
+        assert!(
+            parse_passwd_line(line).is_none(),
+            "should skip {:?}",
+            line.escape_ascii().to_string()
+        );
     }
 }
 
@@ -96,7 +103,10 @@ fn group_line_fields_and_members() {
     }
     // Debug shows readable text.
     let g = parse_group_line(b"g:x:1:a,b").expect("valid");
-    assert_eq!(format!("{g:?}"), r#"GroupEntry { name: "g", passwd: "x", gid: 1, members: ["a", "b"] }"#);
+    assert_eq!(
+        format!("{g:?}"),
+        r#"GroupEntry { name: "g", passwd: "x", gid: 1, members: ["a", "b"] }"#
+    );
 }
 
 #[test]
@@ -121,7 +131,11 @@ fn group_lines_skipped() {
         b"g:x:1:a\ng:x:2:b",
     ];
     for line in skipped {
-        assert!(parse_group_line(line).is_none(), "should skip {:?}", line.escape_ascii().to_string());
+        assert!(
+            parse_group_line(line).is_none(),
+            "should skip {:?}",
+            line.escape_ascii().to_string()
+        );
     }
 }
 
@@ -133,10 +147,23 @@ fn fixtures_parse_as_documented() {
         .map(|e| (String::from_utf8_lossy(e.name).into_owned(), e.uid.as_raw()))
         .collect();
     let names: Vec<&str> = users.iter().map(|(n, _)| n.as_str()).collect();
-    for bad in ["nisuser", "+nisuser", "badsign", "plussign", "spaceid", "overflow", "minus1", "emptyid", "short"] {
+    for bad in [
+        "nisuser", "+nisuser", "badsign", "plussign", "spaceid", "overflow", "minus1", "emptyid",
+        "short",
+    ] {
         assert!(!names.contains(&bad), "{bad} should be skipped");
     }
-    for good in ["root", "dkuser", "dkother", "indented", "longgecos", "afterlong", "nobody", "crlf", "lastline"] {
+    for good in [
+        "root",
+        "dkuser",
+        "dkother",
+        "indented",
+        "longgecos",
+        "afterlong",
+        "nobody",
+        "crlf",
+        "lastline",
+    ] {
         assert!(names.contains(&good), "{good} should parse");
     }
     assert!(names.iter().any(|n| n.len() == 300));
@@ -144,13 +171,30 @@ fn fixtures_parse_as_documented() {
     let groups: Vec<(String, u32, usize)> = GROUP
         .split(|&b| b == b'\n')
         .filter_map(parse_group_line)
-        .map(|g| (String::from_utf8_lossy(g.name).into_owned(), g.gid.as_raw(), g.members().count()))
+        .map(|g| {
+            (
+                String::from_utf8_lossy(g.name).into_owned(),
+                g.gid.as_raw(),
+                g.members().count(),
+            )
+        })
         .collect();
     let names: Vec<&str> = groups.iter().map(|(n, _, _)| n.as_str()).collect();
-    for bad in ["+nisgroup", "-nisout", "badgid", "emptygid", "overgid", "shortgroup", ""] {
+    for bad in [
+        "+nisgroup",
+        "-nisout",
+        "badgid",
+        "emptygid",
+        "overgid",
+        "shortgroup",
+        "",
+    ] {
         assert!(!names.contains(&bad), "{bad:?} should be skipped");
     }
-    let long = groups.iter().find(|(n, _, _)| n == "dklong").expect("dklong");
+    let long = groups
+        .iter()
+        .find(|(n, _, _)| n == "dklong")
+        .expect("dklong");
     assert_eq!((long.1, long.2), (4306, 601));
     assert!(names.contains(&"dkindented"));
     assert!(names.contains(&"dklast"));
