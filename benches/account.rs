@@ -4,6 +4,7 @@
 //!
 //! Each group puts daemonkit and its competitors side by side; compare the
 //! medians.
+#![allow(missing_docs)] // criterion generates `main`.
 #![allow(unsafe_code)] // libc calls.
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 /// glibc `getpwnam_r` with a stack buffer, as a careful C program calls it.
 fn glibc_getpwnam_uid(name: &CStr) -> Option<u32> {
+    // SAFETY: `passwd` is plain old data; all-zero is a valid value.
     let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
     let mut buf = [0 as libc::c_char; 4096];
     let mut result: *mut libc::passwd = std::ptr::null_mut();
@@ -30,6 +32,7 @@ fn glibc_getpwnam_uid(name: &CStr) -> Option<u32> {
 
 /// glibc `getgrnam_r` with a stack buffer.
 fn glibc_getgrnam_gid(name: &CStr) -> Option<u32> {
+    // SAFETY: `group` is plain old data; all-zero is a valid value.
     let mut grp: libc::group = unsafe { std::mem::zeroed() };
     let mut buf = [0 as libc::c_char; 4096];
     let mut result: *mut libc::group = std::ptr::null_mut();

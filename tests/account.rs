@@ -306,7 +306,7 @@ fn group_list_across_read_boundaries() {
         // A cheap LCG picks line lengths and membership.
         state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
         let pad = (state >> 16) % 97;
-        let member = (state >> 8) % 5 == 0;
+        let member = (state >> 8).is_multiple_of(5);
         let filler: String = "m".repeat(pad as usize);
         let members = if member {
             format!("{filler},target")
@@ -443,6 +443,7 @@ fn group_list_matches_glibc_for_every_local_user() {
         let cname = CString::new(name).unwrap();
 
         // getpwnam_r: same uid and gid.
+        // SAFETY: `passwd` is plain old data; all-zero is a valid value.
         let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
         let mut buf = vec![0 as libc::c_char; 16384];
         let mut res = std::ptr::null_mut();

@@ -25,6 +25,30 @@
 //! length works for [`AccountDb::group_list`], and for the other group
 //! lookups as long as its name, password and gid fit in the first 4 KiB.
 //!
+//! # Line rules
+//!
+//! [`parse_passwd_line`] and [`parse_group_line`] follow glibc's
+//! `nss_files` (`files-parse.c`), except where noted:
+//!
+//! - One trailing `\n` is allowed; a `\n` anywhere else makes the line
+//!   malformed.
+//! - Leading white space (space, `\t`, `\v`, `\f`, `\r`) is skipped. Blank
+//!   lines and lines starting with `#` are skipped.
+//! - Lines whose name starts with `+` or `-` are NIS compat entries and are
+//!   skipped (glibc's `files` module accepts a bare `+` line as uid 0; we
+//!   never do).
+//! - passwd: `name:passwd:uid:gid:gecos:dir:shell`; the shell runs to the end
+//!   of the line (it may contain `:`). group: `name:passwd:gid:members`; the
+//!   member list runs to the end of the line.
+//! - The name must be non-empty and free of NUL bytes.
+//! - **Stricter than glibc:** ids are plain ASCII digits that fit a `u32`
+//!   and are not `4294967295` (which means "unchanged" to `setresuid(2)`).
+//!   glibc's `strtoul` also takes leading blanks, a sign, and clamps
+//!   overflow to `4294967295`; such lines are malformed here.
+//! - Members are split on `,`; leading white space of each is skipped and
+//!   empty members are dropped, as glibc does.
+//! - Malformed lines are skipped by every caller, never fatal.
+//!
 //! Results are small `Copy` values with the name inline
 //! ([`Name`], at most 32 bytes, flagged when a longer name was cut).
 

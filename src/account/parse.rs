@@ -1,28 +1,7 @@
 //! Pure parsers for `passwd(5)` and `group(5)` lines and for numeric ids,
 //! over `&[u8]`: no I/O, no allocation, no panics.
 //!
-//! # Line rules
-//!
-//! They follow glibc's `nss_files` (`files-parse.c`), except where noted:
-//!
-//! - One trailing `\n` is allowed; a `\n` anywhere else makes the line
-//!   malformed.
-//! - Leading white space (space, `\t`, `\v`, `\f`, `\r`) is skipped. Blank
-//!   lines and lines starting with `#` are skipped.
-//! - Lines whose name starts with `+` or `-` are NIS compat entries and are
-//!   skipped (glibc's `files` module accepts a bare `+` line as uid 0; we
-//!   never do).
-//! - passwd: `name:passwd:uid:gid:gecos:dir:shell`; the shell runs to the end
-//!   of the line (it may contain `:`). group: `name:passwd:gid:members`; the
-//!   member list runs to the end of the line.
-//! - The name must be non-empty and free of NUL bytes.
-//! - **Stricter than glibc:** ids are plain ASCII digits that fit a `u32`
-//!   and are not `4294967295` (which means "unchanged" to `setresuid(2)`).
-//!   glibc's `strtoul` also takes leading blanks, a sign, and clamps
-//!   overflow to `4294967295`; such lines are malformed here.
-//! - Members are split on `,`; leading white space of each is skipped and
-//!   empty members are dropped, as glibc does.
-//! - Malformed lines are skipped by every caller, never fatal.
+//! The rules are documented in the [account module](crate::account#line-rules).
 
 use core::fmt;
 use rustix::process::{Gid, Uid};
@@ -69,7 +48,7 @@ impl fmt::Debug for Bytes<'_> {
 
 /// One `/etc/passwd` entry, borrowed from the line it was parsed from.
 ///
-/// Built by [`parse_passwd_line`]; see the [module docs](self) for the rules.
+/// Built by [`parse_passwd_line`]; see the [line rules](crate::account#line-rules).
 ///
 /// # Async-signal safety
 ///
@@ -113,7 +92,7 @@ impl fmt::Debug for PasswdEntry<'_> {
 /// entries and malformed lines (fewer than seven fields, an empty name or
 /// one containing NUL, an id that is not plain digits, overflows `u32` or is
 /// `4294967295`). The line may end with one `\n`. See the
-/// [module docs](self) for how this differs from glibc.
+/// [line rules](crate::account#line-rules) for how this differs from glibc.
 ///
 /// # Async-signal safety
 ///
@@ -250,7 +229,7 @@ impl<'a> Iterator for Members<'a> {
 /// entries and malformed lines (fewer than four fields, an empty name or one
 /// containing NUL, a gid that is not plain digits, overflows `u32` or is
 /// `4294967295`). The line may end with one `\n`. See the
-/// [module docs](self) for how this differs from glibc.
+/// [line rules](crate::account#line-rules) for how this differs from glibc.
 ///
 /// # Async-signal safety
 ///
@@ -472,7 +451,7 @@ mod tests {
     // The test harness links std even without the `std` feature.
     extern crate std;
     use super::*;
-    use std::{format, vec, vec::Vec};
+    use std::vec::Vec;
 
     #[test]
     fn ids() {
