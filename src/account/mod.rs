@@ -135,17 +135,17 @@ enum Db<'a> {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::account::AccountDb;
+/// use daemonkit::{AccountDb, Gid};
 /// let db = AccountDb::from_bytes(
 ///     b"alice:x:1000:1000::/home/alice:/bin/sh\n",
 ///     b"alice:x:1000:\nwheel:x:10:root,alice\n",
 /// );
-/// let alice = db.user_by_name("alice")?.ok_or("no alice")?;
-/// assert_eq!(alice.uid.as_raw(), 1000);
-/// let mut buf = [daemonkit::Gid::ROOT; 8];
-/// let groups = db.group_list("alice", alice.gid, &mut buf)?;
-/// assert_eq!(groups.iter().map(|g| g.as_raw()).collect::<Vec<_>>(), [1000, 10]);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// let alice = db.user_by_name("alice")?;
+/// assert_eq!(alice.map(|u| u.uid.as_raw()), Some(1000));
+/// let mut buf = [Gid::ROOT; 8];
+/// let groups = db.group_list("alice", Gid::from_raw(1000), &mut buf)?;
+/// assert_eq!(groups, [Gid::from_raw(1000), Gid::from_raw(10)]);
+/// # Ok::<(), daemonkit::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct AccountDb<'a> {
