@@ -215,24 +215,24 @@ impl<'a> AccountDb<'a> {
         Ok(None)
     }
 
-    /// Calls `f` with each group line until it breaks. A cut line is passed
-    /// on only if its first three fields are complete; its member list is
-    /// then emptied (`whole` is false).
+    /// Calls `f` with each group entry until it breaks. A cut line is
+    /// passed on only if its first three fields are complete, with an empty
+    /// member list.
     fn scan_group<T>(
         &self,
-        mut f: impl FnMut(&GroupEntry<'_>, bool) -> ControlFlow<T>,
+        mut f: impl FnMut(&GroupEntry<'_>) -> ControlFlow<T>,
     ) -> Result<Option<T>> {
         let Some(src) = self.source(false)? else {
             return Ok(None);
         };
         let mut r = LineReader::<{ reader::LINE_BUF }>::new(src);
         while let Some(line) = r.next_line().ctx("read group database")? {
-            let (entry, whole) = match line {
-                Line::Whole(l) => (parse_group_line(l), true),
-                Line::Head(h) => (group_head(h), false),
+            let entry = match line {
+                Line::Whole(l) => parse_group_line(l),
+                Line::Head(h) => group_head(h),
             };
             if let Some(e) = entry
-                && let ControlFlow::Break(t) = f(&e, whole)
+                && let ControlFlow::Break(t) = f(&e)
             {
                 return Ok(Some(t));
             }
@@ -345,7 +345,7 @@ impl<'a> AccountDb<'a> {
         let Some(name) = check_name(name.as_ref(), "group_by_name")? else {
             return Ok(None);
         };
-        self.scan_group(|e, _| {
+        self.scan_group(|e| {
             if e.name == name {
                 ControlFlow::Break(Group::from_entry(e))
             } else {
@@ -379,7 +379,7 @@ impl<'a> AccountDb<'a> {
     /// ```
     #[doc(alias = "getgrgid")]
     pub fn group_by_gid(&self, gid: Gid) -> Result<Option<Group>> {
-        self.scan_group(|e, _| {
+        self.scan_group(|e| {
             if e.gid == gid {
                 ControlFlow::Break(Group::from_entry(e))
             } else {
@@ -472,7 +472,7 @@ impl<'a> AccountDb<'a> {
         &self,
         mut f: impl FnMut(&GroupEntry<'_>) -> ControlFlow<()>,
     ) -> Result<()> {
-        self.scan_group(|e, _| f(e)).map(drop)
+        self.scan_group(|e| f(e)).map(drop)
     }
 
     /// `getgrouplist(3)`—The groups of `user`: `primary` first, then every
