@@ -147,7 +147,8 @@ impl<'a, const N: usize> LineReader<'a, N> {
         }
     }
 
-    /// The initialised bytes `range` (clamped to `..end`).
+    /// The initialised bytes `start..end` (clamped to `..self.end`).
+    #[inline]
     fn filled(&self, start: usize, end: usize) -> &[u8] {
         let init = self.buf.get(..self.end).unwrap_or(&[]);
         let part = init.get(start..end).unwrap_or(&[]);
@@ -158,6 +159,7 @@ impl<'a, const N: usize> LineReader<'a, N> {
 
     /// The next line, `Ok(None)` at the end of input. A last line without
     /// `\n` counts.
+    #[inline]
     pub(crate) fn next_line(&mut self) -> Result<Option<Line<'_>>, Errno> {
         loop {
             let pending = self.filled(self.start, self.end);
