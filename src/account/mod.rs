@@ -217,9 +217,11 @@ impl<'a> AccountDb<'a> {
 
     /// Calls `f` with each group entry until it breaks. A cut line is
     /// passed on only if its first three fields are complete, with an empty
-    /// member list.
+    /// member list. With `name`, only lines that may hold that name (they
+    /// start with `name:` or with a blank) are parsed.
     fn scan_group<T>(
         &self,
+        name: Option<&[u8]>,
         mut f: impl FnMut(&GroupEntry<'_>) -> ControlFlow<T>,
     ) -> Result<Option<T>> {
         let Some(src) = self.source(false)? else {
@@ -227,6 +229,12 @@ impl<'a> AccountDb<'a> {
         };
         let mut r = LineReader::<{ reader::LINE_BUF }>::new(src);
         while let Some(line) = r.next_line().ctx("read group database")? {
+            let (Line::Whole(l) | Line::Head(l)) = line;
+            if let Some(name) = name
+                && !may_name(l, name)
+            {
+                continue;
+            }
             let entry = match line {
                 Line::Whole(l) => parse_group_line(l),
                 Line::Head(h) => group_head(h),
@@ -271,10 +279,7 @@ impl<'a> AccountDb<'a> {
             return Ok(None);
         };
         self.scan_passwd(|line| {
-            // Cheap test first: does the line start with "name:"? (A line
-            // with leading blanks gets the full parse.)
-            if !starts_with_field(line, name) && !line.first().is_some_and(|&b| parse::is_blank(b))
-            {
+            if !may_name(line, name) {
                 return ControlFlow::Continue(());
             }
             match parse_passwd_line(line) {
@@ -345,7 +350,7 @@ impl<'a> AccountDb<'a> {
         let Some(name) = check_name(name.as_ref(), "group_by_name")? else {
             return Ok(None);
         };
-        self.scan_group(|e| {
+        self.scan_group(Some(name), |e| {
             if e.name == name {
                 ControlFlow::Break(Group::from_entry(e))
             } else {
@@ -379,7 +384,7 @@ impl<'a> AccountDb<'a> {
     /// ```
     #[doc(alias = "getgrgid")]
     pub fn group_by_gid(&self, gid: Gid) -> Result<Option<Group>> {
-        self.scan_group(|e| {
+        self.scan_group(None, |e| {
             if e.gid == gid {
                 ControlFlow::Break(Group::from_entry(e))
             } else {
@@ -472,7 +477,7 @@ impl<'a> AccountDb<'a> {
         &self,
         mut f: impl FnMut(&GroupEntry<'_>) -> ControlFlow<()>,
     ) -> Result<()> {
-        self.scan_group(|e| f(e)).map(drop)
+        self.scan_group(None, f).map(drop)
     }
 
     /// `getgrouplist(3)`—The groups of `user`: `primary` first, then every
@@ -585,6 +590,14 @@ impl<'a> AccountDb<'a> {
         scan.finish(&mut found);
         Ok((filled, total))
     }
+}
+
+/// The cheap test before a full parse: can `line` be the entry of `name`?
+/// It can if it starts with `name:`, or with a blank (leading blanks are
+/// skipped by the parsers).
+#[inline]
+fn may_name(line: &[u8], name: &[u8]) -> bool {
+    starts_with_field(line, name) || line.first().is_some_and(|&b| parse::is_blank(b))
 }
 
 /// Whether `line` starts with `name` followed by `:` (an inline loop: the
