@@ -475,7 +475,7 @@ impl<'a> AccountDb<'a> {
     #[doc(alias = "getgrent")]
     pub fn for_each_group(
         &self,
-        mut f: impl FnMut(&GroupEntry<'_>) -> ControlFlow<()>,
+        f: impl FnMut(&GroupEntry<'_>) -> ControlFlow<()>,
     ) -> Result<()> {
         self.scan_group(None, f).map(drop)
     }
