@@ -473,10 +473,7 @@ impl<'a> AccountDb<'a> {
     /// # Ok::<(), daemonkit::Error>(())
     /// ```
     #[doc(alias = "getgrent")]
-    pub fn for_each_group(
-        &self,
-        f: impl FnMut(&GroupEntry<'_>) -> ControlFlow<()>,
-    ) -> Result<()> {
+    pub fn for_each_group(&self, f: impl FnMut(&GroupEntry<'_>) -> ControlFlow<()>) -> Result<()> {
         self.scan_group(None, f).map(drop)
     }
 
