@@ -672,11 +672,12 @@ pub unsafe fn drop_privileges_unchecked(
     let gid = gid.map(|g| parse_gid_in(db, g)).transpose()?;
     let user = uid.map(|u| resolve_user(db, u)).transpose()?;
     let mut buf = [Gid::ROOT; GROUPS_CAPACITY];
+    let single: [Gid; 1];
     let (target_uid, target_gid, groups): (Option<Uid>, Gid, &[Gid]) = match (user, gid) {
         (None, None) => return Ok(()),
         (None, Some(g)) => {
-            buf[0] = g;
-            (None, g, &buf[..1])
+            single = [g];
+            (None, g, &single)
         }
         (Some(user), g) => {
             let entry = user.entry;
@@ -697,8 +698,8 @@ pub unsafe fn drop_privileges_unchecked(
             let groups = match name {
                 Some(n) => target_groups(db, n, g, &mut buf, CTX)?,
                 None => {
-                    buf[0] = g;
-                    &buf[..1]
+                    single = [g];
+                    &single
                 }
             };
             (Some(user.uid), g, groups)
