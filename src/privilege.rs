@@ -799,6 +799,10 @@ pub struct PrivilegeReport {
 impl PrivilegeReport {
     /// Whether any of the three warnings applies (celery's condition for
     /// its root warning or error).
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
     pub const fn is_privileged(&self) -> bool {
         self.root || self.admin_group || self.unknown_group
     }

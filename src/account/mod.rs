@@ -169,20 +169,60 @@ fn check_name<'n>(name: &'n [u8], context: &'static str) -> Result<Option<&'n [u
 
 impl AccountDb<'static> {
     /// The system databases, `/etc/passwd` and `/etc/group`.
+    ///
+    /// Nothing is opened until a lookup.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let db = daemonkit::AccountDb::system();
+    /// assert!(db.user_by_name("root")?.is_some());
+    /// # Ok::<(), daemonkit::Error>(())
+    /// ```
     pub const fn system() -> AccountDb<'static> {
         AccountDb::new(c"/etc/passwd", c"/etc/group")
     }
 }
 
 impl<'a> AccountDb<'a> {
-    /// The databases in the files `passwd` and `group`.
+    /// The databases in the files `passwd` and `group` (a chroot, a
+    /// container image, test fixtures). Nothing is opened until a lookup;
+    /// an absent file is an empty database.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let db = daemonkit::AccountDb::new(c"/srv/jail/etc/passwd", c"/srv/jail/etc/group");
+    /// # let _ = db;
+    /// ```
     pub const fn new(passwd: &'a CStr, group: &'a CStr) -> AccountDb<'a> {
         AccountDb {
             db: Db::Files { passwd, group },
         }
     }
 
-    /// The databases whose contents are `passwd` and `group`.
+    /// The databases whose contents are `passwd` and `group`, already in
+    /// memory.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let db = daemonkit::AccountDb::from_bytes(b"app:x:990:990::/:/bin/false\n", b"");
+    /// assert_eq!(db.user_by_uid(daemonkit::Uid::from_raw(990))?.map(|u| u.gid.as_raw()), Some(990));
+    /// # Ok::<(), daemonkit::Error>(())
+    /// ```
     pub const fn from_bytes(passwd: &'a [u8], group: &'a [u8]) -> AccountDb<'a> {
         AccountDb {
             db: Db::Bytes { passwd, group },

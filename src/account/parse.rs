@@ -163,6 +163,10 @@ pub struct GroupEntry<'a> {
 impl<'a> GroupEntry<'a> {
     /// The user names listed as members, in file order (leading white space
     /// of each removed, empty ones dropped).
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
     pub fn members(&self) -> Members<'a> {
         Members {
             rest: Some(self.member_list),
@@ -171,6 +175,10 @@ impl<'a> GroupEntry<'a> {
 
     /// Whether `user` is listed as a member (exact, case-sensitive
     /// comparison, as glibc's). An empty `user` is never a member.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
     pub fn has_member(&self, user: &[u8]) -> bool {
         self.members().any(|m| m == user)
     }
