@@ -69,6 +69,9 @@ pub mod privilege;
 // == modules: pidfile (issue 4) ==
 
 // == modules: signal / process / title (issue 5) ==
+pub mod process;
+pub mod signal;
+pub mod title;
 
 // == modules: daemon (issue 6) ==
 
@@ -88,6 +91,13 @@ pub use privilege::{
 // == re-exports: pidfile (issue 4) ==
 
 // == re-exports: signal / process / title (issue 5) ==
+pub use process::{
+    EX_CANTCREAT, EX_FAILURE, EX_OK, EX_UNAVAILABLE, EX_USAGE, Fork, Implementation,
+    exit_immediately, fork, implementation, parse_umask, set_pdeathsig, setsid, umask,
+};
+pub use rustix::fs::Mode;
+pub use signal::{Signal, SignalName, parse_signal, signal_name};
+pub use title::{Title, set_mp_process_title, set_name, set_process_title};
 
 // == re-exports: daemon (issue 6) ==
 

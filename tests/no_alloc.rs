@@ -306,6 +306,149 @@ fn account_and_privilege() {
 
 // == signal / process / title (issue 5) ==
 
+/// A fixed-capacity `fmt::Write` target: formatting must not allocate.
+struct FixedBuf([u8; 512], usize);
+
+impl std::fmt::Write for FixedBuf {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.1 + s.len();
+        self.0
+            .get_mut(self.1..end)
+            .ok_or(std::fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.1 = end;
+        Ok(())
+    }
+}
+
+extern "C" fn noop_handler(_: i32) {}
+
+fn signal_process_title() {
+    use daemonkit::signal::{self, SigSet};
+    use std::fmt::Write;
+    use std::time::Duration;
+    check("signal_name + SignalName Display/short", || {
+        let mut b = FixedBuf([0; 512], 0);
+        for n in 1..=64 {
+            if let Some(name) = daemonkit::signal_name(n) {
+                write!(b, "{name} {} ", name.short()).expect("fits");
+                b.1 = 0;
+            }
+        }
+        b.1
+    });
+    check("signal::all", || signal::all().count());
+    check("parse_signal", || {
+        [
+            "term",
+            "SIGTERM",
+            "15",
+            "SIGRTMIN+3",
+            "rtmax-1",
+            "SIGFOO",
+            "65",
+            "-1",
+            "",
+        ]
+        .map(|s| daemonkit::parse_signal(s).is_ok())
+    });
+    check("signal::supported", || signal::supported("usr1"));
+    check("signal::handler", || signal::handler(15)).expect("works");
+    check("signal::mask", signal::mask).expect("works");
+    check("SigSet", || {
+        let mut s = SigSet::from_signals(&[1, 15, 64]).expect("valid");
+        let _ = s.remove(15);
+        let mut b = FixedBuf([0; 512], 0);
+        write!(b, "{s:?}").expect("fits");
+        s.iter().count()
+    });
+    check("parse_umask", || {
+        ["022", "0o022", "22", "8", "0o1000"].map(|s| daemonkit::parse_umask(s).is_ok())
+    });
+    check("implementation Display", || {
+        let mut b = FixedBuf([0; 512], 0);
+        write!(
+            b,
+            "{} {:?}",
+            daemonkit::implementation(),
+            daemonkit::implementation()
+        )
+        .expect("fits");
+        b.1
+    });
+    check("process::pdeathsig", daemonkit::process::pdeathsig).expect("works");
+    check("title::name", daemonkit::title::name).expect("works");
+    check("title::argv_capacity", daemonkit::title::argv_capacity).expect("works");
+    check("Title::new + Display", || {
+        let t = daemonkit::Title::new("[worker] -A app");
+        let mut b = FixedBuf([0; 512], 0);
+        write!(b, "{t} {t:?}").expect("fits");
+        b.1
+    });
+    check_in_child("signal::ignore/reset", || {
+        let _ = signal::ignore(&[10, 12]);
+        let _ = signal::reset(&[10, 12]);
+        let _ = signal::ignore(&[9]);
+    });
+    check_in_child("signal::set_handler", || {
+        // SAFETY: the handler does nothing.
+        let _ = unsafe { signal::set_handler(10, noop_handler) };
+    });
+    check_in_child("signal::reset_all", || {
+        let _ = signal::reset_all();
+    });
+    check_in_child("signal::block/unblock/set_mask", || {
+        let set = SigSet::from_signals(&[10]).expect("valid");
+        let _ = signal::block(&set);
+        let _ = signal::unblock(&set);
+        let _ = signal::set_mask(&SigSet::EMPTY);
+    });
+    check_in_child("signal::arm_alarm/reset_alarm", || {
+        let _ = signal::arm_alarm(Duration::from_secs(100));
+        let _ = signal::reset_alarm();
+    });
+    check_in_child("fork + exit_immediately", || {
+        // SAFETY: the grandchild only exits.
+        match unsafe { daemonkit::fork() } {
+            Ok(daemonkit::Fork::Child) => daemonkit::exit_immediately(0),
+            Ok(daemonkit::Fork::Parent(pid)) => {
+                let _ = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty());
+            }
+            Err(_) => {}
+        }
+    });
+    check_in_child("fork_unchecked + exit_immediately", || {
+        // SAFETY: the grandchild only exits.
+        match unsafe { daemonkit::process::fork_unchecked() } {
+            Ok(daemonkit::Fork::Child) => daemonkit::exit_immediately(0),
+            Ok(daemonkit::Fork::Parent(pid)) => {
+                let _ = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty());
+            }
+            Err(_) => {}
+        }
+    });
+    check_in_child("setsid", || {
+        let _ = daemonkit::setsid();
+    });
+    check_in_child("umask", || {
+        let _ = daemonkit::umask(daemonkit::Mode::from_raw_mode(0o022));
+    });
+    check_in_child("set_pdeathsig", || {
+        let _ = daemonkit::set_pdeathsig(Some(daemonkit::Signal::TERM));
+        let _ = daemonkit::process::set_pdeathsig_for(None, rustix::process::getpid());
+    });
+    check_in_child("set_name", || {
+        let _ = daemonkit::set_name(b"no-alloc-test");
+    });
+    check_in_child("set_process_title (first and cached calls)", || {
+        let _ = daemonkit::set_process_title("worker", Some("-A app"));
+        let _ = daemonkit::set_process_title("worker", None);
+    });
+    check_in_child("set_mp_process_title", || {
+        let _ = daemonkit::set_mp_process_title("celeryd", Some("idle"), Some("w1@h"), "Main");
+    });
+}
+
 fn main() {
     errno_and_error();
     fd();
@@ -313,6 +456,7 @@ fn main() {
     account_and_privilege();
     // == calls: pidfile ==
     // == calls: signal / process / title ==
+    signal_process_title();
 
     let failures = FAILURES.load(Ordering::SeqCst);
     let checks = CHECKS.load(Ordering::SeqCst);

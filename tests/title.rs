@@ -1,0 +1,259 @@
+//! Process titles, judged from outside through `/proc/<pid>/comm`,
+//! `/proc/<pid>/cmdline`, `/proc/<pid>/environ` and `ps`.
+//!
+//! Each test forks a child of the test binary, so the child's argv area is
+//! the test binary's command line: at least its path,
+//! `…/target/<profile>/deps/title-<16 hex digits>`, which is comfortably
+//! longer than the short titles used here. Tests that need a given length
+//! ask `argv_capacity()` in the child and build titles relative to it, so
+//! they hold for any command line.
+#![allow(unsafe_code)] // common's fork helpers.
+
+mod common;
+
+use common::{proc_cmdline, spawn};
+use daemonkit::title::{argv_capacity, name};
+use daemonkit::{ErrorKind, Title, set_mp_process_title, set_name, set_process_title};
+
+fn comm(pid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap()
+}
+
+fn environ(pid: i32) -> Vec<u8> {
+    std::fs::read(format!("/proc/{pid}/environ")).unwrap()
+}
+
+fn with_nul(s: &str) -> Vec<u8> {
+    let mut v = s.as_bytes().to_vec();
+    v.push(0);
+    v
+}
+
+fn s<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+#[test]
+fn set_name_truncates_to_15_bytes_on_a_char_boundary() {
+    let mut c = spawn(|ctl| {
+        set_name(b"abcdefghijklmnopqrstuvwxyz").map_err(s)?;
+        let raw = name().map_err(s)?;
+        if &raw[..] != b"abcdefghijklmno\0" {
+            return Err(format!("name() = {raw:?}"));
+        }
+        ctl.pause();
+        // 9 two-byte characters: 15 bytes would split the eighth.
+        set_name("ééééééééé".as_bytes()).map_err(s)?;
+        ctl.pause();
+        Ok(())
+    });
+    c.wait_paused();
+    assert_eq!(comm(c.pid), "abcdefghijklmno\n");
+    c.resume();
+    c.wait_paused();
+    assert_eq!(comm(c.pid), "ééééééé\n");
+    c.resume();
+    c.finish().unwrap();
+}
+
+#[test]
+fn set_name_rejects_nul_and_changes_nothing() {
+    let mut c = spawn(|ctl| {
+        set_name(b"before").map_err(s)?;
+        let e = set_name(b"a\0b").unwrap_err();
+        if e.kind() != ErrorKind::InvalidInput {
+            return Err(format!("{e:?}"));
+        }
+        let e = set_process_title("a\0b", None).unwrap_err();
+        if e.kind() != ErrorKind::InvalidInput {
+            return Err(format!("{e:?}"));
+        }
+        ctl.pause();
+        Ok(())
+    });
+    c.wait_paused();
+    assert_eq!(comm(c.pid), "before\n");
+    c.resume();
+    c.finish().unwrap();
+}
+
+#[test]
+fn set_process_title_shows_in_cmdline_comm_and_ps() {
+    let mut c = spawn(|ctl| {
+        let cap = argv_capacity().map_err(s)?;
+        if cap < 15 {
+            return Err(format!("argv area too small for this test: {cap}"));
+        }
+        ctl.pause();
+        let t = set_process_title("worker", Some("-A app")).map_err(s)?;
+        if t != "[worker] -A app" || t.shown() != "[worker] -A app" {
+            return Err(format!("returned {t:?}"));
+        }
+        ctl.pause();
+        Ok(())
+    });
+    c.wait_paused();
+    let env_before = environ(c.pid);
+    assert!(!proc_cmdline(c.pid).starts_with(b"[worker]"));
+    c.resume();
+    c.wait_paused();
+    assert_eq!(proc_cmdline(c.pid), with_nul("[worker] -A app"));
+    assert_eq!(comm(c.pid), "[worker] -A app\n");
+    assert_eq!(environ(c.pid), env_before, "environ changed");
+
+    let out = std::process::Command::new("ps")
+        .args(["-o", "pid,comm,args", "-p", &c.pid.to_string()])
+        .output()
+        .expect("run ps");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .nth(1)
+        .unwrap_or_else(|| panic!("ps said {text:?}"));
+    assert_eq!(line.split_whitespace().next(), Some(&*c.pid.to_string()));
+    // Both the comm and the args column show the title.
+    assert_eq!(
+        line.matches("[worker] -A app").count(),
+        2,
+        "ps line {line:?}"
+    );
+    assert!(
+        line.trim_end().ends_with("[worker] -A app"),
+        "ps line {line:?}"
+    );
+    c.resume();
+    c.finish().unwrap();
+}
+
+#[test]
+fn long_title_is_truncated_and_never_writes_past_the_argv_area() {
+    let mut c = spawn(|ctl| {
+        let cap = argv_capacity().map_err(s)?;
+        ctl.send(&cap.to_string());
+        ctl.pause();
+        let info = "x".repeat(cap + 100);
+        let t = set_process_title("worker", Some(&info)).map_err(s)?;
+        let want = format!("[worker] {info}");
+        if t.as_str() != &want[..want.len().min(Title::CAPACITY)] {
+            return Err(format!("title {t:?}"));
+        }
+        if t.shown() != &want[..cap] {
+            return Err(format!("shown {:?}, cap {cap}", t.shown()));
+        }
+        ctl.pause();
+        Ok(())
+    });
+    let cap: usize = c.recv().unwrap().parse().unwrap();
+    c.wait_paused();
+    let env_before = environ(c.pid);
+    let stat_before = common::proc_stat(c.pid);
+    assert_eq!(proc_cmdline(c.pid).len(), cap + 1, "argv area size");
+    c.resume();
+    c.wait_paused();
+    let want = format!("[worker] {}", "x".repeat(cap + 100));
+    assert_eq!(proc_cmdline(c.pid), with_nul(&want[..cap]));
+    assert_eq!(environ(c.pid), env_before, "environ changed");
+    // arg_start, arg_end, env_start, env_end (proc(5) fields 48–51).
+    assert_eq!(common::proc_stat(c.pid)[47..51], stat_before[47..51]);
+    c.resume();
+    c.finish().unwrap();
+}
+
+#[test]
+fn titles_that_fit_exactly_or_one_short_read_back_exactly() {
+    let mut c = spawn(|ctl| {
+        let cap = argv_capacity().map_err(s)?;
+        // "[" + progname + "]" fills the area but for its final NUL.
+        let full = "p".repeat(cap - 2);
+        let t = set_process_title(&full, None).map_err(s)?;
+        ctl.send(t.as_str());
+        ctl.pause();
+        let short = "q".repeat(cap - 3);
+        let t = set_process_title(&short, None).map_err(s)?;
+        ctl.send(t.as_str());
+        ctl.pause();
+        Ok(())
+    });
+    let full = c.recv().unwrap();
+    c.wait_paused();
+    assert_eq!(proc_cmdline(c.pid), with_nul(&full));
+    c.resume();
+    let short = c.recv().unwrap();
+    c.wait_paused();
+    assert_eq!(proc_cmdline(c.pid), with_nul(&short));
+    c.resume();
+    c.finish().unwrap();
+}
+
+#[test]
+fn a_shorter_title_leaves_nothing_of_the_longer_one() {
+    let mut c = spawn(|ctl| {
+        set_process_title("a-rather-long-program", Some("with info")).map_err(s)?;
+        set_process_title("w", None).map_err(s)?;
+        ctl.pause();
+        Ok(())
+    });
+    c.wait_paused();
+    assert_eq!(proc_cmdline(c.pid), with_nul("[w]"));
+    assert_eq!(comm(c.pid), "[w]\n");
+    c.resume();
+    c.finish().unwrap();
+}
+
+#[test]
+fn celery_formats() {
+    let mut c = spawn(|ctl| {
+        let cases = [
+            (set_process_title("celeryd", None), "[celeryd]"),
+            (set_process_title("celeryd", Some("")), "[celeryd]"),
+            (
+                set_mp_process_title("celeryd", Some("idle"), Some("w1@h"), "MainProcess"),
+                "[celeryd: w1@h:MainProcess] idle",
+            ),
+            (
+                set_mp_process_title("beat", None, None, "ForkPoolWorker-3"),
+                "[beat:ForkPoolWorker-3]",
+            ),
+            (
+                set_mp_process_title("beat", Some(""), Some(""), "P"),
+                "[beat:P]",
+            ),
+        ];
+        for (got, want) in cases {
+            let got = got.map_err(s)?;
+            if got != want {
+                return Err(format!("got {got:?}, want {want:?}"));
+            }
+        }
+        ctl.pause();
+        Ok(())
+    });
+    c.wait_paused();
+    assert_eq!(proc_cmdline(c.pid), with_nul("[beat:P]"));
+    c.resume();
+    c.finish().unwrap();
+}
+
+#[test]
+fn std_env_args_reads_the_title_afterwards() {
+    common::in_child(|| {
+        set_process_title("worker", None).map_err(s)?;
+        let first = std::env::args().next();
+        match first.as_deref() {
+            Some("[worker]") => Ok(()),
+            other => Err(format!("args()[0] = {other:?}")),
+        }
+    });
+}
+
+#[test]
+fn title_longer_than_capacity_is_cut_and_flagged() {
+    common::in_child(|| {
+        let info = "é".repeat(Title::CAPACITY);
+        let t = set_process_title("w", Some(&info)).map_err(s)?;
+        if !t.is_truncated() || t.as_str().len() > Title::CAPACITY || !t.as_str().ends_with('é') {
+            return Err(format!("{t:?}"));
+        }
+        Ok(())
+    });
+}
