@@ -63,6 +63,8 @@ mod procfs;
 mod sys;
 
 // == modules: account / privilege (issue 3) ==
+pub mod account;
+pub mod privilege;
 
 // == modules: pidfile (issue 4) ==
 
@@ -81,6 +83,10 @@ pub use fd::{OpenFds, cloexec_open_fds, close_open_fds, fd_max, fds_for_path, is
 pub use name::Name;
 
 // == re-exports: account / privilege (issue 3) ==
+pub use account::{AccountDb, Group, User, parse_gid, parse_uid};
+pub use privilege::{
+    PrivilegeReport, check_privileges, drop_privileges, initgroups, setgid, setgroups, setuid,
+};
 
 // == re-exports: pidfile (issue 4) ==
 

@@ -135,6 +135,173 @@ fn fd() {
 
 // == account / privilege (issue 3) ==
 
+/// In a forked child: stops the child with SIGABRT when a call that must
+/// succeed as root failed (abort does not allocate; the parent reports the
+/// signal as a failure).
+fn must(ok: bool) {
+    // SAFETY: geteuid has no preconditions.
+    if !ok && unsafe { libc::geteuid() } == 0 {
+        std::process::abort();
+    }
+}
+
+fn account_and_privilege() {
+    use daemonkit::account::{self, AccountDb, parse_group_line, parse_passwd_line};
+    use daemonkit::privilege;
+    use daemonkit::{Gid, Uid};
+    use std::ops::ControlFlow;
+
+    const FIXTURE_PASSWD: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/passwd\0").as_bytes(),
+    ) {
+        Ok(p) => p,
+        Err(_) => panic!("fixture path"),
+    };
+    const FIXTURE_GROUP: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/group\0").as_bytes(),
+    ) {
+        Ok(p) => p,
+        Err(_) => panic!("fixture path"),
+    };
+    const PASSWD: &[u8] = include_bytes!("fixtures/passwd");
+    const GROUP: &[u8] = include_bytes!("fixtures/group");
+
+    // Pure parsers.
+    let _ = check("parse_passwd_line", || {
+        parse_passwd_line(b"nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
+    });
+    let _ = check("parse_group_line + members + has_member", || {
+        let g = parse_group_line(b"g:x:1: a, b,,c\n");
+        let n = g.map(|g| g.members().count()).unwrap_or(0);
+        (n, g.is_some_and(|g| g.has_member(b"b")))
+    });
+    let _ = check("parse_passwd_line/parse_group_line over a fixture", || {
+        PASSWD
+            .split(|&b| b == b'\n')
+            .filter_map(parse_passwd_line)
+            .count()
+            + GROUP
+                .split(|&b| b == b'\n')
+                .filter_map(parse_group_line)
+                .count()
+    });
+
+    // Lookups: system, fixture files (long lines), memory.
+    for (what, db) in [
+        ("system", AccountDb::system()),
+        (
+            "fixture files",
+            AccountDb::new(FIXTURE_PASSWD, FIXTURE_GROUP),
+        ),
+        ("from_bytes", AccountDb::from_bytes(PASSWD, GROUP)),
+        ("default", AccountDb::default()),
+    ] {
+        eprintln!("     AccountDb {what}:");
+        let _ = check("AccountDb::user_by_name", || db.user_by_name("nobody"));
+        let _ = check("AccountDb::user_by_name (absent)", || {
+            db.user_by_name("no-such-user")
+        });
+        let _ = check("AccountDb::user_by_uid", || {
+            db.user_by_uid(Uid::from_raw(65534))
+        });
+        let _ = check("AccountDb::group_by_name", || db.group_by_name("dklong"));
+        let _ = check("AccountDb::group_by_gid", || {
+            db.group_by_gid(Gid::from_raw(4306))
+        });
+        let _ = check("AccountDb::for_each_user", || {
+            let mut n = 0;
+            let _ = db.for_each_user(|_| {
+                n += 1;
+                ControlFlow::Continue(())
+            });
+            n
+        });
+        let _ = check("AccountDb::for_each_group", || {
+            let mut n = 0;
+            let _ = db.for_each_group(|g| {
+                n += g.members().count();
+                ControlFlow::Continue(())
+            });
+            n
+        });
+        let _ = check("AccountDb::group_list", || {
+            let mut buf = [Gid::ROOT; 64];
+            db.group_list("dkuser", Gid::from_raw(4242), &mut buf)
+                .map(|l| l.len())
+        });
+        let _ = check("AccountDb::group_list (BufferTooSmall)", || {
+            let mut buf = [Gid::ROOT; 1];
+            db.group_list("many", Gid::from_raw(4502), &mut buf)
+                .map(|l| l.len())
+        });
+        let _ = check("account::parse_uid_in / parse_gid_in", || {
+            (
+                account::parse_uid_in(&db, "nobody"),
+                account::parse_gid_in(&db, "nogroup"),
+            )
+        });
+    }
+    let _ = check("parse_uid (name)", || daemonkit::parse_uid("nobody"));
+    let _ = check("parse_uid (number)", || daemonkit::parse_uid("65534"));
+    let _ = check("parse_uid (unknown, invalid)", || {
+        (
+            daemonkit::parse_uid("no-such-user"),
+            daemonkit::parse_uid("-1"),
+        )
+    });
+    let _ = check("parse_gid (name)", || daemonkit::parse_gid("nogroup"));
+    let _ = check("parse_gid (unknown, invalid)", || {
+        (
+            daemonkit::parse_gid("no-such-group"),
+            daemonkit::parse_gid("4294967295"),
+        )
+    });
+    let _ = check("privilege::ngroups_max", privilege::ngroups_max);
+    let _ = check("check_privileges", || daemonkit::check_privileges(true));
+    let _ = check("check_privileges_in", || {
+        privilege::check_privileges_in(&AccountDb::from_bytes(PASSWD, GROUP), false)
+    });
+
+    // Credential changes, each in a child (they must succeed as root).
+    let fixture = AccountDb::new(FIXTURE_PASSWD, FIXTURE_GROUP);
+    check_in_child("setgid + setuid", || {
+        must(daemonkit::setgid(Gid::from_raw(4321)).is_ok());
+        must(daemonkit::setuid(Uid::from_raw(1234)).is_ok());
+    });
+    check_in_child("setgroups", || {
+        must(daemonkit::setgroups(&[Gid::from_raw(5), Gid::from_raw(6)]).is_ok());
+    });
+    check_in_child("initgroups (name, uid)", || {
+        must(daemonkit::initgroups("nobody", Gid::from_raw(65534)).is_ok());
+        must(privilege::initgroups_in(&fixture, Uid::from_raw(4242), Gid::from_raw(4242)).is_ok());
+    });
+    check_in_child("drop_privileges (+ idempotent second call)", || {
+        must(daemonkit::drop_privileges(Some("nobody"), Some("nogroup")).is_ok());
+        must(daemonkit::drop_privileges(Some("nobody"), Some("nogroup")).is_ok());
+    });
+    check_in_child("drop_privileges_in (fixture, 7 groups)", || {
+        must(privilege::drop_privileges_in(&fixture, Some("dkuser"), None).is_ok());
+    });
+    check_in_child("drop_privileges (gid only)", || {
+        must(daemonkit::drop_privileges(None, Some("nogroup")).is_ok());
+    });
+    check_in_child("*_unchecked variants", || {
+        // SAFETY: the forked child has one thread.
+        unsafe {
+            must(privilege::setgroups_unchecked(&[Gid::from_raw(7)]).is_ok());
+            must(privilege::initgroups_unchecked(&fixture, "dkuser", Gid::from_raw(4242)).is_ok());
+            must(privilege::setgid_unchecked(Gid::from_raw(4242)).is_ok());
+            must(privilege::drop_privileges_unchecked(&fixture, Some("dkuser"), None).is_ok());
+            must(privilege::setuid_unchecked(Uid::from_raw(4242)).is_ok());
+        }
+    });
+    check_in_child("drop_privileges errors (unknown user, Security)", || {
+        must(daemonkit::drop_privileges(Some("no-such-user"), None).is_err());
+        let _ = rustix::thread::set_thread_res_uid(Uid::ROOT, Uid::from_raw(1), Uid::ROOT);
+        must(daemonkit::drop_privileges(Some("nobody"), None).is_err());
+    });
+}
+
 // == pidfile (issue 4) ==
 
 // == signal / process / title (issue 5) ==
@@ -286,6 +453,7 @@ fn main() {
     errno_and_error();
     fd();
     // == calls: account / privilege ==
+    account_and_privilege();
     // == calls: pidfile ==
     // == calls: signal / process / title ==
     signal_process_title();
