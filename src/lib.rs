@@ -65,6 +65,7 @@ mod sys;
 // == modules: account / privilege (issue 3) ==
 
 // == modules: pidfile (issue 4) ==
+pub mod pidfile;
 
 // == modules: signal / process / title (issue 5) ==
 
@@ -80,6 +81,9 @@ pub use name::Name;
 // == re-exports: account / privilege (issue 3) ==
 
 // == re-exports: pidfile (issue 4) ==
+pub use pidfile::{
+    PidLock, PidStatus, Pidfile, PidfilePath, check_pidlock, create_pidlock, parse_pid,
+};
 
 // == re-exports: signal / process / title (issue 5) ==
 
