@@ -40,6 +40,15 @@
 //!   in `/run` impossible for a non-root user).
 //! - `/dev/null` fds are not leaked; signals are reset; core dumps can be
 //!   disabled; the keep list may contain fd 0.
+//!
+//! # Safety
+//!
+//! The two forks are the only `unsafe` here: `open` checks first that the
+//! process runs a single thread, and the children run only this module's
+//! steps (and the caller's hook) before leaving with `exit_group` or
+//! returning into the caller's program as the daemon.
+
+#![allow(unsafe_code)]
 
 use crate::account::AccountDb;
 use crate::error::{Context, Error, ErrorKind, Result, WIRE_LEN};
@@ -188,12 +197,18 @@ impl<'a> Daemon<'a> {
     }
 
     /// Reports `error` to the original process and exits (status 73 for a
-    /// held lock, else 1) without running destructors.
+    /// held lock, else 1) without running destructors. The pidfile is
+    /// released first.
     ///
     /// # Async-signal safety
     ///
     /// Safe between fork and exec: no allocation, locks or panics.
-    pub fn fail(self, error: Error) -> ! {
+    pub fn fail(mut self, error: Error) -> ! {
+        // The pidfile names us: remove it (best effort; after a privilege
+        // drop the directory may not allow it, and the file is then stale).
+        if let Some(lock) = self.lock.take() {
+            let _ = lock.release();
+        }
         fail(self.ready.as_ref(), &error)
     }
 
@@ -445,6 +460,13 @@ impl<'a> DaemonContext<'a> {
     /// Daemonizes: see the [module documentation](self) for the exact
     /// steps.
     ///
+    /// In the daemon, every fd outside the keep list (and the pidfile's)
+    /// has been closed, including those that `File`s or `OwnedFd`s of the
+    /// calling code still own: forget such values (`std::mem::forget`)
+    /// instead of dropping them. Dropping one closes a dead fd (or worse, a
+    /// reused one), which std reports as an I/O-safety violation in debug
+    /// builds. Keep what the daemon needs with [`keep_fds`](Self::keep_fds).
+    ///
     /// Returns `Opened::Daemon` in the daemon and, with
     /// [`Parent::Return`], `Opened::Parent(pid)` in the original process
     /// once the daemon reported ready. With [`Parent::Exit`] the original
@@ -539,6 +561,9 @@ impl<'a> DaemonContext<'a> {
             Err(e) => fail(Some(&writer), &e),
         };
         if let Err(e) = self.isolate(&writer, &files, lock.as_ref()) {
+            if let Some(lock) = lock {
+                let _ = lock.release();
+            }
             fail(Some(&writer), &e);
         }
         drop(files);
@@ -557,9 +582,8 @@ impl<'a> DaemonContext<'a> {
     /// pidfile, privileges, hook.
     fn common_steps(&mut self) -> Result<Option<PidLock<'a>>> {
         if let Some(dir) = self.workdir {
-            rustix::process::chdir(dir).map_err(|e| {
-                Error::os("chdir", e).with_input(dir.to_bytes())
-            })?;
+            rustix::process::chdir(dir)
+                .map_err(|e| Error::os("chdir", e).with_input(dir.to_bytes()))?;
         }
         if let Some(mask) = self.umask {
             rustix::process::umask(mask);
@@ -626,12 +650,16 @@ impl<'a> DaemonContext<'a> {
         match (&files.stdout, self.stdout) {
             (_, Output::Inherit) => {}
             (Some(log), _) => rustix::stdio::dup2_stdout(log).ctx("dup2 log onto stdout")?,
-            (None, _) => rustix::stdio::dup2_stdout(&files.null).ctx("dup2 /dev/null onto stdout")?,
+            (None, _) => {
+                rustix::stdio::dup2_stdout(&files.null).ctx("dup2 /dev/null onto stdout")?
+            }
         }
         match (&files.stderr, self.stderr) {
             (_, Output::Inherit) => {}
             (Some(log), _) => rustix::stdio::dup2_stderr(log).ctx("dup2 log onto stderr")?,
-            (None, _) => rustix::stdio::dup2_stderr(&files.null).ctx("dup2 /dev/null onto stderr")?,
+            (None, _) => {
+                rustix::stdio::dup2_stderr(&files.null).ctx("dup2 /dev/null onto stderr")?
+            }
         }
         if self.reset_signals {
             crate::signal::reset_all()?;
@@ -718,7 +746,11 @@ fn read_exact(fd: &OwnedFd, buf: &mut [u8]) -> core::result::Result<bool, Errno>
     while got < buf.len() {
         match io::read(fd, buf.get_mut(got..).unwrap_or(&mut [])) {
             Ok(0) => {
-                return if got == 0 { Ok(false) } else { Err(Errno::PIPE) };
+                return if got == 0 {
+                    Ok(false)
+                } else {
+                    Err(Errno::PIPE)
+                };
             }
             Ok(n) => got += n,
             Err(Errno::INTR) => {}
@@ -796,7 +828,8 @@ fn print_error(e: &Error) {
         fn write_str(&mut self, s: &str) -> fmt::Result {
             let end = (self.n + s.len()).min(self.b.len());
             let take = end - self.n;
-            if let (Some(dst), Some(src)) = (self.b.get_mut(self.n..end), s.as_bytes().get(..take)) {
+            if let (Some(dst), Some(src)) = (self.b.get_mut(self.n..end), s.as_bytes().get(..take))
+            {
                 dst.copy_from_slice(src);
             }
             self.n = end;

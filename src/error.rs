@@ -245,7 +245,9 @@ impl Error {
         let mut w = [0u8; WIRE_LEN];
         let (tag, payload): (u8, u64) = match self.kind {
             ErrorKind::Os => (0, 0),
-            ErrorKind::LockFailed { pid } => (1, pid.map_or(0, |p| p.as_raw_nonzero().get() as u64)),
+            ErrorKind::LockFailed { pid } => {
+                (1, pid.map_or(0, |p| p.as_raw_nonzero().get() as u64))
+            }
             ErrorKind::UnknownUser => (2, 0),
             ErrorKind::UnknownGroup => (3, 0),
             ErrorKind::InvalidInput => (4, 0),
@@ -308,7 +310,9 @@ impl Error {
             _ => return None,
         };
         let raw = i32::from_le_bytes(w.get(9..13)?.try_into().ok()?);
-        let errno = (1..4096).contains(&raw).then(|| Errno::from_raw_os_error(raw));
+        let errno = (1..4096)
+            .contains(&raw)
+            .then(|| Errno::from_raw_os_error(raw));
         let clen = *w.get(13)?;
         let buf: [u8; CTX_INLINE] = w.get(14..14 + CTX_INLINE)?.try_into().ok()?;
         core::str::from_utf8(buf.get(..usize::from(clen))?).ok()?;

@@ -75,6 +75,7 @@ pub mod signal;
 pub mod title;
 
 // == modules: daemon (issue 6) ==
+pub mod daemon;
 
 pub use error::{Error, ErrorKind, Result};
 #[cfg(feature = "std")]
@@ -104,6 +105,7 @@ pub use signal::{Signal, SignalName, parse_signal, signal_name};
 pub use title::{Title, set_mp_process_title, set_name, set_process_title};
 
 // == re-exports: daemon (issue 6) ==
+pub use daemon::{Daemon, DaemonContext, DetachOptions, Opened, Output, Parent, detached};
 
 pub use rustix::fd::RawFd;
 pub use rustix::io::Errno;

@@ -351,8 +351,9 @@ impl<'a> Pidfile<'a> {
         if !file::read_back(path, &published, content)? {
             // Someone not following the protocol replaced or rewrote it.
             file::unlink_if_ours(path, published.id)?;
-            return Err(lock_failed(None)
-                .with_context("pidfile changed under us (read-back mismatch)"));
+            return Err(
+                lock_failed(None).with_context("pidfile changed under us (read-back mismatch)")
+            );
         }
         self.held = Some(Held {
             fd: published.fd,
@@ -806,7 +807,9 @@ mod std_paths {
             }
         )*};
     }
-    via_path!(&str, String, &String, &Path, PathBuf, &PathBuf, &OsStr, OsString);
+    via_path!(
+        &str, String, &String, &Path, PathBuf, &PathBuf, &OsStr, OsString
+    );
 }
 
 /// Takes the pidfile lock for the life of the program (celery's

@@ -77,14 +77,7 @@ pub(crate) fn close(fd: RawFd) -> Result<(), Errno> {
 /// the count written.
 pub(crate) fn write(fd: RawFd, buf: &[u8]) -> Result<usize, Errno> {
     // SAFETY: `buf` is readable for `buf.len()` bytes.
-    let r = unsafe {
-        arch::syscall3(
-            g::__NR_write,
-            fd as usize,
-            buf.as_ptr() as usize,
-            buf.len(),
-        )
-    };
+    let r = unsafe { arch::syscall3(g::__NR_write, fd as usize, buf.as_ptr() as usize, buf.len()) };
     check(r)
 }
 
