@@ -16,9 +16,9 @@
 //! locked pidfile fd: the lock lives exactly as long as CMD. `start` exits 0
 //! only once CMD has been exec'd; otherwise it prints one line on stderr and
 //! exits 73 (pidfile held, log file not writable), 67 (unknown user or
-//! group), 64 (bad usage), 127 (CMD not found), 126 (CMD not executable) or
-//! 1. `--foreground` does everything but detach (no fork, stdio kept unless
-//! `--logfile`).
+//! group), 64 (bad usage), 127 (CMD not found), 126 (CMD not executable)
+//! or 1. `--foreground` does everything but detach (no fork, stdio kept
+//! unless `--logfile`).
 //!
 //! `status` prints `running <pid>`, `stale <pid>`, `invalid` or `stopped`
 //! and exits 0, 1, 1 or 3 (LSB). `stop` signals the daemon through a pidfd
@@ -400,10 +400,10 @@ fn stop(o: Opts) -> ExitCode {
             return ExitCode::SUCCESS;
         }
     }
-    if let Err(e) = target.signal(sig) {
-        if e != Errno::SRCH {
-            return fail(1, Error::os("signal", e));
-        }
+    if let Err(e) = target.signal(sig)
+        && e != Errno::SRCH
+    {
+        return fail(1, Error::os("signal", e));
     }
     let mut died = target.wait_exit(timeout);
     if !died {

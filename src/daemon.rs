@@ -484,9 +484,9 @@ impl<'a> DaemonContext<'a> {
     ///
     /// # Async-signal safety
     ///
-    /// Safe between fork and exec (no allocation; with `std` it flushes
-    /// Rust's stdout first, which takes its lock): but it forks, so call it
-    /// while single-threaded.
+    /// No allocation (with `std` it first flushes Rust's stdout, which takes
+    /// its lock and, if stdout was never used, lets std allocate its
+    /// buffer); it forks, so call it while single-threaded.
     ///
     /// # References
     ///

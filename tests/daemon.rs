@@ -134,6 +134,14 @@ fn wait_exit(fd: &OwnedFd, ms: i32) -> bool {
     unsafe { libc::poll(&mut p, 1, ms) == 1 }
 }
 
+/// A std `File` from rustix's `OwnedFd` (std's own type with the `std`
+/// feature, rustix's polyfill without it).
+fn to_file(fd: rustix::fd::OwnedFd) -> std::fs::File {
+    use rustix::fd::IntoRawFd;
+    // SAFETY: ownership moves from one owner type to the other.
+    unsafe { std::fs::File::from_raw_fd(fd.into_raw_fd()) }
+}
+
 fn dead(pid: i32) -> bool {
     matches!(proc_state(pid), None | Some('Z'))
 }
@@ -591,7 +599,7 @@ fn the_daemon_is_a_normal_rust_program() {
                 // included: forget it (dropping it would close a dead fd,
                 // which std rightly treats as an I/O-safety violation).
                 std::mem::forget(r);
-                let mut out = std::fs::File::from(w);
+                let mut out = to_file(w);
                 use std::io::Write;
                 let big: Vec<u64> = (0..1_000_000).collect();
                 let sum = std::thread::spawn(move || big.iter().sum::<u64>())

@@ -449,6 +449,61 @@ fn signal_process_title() {
     });
 }
 
+// == daemon (issue 6) ==
+
+/// `DaemonContext::open` on both sides: the caller (which waits on the
+/// readiness pipe) and the daemon, which reports its own count back
+/// through a kept pipe before leaving.
+fn daemon() {
+    use daemonkit::{DaemonContext, Opened, Parent};
+    use rustix::fd::AsRawFd;
+    // With `std`, `open` flushes Rust's stdout first (so buffered output is
+    // not written twice); std allocates that stream's buffer the first time
+    // it is used, once per process. Use it before counting, as any program
+    // that has printed has. The no_std run of this test covers `open`
+    // without this.
+    #[cfg(feature = "std")]
+    {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+    }
+    check_in_child("DaemonContext::open (caller and daemon)", || {
+        let (r, w) = rustix::pipe::pipe().expect("pipe");
+        let keep = [w.as_raw_fd()];
+        let before = ALLOCS.load(Ordering::SeqCst);
+        match DaemonContext::new().parent(Parent::Return).keep_fds(&keep).open() {
+            Ok(Opened::Daemon(_d)) => {
+                let n = (ALLOCS.load(Ordering::SeqCst) - before) as u64;
+                let _ = rustix::io::write(&w, &n.to_le_bytes());
+                // `r` was closed by the daemon's fd sweep: never drop it.
+                std::mem::forget(r);
+                daemonkit::exit_immediately(0);
+            }
+            Ok(Opened::Parent(_)) => {
+                drop(w);
+                let mut b = [0u8; 8];
+                let n = match rustix::io::read(&r, &mut b) {
+                    Ok(8) => u64::from_le_bytes(b) as usize,
+                    _ => 1000, // no report: count it as a failure
+                };
+                ALLOCS.fetch_add(n, Ordering::SeqCst);
+            }
+            Err(_) => {
+                ALLOCS.fetch_add(1000, Ordering::SeqCst);
+            }
+        }
+    });
+    check_in_child("DaemonContext::open (fake) and detached", || {
+        let ctx = daemonkit::detached(daemonkit::DetachOptions {
+            fake: true,
+            ..Default::default()
+        });
+        if let Ok(ctx) = ctx {
+            let _ = ctx.open();
+        }
+    });
+}
+
 fn main() {
     errno_and_error();
     fd();
@@ -457,6 +512,8 @@ fn main() {
     // == calls: pidfile ==
     // == calls: signal / process / title ==
     signal_process_title();
+    // == calls: daemon ==
+    daemon();
 
     let failures = FAILURES.load(Ordering::SeqCst);
     let checks = CHECKS.load(Ordering::SeqCst);
