@@ -2,9 +2,9 @@
 //! examining an existing file, and removal by inode. No policy here; see
 //! the module docs of `pidfile` for how they combine.
 
+use super::PidStatus;
 use super::liveness::{self, Verdict};
 use super::parse::{MAX_PIDFILE_LEN, parse_pid};
-use super::PidStatus;
 use crate::cstr::{CStrBuf, proc_path};
 use crate::error::{Context, Error, Result};
 use core::ffi::CStr;
@@ -106,10 +106,7 @@ fn read_all<Fd: AsFd>(fd: Fd, buf: &mut [u8]) -> core::result::Result<&[u8], Err
 /// bytes, so an over-long file shows as too long without reading it all).
 /// An empty file is re-read a few times, 5 ms apart: another tool may have
 /// created it and not yet written it.
-pub(crate) fn read_settled<Fd: AsFd>(
-    fd: Fd,
-    buf: &mut [u8; MAX_PIDFILE_LEN + 1],
-) -> Result<&[u8]> {
+pub(crate) fn read_settled<Fd: AsFd>(fd: Fd, buf: &mut [u8; MAX_PIDFILE_LEN + 1]) -> Result<&[u8]> {
     let mut n = read_all(&fd, buf).ctx("read pidfile")?.len();
     let mut tries = 0;
     while n == 0 && tries < EMPTY_RETRIES {
@@ -363,12 +360,21 @@ fn publish_named(dir: &CStr, name: &[u8], path: &CStr, content: &[u8]) -> Result
                 tmp.push(b"/");
             }
         }
-        tmp.push(b".").push(name).push(b".").push_num(pid).push(b".");
+        tmp.push(b".")
+            .push(name)
+            .push(b".")
+            .push_num(pid)
+            .push(b".");
         tmp.push_num(u64::from(TEMP_SEQ.fetch_add(1, Ordering::Relaxed)));
         tmp.push(b".tmp");
         let flags = OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW;
         let c = tmp.as_cstr().ctx("create temporary pidfile")?;
-        match fs::openat(fs::CWD, c, flags | OFlags::CLOEXEC, Mode::from_raw_mode(MODE)) {
+        match fs::openat(
+            fs::CWD,
+            c,
+            flags | OFlags::CLOEXEC,
+            Mode::from_raw_mode(MODE),
+        ) {
             Ok(fd) => break (fd, tmp),
             Err(Errno::EXIST) if tries < 8 => tries += 1,
             Err(e) => return Err(Error::os("create temporary pidfile", e)),
@@ -466,11 +472,20 @@ mod tests {
     #[test]
     fn splits_paths() {
         let (mut d, n) = split(c"/run/x.pid").unwrap();
-        assert_eq!((d.as_cstr().unwrap().to_bytes(), n), (&b"/run"[..], &b"x.pid"[..]));
+        assert_eq!(
+            (d.as_cstr().unwrap().to_bytes(), n),
+            (&b"/run"[..], &b"x.pid"[..])
+        );
         let (mut d, n) = split(c"/x.pid").unwrap();
-        assert_eq!((d.as_cstr().unwrap().to_bytes(), n), (&b"/"[..], &b"x.pid"[..]));
+        assert_eq!(
+            (d.as_cstr().unwrap().to_bytes(), n),
+            (&b"/"[..], &b"x.pid"[..])
+        );
         let (mut d, n) = split(c"x.pid").unwrap();
-        assert_eq!((d.as_cstr().unwrap().to_bytes(), n), (&b"."[..], &b"x.pid"[..]));
+        assert_eq!(
+            (d.as_cstr().unwrap().to_bytes(), n),
+            (&b"."[..], &b"x.pid"[..])
+        );
         for bad in [c"", c"/", c"/run/", c"a/..", c"."] {
             assert!(split(bad).is_err(), "{bad:?}");
         }

@@ -126,7 +126,10 @@ mod tests {
         let start = start_time_ns(stat).unwrap();
         let now = sys::clock_gettime_ns(linux_raw_sys::general::CLOCK_REALTIME).unwrap();
         assert!(start <= now, "started in the future");
-        assert!(now - start < 3600 * 1_000_000_000, "started over an hour ago");
+        assert!(
+            now - start < 3600 * 1_000_000_000,
+            "started over an hour ago"
+        );
         let boot = boot_time_ns().unwrap();
         assert!(boot <= start);
     }

@@ -351,8 +351,9 @@ impl<'a> Pidfile<'a> {
         if !file::read_back(path, &published, content)? {
             // Someone not following the protocol replaced or rewrote it.
             file::unlink_if_ours(path, published.id)?;
-            return Err(lock_failed(None)
-                .with_context("pidfile changed under us (read-back mismatch)"));
+            return Err(
+                lock_failed(None).with_context("pidfile changed under us (read-back mismatch)")
+            );
         }
         self.held = Some(Held {
             fd: published.fd,
@@ -806,7 +807,9 @@ mod std_paths {
             }
         )*};
     }
-    via_path!(&str, String, &String, &Path, PathBuf, &PathBuf, &OsStr, OsString);
+    via_path!(
+        &str, String, &String, &Path, PathBuf, &PathBuf, &OsStr, OsString
+    );
 }
 
 /// Takes the pidfile lock for the life of the program (celery's
@@ -857,8 +860,18 @@ pub fn create_pidlock<'a, P: PidfilePath<'a>>(path: P) -> Result<PidLock<'a>> {
     }
     let mut last = None;
     for _ in 0..CREATE_ROUNDS {
-        if pidfile.try_acquire()? {
-            return Ok(PidLock { pidfile });
+        match pidfile.try_acquire() {
+            Ok(true) => return Ok(PidLock { pidfile }),
+            Ok(false) => {}
+            Err(e) => {
+                // E.g. EACCES in a directory we cannot write: if a live
+                // process holds the lock, that is the better answer.
+                return match pidfile.probe() {
+                    Ok(PidStatus::Held(pid)) => Err(lock_failed(pid)),
+                    Ok(PidStatus::Running(pid)) => Err(lock_failed(Some(pid))),
+                    _ => Err(e),
+                };
+            }
         }
         let (status, opened) = file::examine(pidfile.path())?;
         match (status, opened) {

@@ -108,7 +108,10 @@ mod tests {
         assert_eq!(err(b"-1\n"), "pidfile pid is not decimal digits");
         assert_eq!(err(b"1_816\n"), "pidfile pid is not decimal digits");
         assert_eq!(err(b"abc\n"), "pidfile pid is not decimal digits");
-        assert_eq!(err("١٨١٦\n".as_bytes()), "pidfile pid is not decimal digits");
+        assert_eq!(
+            err("١٨١٦\n".as_bytes()),
+            "pidfile pid is not decimal digits"
+        );
         assert_eq!(err(b"0\n"), "pidfile pid out of range");
         assert_eq!(err(b"4194305\n"), "pidfile pid out of range");
         assert_eq!(err(b"99999999999\n"), "pidfile pid out of range");

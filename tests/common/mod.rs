@@ -172,7 +172,10 @@ impl Child {
                     panic!("child {} failed before pausing: {}", self.pid, &l[1..])
                 }
                 Some(_) => continue,
-                None => panic!("child {} exited before pausing: {:?}", self.pid, self.wait()),
+                None => {
+                    let status = self.wait();
+                    panic!("child {} exited before pausing: {status:?}", self.pid)
+                }
             }
         }
     }
@@ -260,14 +263,20 @@ pub fn proc_status(pid: i32) -> BTreeMap<String, String> {
 pub fn status_ids(pid: i32, field: &str) -> Vec<u64> {
     proc_status(pid)
         .get(field)
-        .map(|v| v.split_whitespace().filter_map(|x| x.parse().ok()).collect())
+        .map(|v| {
+            v.split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// A hex mask field of `/proc/<pid>/status` (`SigBlk`, `SigIgn`, …).
 pub fn status_mask(pid: i32, field: &str) -> u64 {
     let st = proc_status(pid);
-    let v = st.get(field).unwrap_or_else(|| panic!("no {field} in status"));
+    let v = st
+        .get(field)
+        .unwrap_or_else(|| panic!("no {field} in status"));
     u64::from_str_radix(v, 16).expect("hex mask")
 }
 
@@ -277,7 +286,10 @@ pub fn proc_stat(pid: i32) -> Vec<String> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read stat");
     let open = text.find('(').expect("stat (");
     let close = text.rfind(')').expect("stat )");
-    let mut v = vec![text[..open].trim().to_string(), text[open + 1..close].to_string()];
+    let mut v = vec![
+        text[..open].trim().to_string(),
+        text[open + 1..close].to_string(),
+    ];
     v.extend(text[close + 1..].split_whitespace().map(str::to_string));
     v
 }
