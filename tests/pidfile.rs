@@ -10,6 +10,7 @@ use common::{Exit, TempDir, proc_state, spawn};
 use daemonkit::{
     Errno, ErrorKind, Pid, PidStatus, Pidfile, check_pidlock, create_pidlock, parse_pid,
 };
+use rustix::fd::AsRawFd as _; // BorrowedFd is rustix's own type without std.
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -297,14 +298,15 @@ fn dead_process_is_stale() {
     let _serial = serial();
     let dir = TempDir::new("dead");
     let path = dir.path().join("app.pid");
+    let c = cpath(&path);
     let mut child = spawn(|_| Ok(()));
     assert_eq!(child.wait(), Exit::Code(0));
     assert_eq!(kill0(child.pid), Err(libc::ESRCH));
     write(&path, format!("{}\n", child.pid).as_bytes());
-    let pf = Pidfile::from_path(&path).unwrap();
+    let pf = Pidfile::new(&c);
     assert_eq!(pf.read_pid().unwrap(), Some(pid(child.pid)));
     assert_eq!(pf.probe().unwrap(), PidStatus::Stale(pid(child.pid)));
-    check_pidlock(&path).unwrap();
+    check_pidlock(c.as_c_str()).unwrap();
     assert!(path.exists(), "check_pidlock must not delete");
     assert!(pf.remove_if_stale().unwrap());
     assert!(!path.exists());
@@ -315,6 +317,7 @@ fn zombie_is_stale_although_kill0_succeeds() {
     let _serial = serial();
     let dir = TempDir::new("zombie");
     let path = dir.path().join("app.pid");
+    let c = cpath(&path);
     let mut child = spawn(|_| Ok(()));
     wait_exited_not_reaped(child.pid);
     assert_eq!(proc_state(child.pid), Some('Z'));
@@ -325,9 +328,9 @@ fn zombie_is_stale_although_kill0_succeeds() {
     );
     // Written after the child started: only the zombie rule can call it stale.
     write(&path, format!("{}\n", child.pid).as_bytes());
-    let pf = Pidfile::from_path(&path).unwrap();
+    let pf = Pidfile::new(&c);
     assert_eq!(pf.probe().unwrap(), PidStatus::Stale(pid(child.pid)));
-    let lock = create_pidlock(&path).unwrap();
+    let lock = create_pidlock(c.as_c_str()).unwrap();
     assert_eq!(lock.pid(), me());
     drop(lock);
     assert_eq!(child.wait(), Exit::Code(0));
@@ -337,14 +340,15 @@ fn zombie_is_stale_although_kill0_succeeds() {
 fn own_pid_is_stale() {
     let dir = TempDir::new("own");
     let path = dir.path().join("app.pid");
+    let c = cpath(&path);
     write(&path, format!("{}\n", me()).as_bytes());
-    let pf = Pidfile::from_path(&path).unwrap();
+    let pf = Pidfile::new(&c);
     assert_eq!(pf.probe().unwrap(), PidStatus::Stale(me()));
     assert!(pf.remove_if_stale().unwrap());
     assert!(!path.exists());
     // And create_pidlock takes it over in one go.
     write(&path, format!("{}\n", me()).as_bytes());
-    let lock = create_pidlock(&path).unwrap();
+    let lock = create_pidlock(c.as_c_str()).unwrap();
     // Now it is our locked file, no longer the unlocked leftover.
     assert_eq!(pf.probe().unwrap(), PidStatus::Held(Some(me())));
     drop(lock);
@@ -355,14 +359,15 @@ fn own_pid_is_stale() {
 fn pid1_started_long_before_the_file_is_running() {
     let dir = TempDir::new("pid1");
     let path = dir.path().join("app.pid");
+    let c = cpath(&path);
     write(&path, b"1\n");
-    let pf = Pidfile::from_path(&path).unwrap();
+    let pf = Pidfile::new(&c);
     assert_eq!(pf.probe().unwrap(), PidStatus::Running(Pid::INIT));
     assert!(!pf.remove_if_stale().unwrap());
     assert!(path.exists());
-    let e = check_pidlock(&path).unwrap_err();
+    let e = check_pidlock(c.as_c_str()).unwrap_err();
     assert_eq!(e.kind(), lock_failed(Some(Pid::INIT)));
-    let e = create_pidlock(&path).unwrap_err();
+    let e = create_pidlock(c.as_c_str()).unwrap_err();
     assert_eq!(e.kind(), lock_failed(Some(Pid::INIT)));
     assert_eq!(std::fs::read(&path).unwrap(), b"1\n", "never displaced");
 }
@@ -372,20 +377,21 @@ fn process_started_after_the_file_is_stale() {
     let _serial = serial();
     let dir = TempDir::new("reuse");
     let path = dir.path().join("app.pid");
+    let c = cpath(&path);
     let mut child = spawn(|ctl| {
         ctl.pause();
         Ok(())
     });
     child.wait_paused();
     write(&path, format!("{}\n", child.pid).as_bytes());
-    let pf = Pidfile::from_path(&path).unwrap();
+    let pf = Pidfile::new(&c);
     // Control: the file is younger than the live process.
     assert_eq!(pf.probe().unwrap(), PidStatus::Running(pid(child.pid)));
     // The file predates the process: its pid now names a newer process.
     age(&path, 3600);
     assert_eq!(kill0(child.pid), Ok(()));
     assert_eq!(pf.probe().unwrap(), PidStatus::Stale(pid(child.pid)));
-    let lock = create_pidlock(&path).expect("a reused pid never blocks");
+    let lock = create_pidlock(c.as_c_str()).expect("a reused pid never blocks");
     assert_eq!(lock.pid(), me());
     drop(lock);
     // Just inside the slack (the file is half a second older than the
@@ -500,6 +506,7 @@ fn locked_file_with_garbage_is_held_not_invalid() {
     let _serial = serial();
     let dir = TempDir::new("held-garbage");
     let path = dir.path().join("app.pid");
+    let c = cpath(&path);
     let p2 = path.clone();
     // Another tool holding the flock while (not yet) writing a valid pid.
     let mut other = spawn(move |ctl| {
@@ -514,10 +521,13 @@ fn locked_file_with_garbage_is_held_not_invalid() {
         Ok(())
     });
     other.wait_paused();
-    let pf = Pidfile::from_path(&path).unwrap();
+    let pf = Pidfile::new(&c);
     assert_eq!(pf.probe().unwrap(), PidStatus::Held(None));
     assert!(!pf.remove_if_stale().unwrap());
-    assert_eq!(create_pidlock(&path).unwrap_err().kind(), lock_failed(None));
+    assert_eq!(
+        create_pidlock(c.as_c_str()).unwrap_err().kind(),
+        lock_failed(None)
+    );
     assert!(path.exists());
     other.resume();
     other.finish().unwrap();
@@ -534,6 +544,7 @@ fn locked_file_with_garbage_is_held_not_invalid() {
 fn bad_contents_are_invalid_and_removable() {
     let dir = TempDir::new("contents");
     let path = dir.path().join("app.pid");
+    let c = cpath(&path);
     let mut big = b"1816\n".to_vec();
     big.resize(1 << 20, b'\0');
     let cases: Vec<Vec<u8>> = vec![
@@ -548,14 +559,14 @@ fn bad_contents_are_invalid_and_removable() {
         big,
         vec![b'1'; 1 << 20],
     ];
-    let pf = Pidfile::from_path(&path).unwrap();
+    let pf = Pidfile::new(&c);
     for contents in cases {
         let show = String::from_utf8_lossy(&contents[..contents.len().min(16)]).into_owned();
         write(&path, &contents);
         let e = pf.read_pid().unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{show:?}: {e}");
         assert_eq!(pf.probe().unwrap(), PidStatus::Invalid, "{show:?}");
-        check_pidlock(&path).unwrap();
+        check_pidlock(c.as_c_str()).unwrap();
         assert!(path.exists(), "{show:?}: check_pidlock must not delete");
         assert!(pf.remove_if_stale().unwrap(), "{show:?}");
         assert!(!path.exists(), "{show:?}: not removed");
@@ -579,8 +590,9 @@ fn pid_above_kernel_pid_max_is_invalid() {
     }
     let dir = TempDir::new("pidmax");
     let path = dir.path().join("app.pid");
+    let c = cpath(&path);
     write(&path, format!("{}\n", max + 1).as_bytes());
-    let e = Pidfile::from_path(&path).unwrap().read_pid().unwrap_err();
+    let e = Pidfile::new(&c).read_pid().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
 }
 
@@ -588,13 +600,14 @@ fn pid_above_kernel_pid_max_is_invalid() {
 fn absent_file() {
     let dir = TempDir::new("absent");
     let path = dir.path().join("app.pid");
-    let pf = Pidfile::from_path(&path).unwrap();
+    let c = cpath(&path);
+    let pf = Pidfile::new(&c);
     assert_eq!(pf.read_pid().unwrap(), None);
     assert_eq!(pf.probe().unwrap(), PidStatus::Absent);
     assert!(!pf.is_locked().unwrap());
     assert!(pf.remove_if_stale().unwrap());
     pf.remove().unwrap();
-    check_pidlock(&path).unwrap();
+    check_pidlock(c.as_c_str()).unwrap();
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
         0,
@@ -665,9 +678,10 @@ fn symlink_at_the_path_is_refused_and_untouched() {
 fn release_leaves_a_replacement_alone() {
     let dir = TempDir::new("replaced");
     let path = dir.path().join("app.pid");
+    let c = cpath(&path);
 
     // Someone removed ours and put their own file there.
-    let mut pf = Pidfile::from_path(&path).unwrap();
+    let mut pf = Pidfile::new(&c);
     pf.acquire().unwrap();
     std::fs::remove_file(&path).unwrap();
     write(&path, b"12345\n");
@@ -676,7 +690,7 @@ fn release_leaves_a_replacement_alone() {
     std::fs::remove_file(&path).unwrap();
 
     // Someone rewrote our file in place with their pid.
-    let mut pf = Pidfile::from_path(&path).unwrap();
+    let mut pf = Pidfile::new(&c);
     pf.acquire().unwrap();
     let ino = std::fs::metadata(&path).unwrap().ino();
     write(&path, b"12345\n");
@@ -686,7 +700,7 @@ fn release_leaves_a_replacement_alone() {
     std::fs::remove_file(&path).unwrap();
 
     // Untouched: release removes it, and the lock is gone.
-    let mut pf = Pidfile::from_path(&path).unwrap();
+    let mut pf = Pidfile::new(&c);
     pf.acquire().unwrap();
     assert!(pf.is_held());
     pf.release().unwrap();
@@ -729,7 +743,8 @@ fn forked_copy_does_not_release() {
     let _serial = serial();
     let dir = TempDir::new("fork-drop");
     let path = dir.path().join("app.pid");
-    let slot = std::cell::RefCell::new(Some(create_pidlock(&path).unwrap()));
+    let c = cpath(&path);
+    let slot = std::cell::RefCell::new(Some(create_pidlock(c.as_c_str()).unwrap()));
     let child = spawn(|_| {
         let lock = slot.borrow_mut().take().ok_or("no lock")?;
         if lock.is_held() {
@@ -743,7 +758,7 @@ fn forked_copy_does_not_release() {
         std::fs::read(&path).unwrap(),
         format!("{}\n", me()).into_bytes()
     );
-    let pf = Pidfile::from_path(&path).unwrap();
+    let pf = Pidfile::new(&c);
     assert_eq!(pf.probe().unwrap(), PidStatus::Held(Some(me())));
     drop(slot);
     assert!(!path.exists());
@@ -754,7 +769,8 @@ fn write_pid_after_fork_hands_the_lock_to_the_child() {
     let _serial = serial();
     let dir = TempDir::new("fork-write");
     let path = dir.path().join("app.pid");
-    let slot = std::cell::RefCell::new(Some(create_pidlock(&path).unwrap()));
+    let c = cpath(&path);
+    let slot = std::cell::RefCell::new(Some(create_pidlock(c.as_c_str()).unwrap()));
     let p2 = path.clone();
     let mut child = spawn(|ctl| {
         let mut lock = slot.borrow_mut().take().ok_or("no lock")?;
@@ -774,7 +790,7 @@ fn write_pid_after_fork_hands_the_lock_to_the_child() {
         std::fs::read(&path).unwrap(),
         format!("{}\n", child.pid).into_bytes()
     );
-    let pf = Pidfile::from_path(&path).unwrap();
+    let pf = Pidfile::new(&c);
     // Parent and child share the locked file description.
     assert_eq!(pf.probe().unwrap(), PidStatus::Held(Some(pid(child.pid))));
     // The parent's copy no longer holds our pid: dropping it leaves the file.
@@ -827,7 +843,8 @@ fn exec_inherits_the_lock_when_asked() {
 fn lock_fd_is_cloexec_by_default() {
     let dir = TempDir::new("cloexec");
     let path = dir.path().join("app.pid");
-    let lock = create_pidlock(&path).unwrap();
+    let c = cpath(&path);
+    let lock = create_pidlock(c.as_c_str()).unwrap();
     let fd = lock.fd().unwrap().as_raw_fd();
     // SAFETY: F_GETFD on our own fd.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
@@ -842,7 +859,8 @@ fn lock_fd_is_cloexec_by_default() {
     // SAFETY: as above.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
     assert_eq!(flags & libc::FD_CLOEXEC, libc::FD_CLOEXEC);
-    let not_held = Pidfile::from_path(dir.path().join("other.pid")).unwrap();
+    let other = cpath(&dir.path().join("other.pid"));
+    let not_held = Pidfile::new(&other);
     assert_eq!(
         not_held.set_inheritable(true).unwrap_err().errno(),
         Some(Errno::BADF)
@@ -854,6 +872,7 @@ fn lock_fd_is_cloexec_by_default() {
 // ---------------------------------------------------------------------------
 
 #[test]
+#[cfg(feature = "std")]
 fn relative_path_is_resolved_at_construction() {
     let _serial = serial();
     let dir = TempDir::new("relative");
@@ -883,12 +902,13 @@ fn relative_path_is_resolved_at_construction() {
 fn check_pidlock_has_no_side_effects() {
     let dir = TempDir::new("check");
     let path = dir.path().join("app.pid");
-    check_pidlock(&path).unwrap();
+    let c = cpath(&path);
+    check_pidlock(c.as_c_str()).unwrap();
     assert!(!path.exists());
-    let lock = create_pidlock(&path).unwrap();
+    let lock = create_pidlock(c.as_c_str()).unwrap();
     let before = std::fs::metadata(&path).unwrap();
     assert_eq!(
-        check_pidlock(&path).unwrap_err().kind(),
+        check_pidlock(c.as_c_str()).unwrap_err().kind(),
         lock_failed(Some(me()))
     );
     let after = std::fs::metadata(&path).unwrap();
@@ -909,9 +929,10 @@ fn check_pidlock_reports_an_unwritable_directory() {
     let dir = TempDir::new("check-ro");
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let path = dir.path().join("app.pid");
+    let c = cpath(&path);
     common::in_child(move || {
         become_nobody()?;
-        match check_pidlock(&path) {
+        match check_pidlock(c.as_c_str()) {
             Err(e) if e.errno() == Some(Errno::ACCESS) => Ok(()),
             other => Err(format!("as nobody in a 0755 root dir: {other:?}")),
         }
@@ -991,7 +1012,8 @@ fn publishes_without_proc_as_unprivileged_user() {
 fn is_locked_sees_any_entry() {
     let dir = TempDir::new("is-locked");
     let path = dir.path().join("app.pid");
-    let pf = Pidfile::from_path(&path).unwrap();
+    let c = cpath(&path);
+    let pf = Pidfile::new(&c);
     assert!(!pf.is_locked().unwrap());
     write(&path, b"garbage");
     assert!(pf.is_locked().unwrap());
@@ -1004,19 +1026,16 @@ fn is_locked_sees_any_entry() {
 fn directory_at_the_path_is_not_a_pidfile() {
     let dir = TempDir::new("dir-at-path");
     let path = dir.path().join("app.pid");
+    let c = cpath(&path);
     std::fs::create_dir(&path).unwrap();
-    let pf = Pidfile::from_path(&path).unwrap();
+    let pf = Pidfile::new(&c);
     assert_eq!(pf.probe().unwrap_err().kind(), ErrorKind::InvalidInput);
     assert!(pf.remove_if_stale().is_err());
-    assert!(create_pidlock(&path).is_err());
+    assert!(create_pidlock(c.as_c_str()).is_err());
     assert!(path.is_dir());
-    let trailing = format!("{}/", dir.path().display());
+    let trailing = CString::new(format!("{}/", dir.path().display())).unwrap();
     assert_eq!(
-        Pidfile::from_path(&trailing)
-            .unwrap()
-            .acquire()
-            .unwrap_err()
-            .kind(),
+        Pidfile::new(&trailing).acquire().unwrap_err().kind(),
         ErrorKind::InvalidInput
     );
 }
