@@ -308,6 +308,11 @@ impl<'a> Pidfile<'a> {
     /// [`close_open_fds`](crate::close_open_fds) or hand it to an `exec`ed
     /// program (see [`set_inheritable`](Pidfile::set_inheritable)).
     ///
+    /// The file was born as an `O_TMPFILE`, so `/proc/<pid>/fd/N` (and
+    /// `lsof`) show this fd as `<dir>/#<inode> (deleted)` although the path
+    /// names it; match it by `(st_dev, st_ino)`, as `fuser` and
+    /// [`fds_for_path`](crate::fds_for_path) do.
+    ///
     /// # Async-signal safety
     ///
     /// Safe between fork and exec: no allocation, locks or panics.
