@@ -67,6 +67,7 @@ pub mod account;
 pub mod privilege;
 
 // == modules: pidfile (issue 4) ==
+pub mod pidfile;
 
 // == modules: signal / process / title (issue 5) ==
 pub mod process;
@@ -89,6 +90,9 @@ pub use privilege::{
 };
 
 // == re-exports: pidfile (issue 4) ==
+pub use pidfile::{
+    PidLock, PidStatus, Pidfile, PidfilePath, check_pidlock, create_pidlock, parse_pid,
+};
 
 // == re-exports: signal / process / title (issue 5) ==
 pub use process::{
