@@ -304,6 +304,61 @@ fn account_and_privilege() {
 
 // == pidfile (issue 4) ==
 
+fn pidfile() {
+    use daemonkit::{Pidfile, check_pidlock, create_pidlock, parse_pid};
+    let dir = std::env::temp_dir().join(format!("daemonkit-noalloc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = std::ffi::CString::new(dir.join("a.pid").into_os_string().into_encoded_bytes())
+        .expect("no NUL");
+    let other = std::ffi::CString::new(dir.join("b.pid").into_os_string().into_encoded_bytes())
+        .expect("no NUL");
+
+    check("parse_pid", || parse_pid(b"1816\n").is_ok());
+    let mut pf = Pidfile::new(&path);
+    check("Pidfile::acquire", || pf.acquire().expect("acquire"));
+    check("Pidfile::probe (held)", || pf.probe().expect("probe"));
+    check("Pidfile::read_pid", || pf.read_pid().expect("read_pid"));
+    check("Pidfile::is_locked", || pf.is_locked().expect("is_locked"));
+    check("Pidfile::write_pid", || pf.write_pid().expect("write_pid"));
+    check("Pidfile::set_inheritable", || {
+        pf.set_inheritable(false).expect("cloexec")
+    });
+    check("check_pidlock (held)", || {
+        check_pidlock(path.as_c_str()).is_err()
+    });
+    check("create_pidlock (held: LockFailed)", || {
+        create_pidlock(path.as_c_str()).is_err()
+    });
+    check("Pidfile::release", || pf.release().expect("release"));
+    check("create_pidlock + drop", || {
+        drop(create_pidlock(path.as_c_str()).expect("lock"))
+    });
+    check("check_pidlock (absent)", || {
+        check_pidlock(path.as_c_str()).expect("free")
+    });
+
+    // Files without a lock: every liveness rule.
+    let pf = Pidfile::new(&other);
+    std::fs::write(dir.join("b.pid"), "1\n").expect("write");
+    check(
+        "Pidfile::probe (running: kill, /proc stat, start time)",
+        || pf.probe().expect("probe"),
+    );
+    std::fs::write(dir.join("b.pid"), format!("{}\n", std::process::id())).expect("write");
+    check("create_pidlock over a stale file", || {
+        drop(create_pidlock(other.as_c_str()).expect("lock"))
+    });
+    std::fs::write(dir.join("b.pid"), "garbage\n").expect("write");
+    check("Pidfile::probe (invalid)", || pf.probe().expect("probe"));
+    check("Pidfile::remove_if_stale", || {
+        pf.remove_if_stale().expect("remove")
+    });
+    std::fs::write(dir.join("b.pid"), "1\n").expect("write");
+    check("Pidfile::remove", || pf.remove().expect("remove"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 // == signal / process / title (issue 5) ==
 
 /// A fixed-capacity `fmt::Write` target: formatting must not allocate.
@@ -510,6 +565,7 @@ fn main() {
     // == calls: account / privilege ==
     account_and_privilege();
     // == calls: pidfile ==
+    pidfile();
     // == calls: signal / process / title ==
     signal_process_title();
     // == calls: daemon ==

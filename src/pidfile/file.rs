@@ -8,7 +8,7 @@ use super::parse::{MAX_PIDFILE_LEN, parse_pid};
 use crate::cstr::{CStrBuf, proc_path};
 use crate::error::{Context, Error, Result};
 use core::ffi::CStr;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::fs::{self, AtFlags, FileType, FlockOperation, Mode, OFlags, RenameFlags};
 use rustix::io::{self, Errno};
@@ -86,7 +86,8 @@ fn write_all<Fd: AsFd>(fd: Fd, mut buf: &[u8]) -> core::result::Result<(), Errno
     Ok(())
 }
 
-/// Reads from offset 0 until EOF or until `buf` is full.
+/// Reads from offset 0 until EOF or until `buf` is full. A short read of
+/// a regular file means end of file, so one `pread` is the usual cost.
 fn read_all<Fd: AsFd>(fd: Fd, buf: &mut [u8]) -> core::result::Result<&[u8], Errno> {
     let mut len = 0;
     loop {
@@ -94,9 +95,15 @@ fn read_all<Fd: AsFd>(fd: Fd, buf: &mut [u8]) -> core::result::Result<&[u8], Err
             Some(r) if !r.is_empty() => r,
             _ => break,
         };
+        let want = rest.len();
         match io::retry_on_intr(|| io::pread(&fd, &mut *rest, len as u64))? {
             0 => break,
-            n => len += n,
+            n => {
+                len += n;
+                if n < want {
+                    break;
+                }
+            }
         }
     }
     Ok(buf.get(..len).unwrap_or(&[]))
@@ -318,15 +325,23 @@ pub(crate) fn publish(path: &CStr, content: &[u8]) -> Result<Publish> {
     publish_named(dir_c, name, path, content)
 }
 
+/// Set once `linkat(AT_EMPTY_PATH)` has been refused for lack of
+/// privilege (an atomic flag: no lock, safe after fork).
+static EMPTY_PATH_REFUSED: AtomicBool = AtomicBool::new(false);
+
 /// Links an `O_TMPFILE` file at `path`: `Some(true)` done, `Some(false)`
 /// the path exists, `None` when neither route is available.
 fn link_tmpfile(fd: &OwnedFd, path: &CStr) -> Result<Option<bool>> {
     // `AT_EMPTY_PATH` needs CAP_DAC_READ_SEARCH (root, typically); others
-    // get ENOENT and go through /proc.
-    match fs::linkat(fd, c"", fs::CWD, path, AtFlags::EMPTY_PATH) {
-        Ok(()) => return Ok(Some(true)),
-        Err(Errno::EXIST) => return Ok(Some(false)),
-        Err(_) => {}
+    // get ENOENT and go through /proc. A refusal is remembered, so an
+    // unprivileged process pays for it once.
+    if !EMPTY_PATH_REFUSED.load(Ordering::Relaxed) {
+        match fs::linkat(fd, c"", fs::CWD, path, AtFlags::EMPTY_PATH) {
+            Ok(()) => return Ok(Some(true)),
+            Err(Errno::EXIST) => return Ok(Some(false)),
+            Err(Errno::NOENT) => EMPTY_PATH_REFUSED.store(true, Ordering::Relaxed),
+            Err(_) => {}
+        }
     }
     let mut proc = proc_path(None, b"fd/");
     proc.push_num(fd.as_raw_fd() as u64);
@@ -409,17 +424,18 @@ fn publish_named(dir: &CStr, name: &[u8], path: &CStr, content: &[u8]) -> Result
     outcome
 }
 
-/// Reads the file back through its path (`O_NOFOLLOW`) and checks that it
-/// is our file, `(st_dev, st_ino)`, with our content.
+/// Reads the file back: the path (not followed if a symlink) must name our
+/// file, `(st_dev, st_ino)`, and that file must hold our content. The
+/// contents are read through our own fd, which is the same inode once the
+/// identity matches: one `stat` instead of an `open`/`fstat`/`close`.
 pub(crate) fn read_back(path: &CStr, ours: &Published, content: &[u8]) -> Result<bool> {
-    let Some((fd, st)) = open_existing(path)? else {
-        return Ok(false);
-    };
-    if file_id(&st) != ours.id {
-        return Ok(false);
+    match fs::statat(fs::CWD, path, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) if file_id(&st) == ours.id => {}
+        Ok(_) | Err(Errno::NOENT) => return Ok(false),
+        Err(e) => return Err(Error::os("read back pidfile", e)),
     }
     let mut buf = [0u8; MAX_PIDFILE_LEN + 1];
-    Ok(read_all(&fd, &mut buf).ctx("read back pidfile")? == content)
+    Ok(read_all(&ours.fd, &mut buf).ctx("read back pidfile")? == content)
 }
 
 /// Unlinks `path` if it still names file `id` (whose lock we hold).

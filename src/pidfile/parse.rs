@@ -83,10 +83,25 @@ mod tests {
         parse_pid(s).unwrap().as_raw_nonzero().get()
     }
 
-    fn err(s: &[u8]) -> crate::Error {
+    /// The error's context, compared with a `&str` in the asserts.
+    struct Ctx(crate::Error);
+
+    impl PartialEq<&str> for Ctx {
+        fn eq(&self, other: &&str) -> bool {
+            self.0.context() == *other
+        }
+    }
+
+    impl core::fmt::Debug for Ctx {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            self.0.context().fmt(f)
+        }
+    }
+
+    fn err(s: &[u8]) -> Ctx {
         let e = parse_pid(s).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{s:?}");
-        e
+        Ctx(e)
     }
 
     #[test]
@@ -99,45 +114,27 @@ mod tests {
 
     #[test]
     fn rejects_everything_else() {
-        assert_eq!(err(b"").context(), "pidfile is empty");
-        assert_eq!(err(b"1816").context(), "pidfile lacks its trailing newline");
-        assert_eq!(err(b"\n").context(), "pidfile pid is not decimal digits");
+        assert_eq!(err(b""), "pidfile is empty");
+        assert_eq!(err(b"1816"), "pidfile lacks its trailing newline");
+        assert_eq!(err(b"\n"), "pidfile pid is not decimal digits");
+        assert_eq!(err(b" 1816\n"), "pidfile pid is not decimal digits");
+        assert_eq!(err(b"1816 \n"), "pidfile pid is not decimal digits");
+        assert_eq!(err(b"+5\n"), "pidfile pid is not decimal digits");
+        assert_eq!(err(b"-1\n"), "pidfile pid is not decimal digits");
+        assert_eq!(err(b"1_816\n"), "pidfile pid is not decimal digits");
+        assert_eq!(err(b"abc\n"), "pidfile pid is not decimal digits");
         assert_eq!(
-            err(b" 1816\n").context(),
+            err("١٨١٦\n".as_bytes()),
             "pidfile pid is not decimal digits"
         );
-        assert_eq!(
-            err(b"1816 \n").context(),
-            "pidfile pid is not decimal digits"
-        );
-        assert_eq!(err(b"+5\n").context(), "pidfile pid is not decimal digits");
-        assert_eq!(err(b"-1\n").context(), "pidfile pid is not decimal digits");
-        assert_eq!(
-            err(b"1_816\n").context(),
-            "pidfile pid is not decimal digits"
-        );
-        assert_eq!(err(b"abc\n").context(), "pidfile pid is not decimal digits");
-        assert_eq!(
-            err("١٨١٦\n".as_bytes()).context(),
-            "pidfile pid is not decimal digits"
-        );
-        assert_eq!(err(b"0\n").context(), "pidfile pid out of range");
-        assert_eq!(err(b"4194305\n").context(), "pidfile pid out of range");
-        assert_eq!(err(b"99999999999\n").context(), "pidfile pid out of range");
-        assert_eq!(err(b"1816\n\n").context(), "pidfile holds more than a pid");
-        assert_eq!(
-            err(b"1816\n17\n").context(),
-            "pidfile holds more than a pid"
-        );
-        assert_eq!(
-            err(b"1816\r\n").context(),
-            "pidfile pid is not decimal digits"
-        );
-        assert_eq!(err(b"1816\nx").context(), "pidfile holds more than a pid");
-        assert_eq!(
-            err(b"18\x0016\n").context(),
-            "pidfile pid is not decimal digits"
-        );
+        assert_eq!(err(b"0\n"), "pidfile pid out of range");
+        assert_eq!(err(b"4194305\n"), "pidfile pid out of range");
+        assert_eq!(err(b"99999999999\n"), "pidfile pid out of range");
+        assert_eq!(err(b"1816\n\n"), "pidfile holds more than a pid");
+        assert_eq!(err(b"1816\n17\n"), "pidfile holds more than a pid");
+        assert_eq!(err(b"1816\r\n"), "pidfile pid is not decimal digits");
+        assert_eq!(err(b"1816\nx"), "pidfile holds more than a pid");
+        assert_eq!(err(b"18\x0016\n"), "pidfile pid is not decimal digits");
     }
 
     #[test]
