@@ -30,7 +30,10 @@ fn build() -> PathBuf {
     assert!(cmd.status().expect("cargo build").success());
     let exe = std::env::current_exe().expect("bench exe");
     // <target>/release/deps/daemon-… → <target>/release/examples
-    exe.parent().and_then(Path::parent).expect("target dir").join("examples")
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .join("examples")
 }
 
 /// Launch → pidfile holds a pid; returns the elapsed time and the pid.

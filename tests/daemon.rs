@@ -142,6 +142,24 @@ fn to_file(fd: rustix::fd::OwnedFd) -> std::fs::File {
     unsafe { std::fs::File::from_raw_fd(fd.into_raw_fd()) }
 }
 
+/// Polls /proc/<pid>/syscall until the process blocks in
+/// `clock_nanosleep` (230) or `nanosleep` (35): `sleep` is then done
+/// starting up.
+fn wait_until_sleeping(pid: i32) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let sc = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+        if sc.starts_with("230 ") || sc.starts_with("35 ") {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{pid} never slept: {sc:?}"
+        );
+        std::thread::yield_now();
+    }
+}
+
 fn dead(pid: i32) -> bool {
     matches!(proc_state(pid), None | Some('Z'))
 }
@@ -240,7 +258,8 @@ fn start_daemon_judged_through_proc() {
     );
     // fds: exactly 0, 1, 2 and the locked pidfile.
     let fds = proc_fds(pid);
-    assert_eq!(fds.len(), 4, "fds {fds:?}");
+    let targets: Vec<String> = fds.iter().map(|&fd| fd_target(pid, fd)).collect();
+    assert_eq!(fds.len(), 4, "fds {fds:?} {targets:?}");
     assert_eq!(&fds[..3], &[0, 1, 2]);
     assert_eq!(fd_target(pid, 0), "/dev/null");
     assert_eq!(fd_target(pid, 1), log.to_str().unwrap());

@@ -526,7 +526,11 @@ fn daemon() {
         let (r, w) = rustix::pipe::pipe().expect("pipe");
         let keep = [w.as_raw_fd()];
         let before = ALLOCS.load(Ordering::SeqCst);
-        match DaemonContext::new().parent(Parent::Return).keep_fds(&keep).open() {
+        match DaemonContext::new()
+            .parent(Parent::Return)
+            .keep_fds(&keep)
+            .open()
+        {
             Ok(Opened::Daemon(_d)) => {
                 let n = (ALLOCS.load(Ordering::SeqCst) - before) as u64;
                 let _ = rustix::io::write(&w, &n.to_le_bytes());
