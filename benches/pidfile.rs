@@ -7,6 +7,8 @@
 //! stale check, an `O_EXCL` create + write (no fsync, no lock) and an
 //! unlink.
 
+#![allow(missing_docs)] // criterion generates `main`.
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::ffi::CString;
 use std::hint::black_box;
