@@ -222,6 +222,9 @@ fn start_daemon_judged_through_proc() {
     let pid: i32 = helper.recv().expect("daemon pid").parse().expect("pid");
     helper.wait_paused();
 
+    // `sleep` itself opens locale files while it starts: look once it has
+    // reached its nanosleep.
+    wait_until_sleeping(pid);
     let stat = proc_stat(pid);
     assert_eq!(
         stat[3].parse::<i32>().unwrap(),
