@@ -10,7 +10,6 @@ use common::{Exit, TempDir, proc_state, spawn};
 use daemonkit::{
     Errno, ErrorKind, Pid, PidStatus, Pidfile, check_pidlock, create_pidlock, parse_pid,
 };
-use rustix::fd::AsRawFd as _; // BorrowedFd is rustix's own type without std.
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -423,6 +422,7 @@ fn start_time(pid: i32) -> SystemTime {
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
     let now = |clock| {
+        // SAFETY: an all-zero timespec is a valid value.
         let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
         // SAFETY: `ts` is writable.
         assert_eq!(unsafe { libc::clock_gettime(clock, &mut ts) }, 0);
@@ -857,11 +857,9 @@ fn lock_fd_is_cloexec_by_default() {
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
     assert_eq!(flags & libc::FD_CLOEXEC, libc::FD_CLOEXEC);
     lock.set_inheritable(true).unwrap();
-    // SAFETY: as above.
-    assert_eq!(
-        unsafe { libc::fcntl(fd, libc::F_GETFD) } & libc::FD_CLOEXEC,
-        0
-    );
+    // SAFETY: F_GETFD on our own fd.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    assert_eq!(flags & libc::FD_CLOEXEC, 0);
     lock.set_inheritable(false).unwrap();
     // SAFETY: as above.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
