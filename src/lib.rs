@@ -16,7 +16,29 @@
 //!   call between `fork` and `exec` of a multi-threaded parent, in PID 1 and
 //!   in static binaries. A test with a counting global allocator proves it.
 //! - **Safer than libc where libc is silent.** fd closing is O(open fds),
-//!   not O(RLIMIT_NOFILE); keep lists accept fd 0; errno names are stable.
+//!   not O(RLIMIT_NOFILE); keep lists accept fd 0; credential changes refuse
+//!   a multi-threaded process (the raw syscalls change only the calling
+//!   thread) and are verified; pidfiles are published atomically, held with
+//!   `flock`, judged by start time against pid reuse, and never followed
+//!   through symlinks; daemonization reports failures to the invoking
+//!   process instead of losing them in `/dev/null`.
+//!
+//! ## Modules
+//!
+//! | module | celery equivalent | what |
+//! |---|---|---|
+//! | [`daemon`] | `DaemonContext`, `detached` | double-fork daemonization with a readiness pipe |
+//! | [`pidfile`] | `Pidfile`, `create_pidlock` | atomic, `flock`-held pidfiles with stale detection |
+//! | [`account`] | `parse_uid`, `parse_gid`, `pwd`/`grp` | `/etc/passwd` and `/etc/group` without NSS |
+//! | [`privilege`] | `setuid`, `setgroups`, `initgroups`, `maybe_drop_privileges` | verified, thread-safe privilege dropping |
+//! | [`signal`] | `signals`, `signal_name` | signal names, dispositions, masks, alarms |
+//! | [`process`] | `set_pdeathsig`, `EX_*` | fork, sessions, umask, parent-death signal |
+//! | [`title`] | `set_process_title` | process titles shown by `ps` |
+//! | [`fd`] | `close_open_fds`, `fd_by_path`, `get_fdmax` | enumerate and close fds in O(open fds) |
+//! | [`errno`] | `get_errno_name`, `ignore_errno` | errno names and descriptions |
+//!
+//! Every celery-named function and type is also re-exported at the crate
+//! root (`daemonkit::parse_uid`, `daemonkit::Pidfile`, …).
 //!
 //! ## Features
 //!
