@@ -31,7 +31,8 @@ const CREATE_ROUNDS: u32 = 16;
 /// ```
 /// # let dir = std::env::temp_dir().join(format!("dk-doc-lock-{}", std::process::id()));
 /// # std::fs::create_dir_all(&dir).unwrap();
-/// let lock = daemonkit::create_pidlock(dir.join("app.pid"))?;
+/// # let path = std::ffi::CString::new(format!("{}/app.pid", dir.display())).unwrap();
+/// let lock = daemonkit::create_pidlock(path.as_c_str())?;
 /// assert_eq!(lock.pid(), rustix::process::getpid());
 /// let fd = lock.fd().expect("held"); // keep it across close_open_fds
 /// # let _ = fd;
@@ -218,10 +219,11 @@ mod std_paths {
 /// # std::fs::create_dir_all(&dir).unwrap();
 /// use daemonkit::{create_pidlock, ErrorKind};
 /// let path = dir.join("app.pid");
+/// let cpath = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
 /// std::fs::write(&path, "999999\n").unwrap(); // a crashed holder's file
-/// let lock = create_pidlock(&path)?;
+/// let lock = create_pidlock(cpath.as_c_str())?;
 /// assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{}\n", std::process::id()));
-/// let err = create_pidlock(&path).unwrap_err();
+/// let err = create_pidlock(cpath.as_c_str()).unwrap_err();
 /// assert_eq!(err.kind(), ErrorKind::LockFailed { pid: Some(lock.pid()) });
 /// drop(lock);
 /// assert!(!path.exists());
@@ -296,7 +298,7 @@ pub fn create_pidlock<'a, P: PidfilePath<'a>>(path: P) -> Result<PidLock<'a>> {
 /// # Examples
 ///
 /// ```
-/// daemonkit::check_pidlock(std::env::temp_dir().join("surely-not-running.pid"))?;
+/// daemonkit::check_pidlock(c"/tmp/surely-not-running.pid")?;
 /// assert!(daemonkit::check_pidlock(c"/nonexistent-dir/x.pid").is_err());
 /// # Ok::<(), daemonkit::Error>(())
 /// ```

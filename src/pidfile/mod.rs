@@ -186,7 +186,8 @@ struct Held {
 /// # let dir = std::env::temp_dir().join(format!("dk-doc-pf-{}", std::process::id()));
 /// # std::fs::create_dir_all(&dir).unwrap();
 /// use daemonkit::{Pidfile, PidStatus};
-/// let mut pf = Pidfile::from_path(dir.join("app.pid"))?;
+/// let path = std::ffi::CString::new(format!("{}/app.pid", dir.display())).unwrap();
+/// let mut pf = Pidfile::new(&path);
 /// pf.acquire()?;
 /// assert_eq!(pf.read_pid()?, Some(rustix::process::getpid()));
 /// assert_eq!(pf.probe()?, PidStatus::Held(Some(rustix::process::getpid())));
@@ -616,7 +617,8 @@ impl<'a> Pidfile<'a> {
     /// # std::fs::create_dir_all(&dir).unwrap();
     /// let path = dir.join("broken.pid");
     /// std::fs::write(&path, "garbage\n").unwrap();
-    /// let pf = daemonkit::Pidfile::from_path(&path)?;
+    /// let cpath = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    /// let pf = daemonkit::Pidfile::new(&cpath);
     /// assert!(pf.remove_if_stale()?);
     /// assert!(!path.exists());
     /// # std::fs::remove_dir_all(&dir).unwrap();
