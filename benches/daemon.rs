@@ -59,8 +59,8 @@ fn launch_to_pidfile(c: &mut Criterion) {
     // tmpfs, like /run, where pidfiles live.
     let pidfile = Path::new("/dev/shm").join(format!("daemonkit-bench-{}.pid", std::process::id()));
     let mut g = c.benchmark_group("launch_to_pidfile");
-    g.sample_size(30);
-    g.measurement_time(Duration::from_secs(5));
+    g.sample_size(60);
+    g.measurement_time(Duration::from_secs(10));
     for (name, ex) in PROGRAMS {
         let bin = dir.join(ex);
         g.bench_function(name, |b| {
