@@ -69,9 +69,40 @@ pub enum ErrorKind {
 pub struct Error {
     kind: ErrorKind,
     errno: Option<Errno>,
-    context: &'static str,
+    context: Ctx,
     input: Option<Name>,
 }
+
+/// The operation's description: a static string, or (for an error that
+/// crossed a process boundary, see [`Error::decode`]) a copy of one.
+#[derive(Clone, Copy)]
+enum Ctx {
+    Static(&'static str),
+    Inline { len: u8, buf: [u8; CTX_INLINE] },
+}
+
+/// Most context bytes kept when an error is copied between processes.
+const CTX_INLINE: usize = 48;
+
+impl Ctx {
+    fn as_str(&self) -> &str {
+        match self {
+            Ctx::Static(s) => s,
+            Ctx::Inline { len, buf } => buf
+                .get(..usize::from(*len))
+                .and_then(|b| core::str::from_utf8(b).ok())
+                .unwrap_or(""),
+        }
+    }
+}
+
+impl PartialEq for Ctx {
+    fn eq(&self, other: &Ctx) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Ctx {}
 
 impl Error {
     /// An error of `kind` during the operation `context`.
@@ -79,7 +110,7 @@ impl Error {
         Error {
             kind,
             errno: None,
-            context,
+            context: Ctx::Static(context),
             input: None,
         }
     }
@@ -89,7 +120,7 @@ impl Error {
         Error {
             kind: ErrorKind::Os,
             errno: Some(errno),
-            context,
+            context: Ctx::Static(context),
             input: None,
         }
     }
@@ -113,7 +144,7 @@ impl Error {
 
     /// The same error, with another context.
     pub const fn with_context(mut self, context: &'static str) -> Error {
-        self.context = context;
+        self.context = Ctx::Static(context);
         self
     }
 
@@ -128,8 +159,12 @@ impl Error {
     }
 
     /// The operation that failed, e.g. `"setgroups"`.
-    pub const fn context(&self) -> &'static str {
-        self.context
+    ///
+    /// An error reported by a daemon child through
+    /// [`DaemonContext`](crate::DaemonContext)'s readiness pipe carries a
+    /// copy of the child's text (its first 48 bytes).
+    pub fn context(&self) -> &str {
+        self.context.as_str()
     }
 
     /// The offending input (a user name, a signal name, …), when there was
@@ -149,7 +184,7 @@ pub(crate) fn fmt_errno(f: &mut fmt::Formatter<'_>, e: Errno) -> fmt::Result {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.context)?;
+        f.write_str(self.context())?;
         f.write_str(": ")?;
         match self.kind {
             ErrorKind::Os => {}
@@ -190,12 +225,115 @@ impl fmt::Debug for Error {
         if let Some(e) = self.errno {
             d.field("errno", &crate::errno::name(e).unwrap_or("?"));
         }
-        d.field("context", &self.context);
+        d.field("context", &self.context());
         if let Some(i) = &self.input {
             d.field("input", i);
         }
         d.field("message", &format_args!("{self}"));
         d.finish()
+    }
+}
+
+/// Size of [`Error::encode`]'s output.
+pub(crate) const WIRE_LEN: usize = 1 + 8 + 4 + 1 + CTX_INLINE + 1 + 1 + 1 + Name::CAPACITY;
+
+impl Error {
+    /// Serialises the error into a fixed-size record (for the daemon's
+    /// readiness pipe). The context text is copied, cut at 48 bytes on a
+    /// character boundary.
+    pub(crate) fn encode(&self) -> [u8; WIRE_LEN] {
+        let mut w = [0u8; WIRE_LEN];
+        let (tag, payload): (u8, u64) = match self.kind {
+            ErrorKind::Os => (0, 0),
+            ErrorKind::LockFailed { pid } => {
+                (1, pid.map_or(0, |p| p.as_raw_nonzero().get() as u64))
+            }
+            ErrorKind::UnknownUser => (2, 0),
+            ErrorKind::UnknownGroup => (3, 0),
+            ErrorKind::InvalidInput => (4, 0),
+            ErrorKind::Security => (5, 0),
+            ErrorKind::MultiThreaded => (6, 0),
+            ErrorKind::BufferTooSmall { needed } => (7, needed as u64),
+        };
+        let mut at = 0;
+        let mut put = |bytes: &[u8]| {
+            if let Some(dst) = w.get_mut(at..at + bytes.len()) {
+                dst.copy_from_slice(bytes);
+            }
+            at += bytes.len();
+        };
+        put(&[tag]);
+        put(&payload.to_le_bytes());
+        put(&self.errno.map_or(0, |e| e.raw_os_error()).to_le_bytes());
+        let ctx = self.context();
+        let mut n = ctx.len().min(CTX_INLINE);
+        while !ctx.is_char_boundary(n) {
+            n -= 1;
+        }
+        let mut cbuf = [0u8; CTX_INLINE];
+        if let (Some(dst), Some(src)) = (cbuf.get_mut(..n), ctx.as_bytes().get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        put(&[n as u8]);
+        put(&cbuf);
+        match &self.input {
+            Some(i) => {
+                let mut ibuf = [0u8; Name::CAPACITY];
+                let b = i.as_bytes();
+                if let Some(dst) = ibuf.get_mut(..b.len()) {
+                    dst.copy_from_slice(b);
+                }
+                put(&[1, b.len() as u8, u8::from(i.is_truncated())]);
+                put(&ibuf);
+            }
+            None => put(&[0; 3 + Name::CAPACITY]),
+        }
+        w
+    }
+
+    /// The inverse of [`Error::encode`]; `None` for a malformed record.
+    pub(crate) fn decode(w: &[u8; WIRE_LEN]) -> Option<Error> {
+        let payload = u64::from_le_bytes(w.get(1..9)?.try_into().ok()?);
+        let kind = match *w.first()? {
+            0 => ErrorKind::Os,
+            1 => ErrorKind::LockFailed {
+                pid: i32::try_from(payload).ok().and_then(Pid::from_raw),
+            },
+            2 => ErrorKind::UnknownUser,
+            3 => ErrorKind::UnknownGroup,
+            4 => ErrorKind::InvalidInput,
+            5 => ErrorKind::Security,
+            6 => ErrorKind::MultiThreaded,
+            7 => ErrorKind::BufferTooSmall {
+                needed: usize::try_from(payload).ok()?,
+            },
+            _ => return None,
+        };
+        let raw = i32::from_le_bytes(w.get(9..13)?.try_into().ok()?);
+        let errno = (1..4096)
+            .contains(&raw)
+            .then(|| Errno::from_raw_os_error(raw));
+        let clen = *w.get(13)?;
+        let buf: [u8; CTX_INLINE] = w.get(14..14 + CTX_INLINE)?.try_into().ok()?;
+        core::str::from_utf8(buf.get(..usize::from(clen))?).ok()?;
+        let at = 14 + CTX_INLINE;
+        let input = match w.get(at..at + 3)? {
+            [1, len, trunc] => {
+                let bytes = w.get(at + 3..at + 3 + usize::from(*len))?;
+                let mut n = Name::new(bytes);
+                if *trunc != 0 {
+                    n = n.mark_truncated();
+                }
+                Some(n)
+            }
+            _ => None,
+        };
+        Some(Error {
+            kind,
+            errno,
+            context: Ctx::Inline { len: clen, buf },
+            input,
+        })
     }
 }
 

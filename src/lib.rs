@@ -16,7 +16,29 @@
 //!   call between `fork` and `exec` of a multi-threaded parent, in PID 1 and
 //!   in static binaries. A test with a counting global allocator proves it.
 //! - **Safer than libc where libc is silent.** fd closing is O(open fds),
-//!   not O(RLIMIT_NOFILE); keep lists accept fd 0; errno names are stable.
+//!   not O(RLIMIT_NOFILE); keep lists accept fd 0; credential changes refuse
+//!   a multi-threaded process (the raw syscalls change only the calling
+//!   thread) and are verified; pidfiles are published atomically, held with
+//!   `flock`, judged by start time against pid reuse, and never followed
+//!   through symlinks; daemonization reports failures to the invoking
+//!   process instead of losing them in `/dev/null`.
+//!
+//! ## Modules
+//!
+//! | module | celery equivalent | what |
+//! |---|---|---|
+//! | [`daemon`] | `DaemonContext`, `detached` | double-fork daemonization with a readiness pipe |
+//! | [`pidfile`] | `Pidfile`, `create_pidlock` | atomic, `flock`-held pidfiles with stale detection |
+//! | [`account`] | `parse_uid`, `parse_gid`, `pwd`/`grp` | `/etc/passwd` and `/etc/group` without NSS |
+//! | [`privilege`] | `setuid`, `setgroups`, `initgroups`, `maybe_drop_privileges` | verified, thread-safe privilege dropping |
+//! | [`signal`] | `signals`, `signal_name` | signal names, dispositions, masks, alarms |
+//! | [`process`] | `set_pdeathsig`, `EX_*` | fork, sessions, umask, parent-death signal |
+//! | [`title`] | `set_process_title` | process titles shown by `ps` |
+//! | [`fd`] | `close_open_fds`, `fd_by_path`, `get_fdmax` | enumerate and close fds in O(open fds) |
+//! | [`errno`] | `get_errno_name`, `ignore_errno` | errno names and descriptions |
+//!
+//! Every celery-named function and type is also re-exported at the crate
+//! root (`daemonkit::parse_uid`, `daemonkit::Pidfile`, …).
 //!
 //! ## Features
 //!
@@ -63,8 +85,11 @@ mod procfs;
 mod sys;
 
 // == modules: account / privilege (issue 3) ==
+pub mod account;
+pub mod privilege;
 
 // == modules: pidfile (issue 4) ==
+pub mod pidfile;
 
 // == modules: signal / process / title (issue 5) ==
 pub mod process;
@@ -72,6 +97,7 @@ pub mod signal;
 pub mod title;
 
 // == modules: daemon (issue 6) ==
+pub mod daemon;
 
 pub use error::{Error, ErrorKind, Result};
 #[cfg(feature = "std")]
@@ -81,8 +107,15 @@ pub use fd::{OpenFds, cloexec_open_fds, close_open_fds, fd_max, fds_for_path, is
 pub use name::Name;
 
 // == re-exports: account / privilege (issue 3) ==
+pub use account::{AccountDb, Group, User, parse_gid, parse_uid};
+pub use privilege::{
+    PrivilegeReport, check_privileges, drop_privileges, initgroups, setgid, setgroups, setuid,
+};
 
 // == re-exports: pidfile (issue 4) ==
+pub use pidfile::{
+    PidLock, PidStatus, Pidfile, PidfilePath, check_pidlock, create_pidlock, parse_pid,
+};
 
 // == re-exports: signal / process / title (issue 5) ==
 pub use process::{
@@ -94,6 +127,7 @@ pub use signal::{Signal, SignalName, parse_signal, signal_name};
 pub use title::{Title, set_mp_process_title, set_name, set_process_title};
 
 // == re-exports: daemon (issue 6) ==
+pub use daemon::{Daemon, DaemonContext, DetachOptions, Opened, Output, Parent, detached};
 
 pub use rustix::fd::RawFd;
 pub use rustix::io::Errno;

@@ -78,6 +78,12 @@ impl Name {
         core::str::from_utf8(self.as_bytes()).ok()
     }
 
+    /// The same name, flagged as cut from a longer input.
+    pub(crate) const fn mark_truncated(mut self) -> Name {
+        self.truncated = true;
+        self
+    }
+
     /// Whether the original input was longer than [`Name::CAPACITY`].
     pub const fn is_truncated(&self) -> bool {
         self.truncated

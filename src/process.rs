@@ -141,30 +141,10 @@ mod libc_fork {
 /// # Ok::<(), daemonkit::Error>(())
 /// ```
 pub unsafe fn fork() -> Result<Fork> {
-    require_single_thread("fork")?;
+    crate::procfs::require_single_thread("fork")?;
     // SAFETY: the process is single-threaded; the caller upholds the rest
     // of the contract.
     unsafe { fork_unchecked() }
-}
-
-/// `Ok` when this process runs exactly one thread, else `MultiThreaded`.
-///
-/// `unshare(CLONE_THREAD)` changes nothing and succeeds exactly when the
-/// thread group has no other thread (`EINVAL` otherwise, unshare(2)): one
-/// system call instead of reading `/proc/self/status`, which costs about
-/// 10% of a fork, and it works without `/proc`. When a seccomp filter
-/// refuses `unshare` (`EPERM`, `ENOSYS`), the `/proc` count decides.
-fn require_single_thread(context: &'static str) -> Result<()> {
-    let flags =
-        rustix::thread::UnshareFlags::from_bits_retain(linux_raw_sys::general::CLONE_THREAD);
-    // SAFETY: `unshare_unsafe`'s hazard is unsharing the fd table
-    // (`CLONE_FILES`); `CLONE_THREAD` alone unshares nothing: the kernel
-    // only checks that the thread group is empty and returns.
-    match unsafe { rustix::thread::unshare_unsafe(flags) } {
-        Ok(()) => Ok(()),
-        Err(Errno::INVAL) => Err(Error::new(crate::ErrorKind::MultiThreaded, context)),
-        Err(_) => crate::procfs::require_single_thread(context),
-    }
 }
 
 /// `fork(2)`—[`fork`] without the single-thread check.

@@ -1,8 +1,14 @@
 //! Small no-allocation readers for `/proc` files, shared by the modules
-//! that judge processes (thread count, start times, argv bounds, ids).
+//! that judge processes (thread count, start times, argv bounds, ids), and
+//! the single-thread check that guards fork and credential changes.
+//!
+//! # Safety
+//!
+//! One `unsafe` call: `unshare(CLONE_THREAD)` through rustix's
+//! `unshare_unsafe`, whose hazard (unsharing the fd table with
+//! `CLONE_FILES`) does not arise with `CLONE_THREAD` alone.
 
-// Some helpers are used only by modules added later; keep them compiled.
-#![allow(dead_code)]
+#![allow(unsafe_code)] // See "Safety" above.
 
 use crate::error::{Error, ErrorKind, Result};
 use core::ffi::CStr;
@@ -94,11 +100,27 @@ pub(crate) fn thread_count() -> Result<usize> {
 
 /// `Ok` when the process has exactly one thread, else
 /// [`ErrorKind::MultiThreaded`] with `context`.
+///
+/// `unshare(CLONE_THREAD)` changes nothing and succeeds exactly when the
+/// thread group has no other thread (`EINVAL` otherwise, unshare(2)): one
+/// system call instead of reading `/proc/self/status` (about 10% of a
+/// fork), and it works without `/proc`. When a seccomp filter refuses
+/// `unshare` (`EPERM`, `ENOSYS`), the `Threads:` count of
+/// `/proc/self/status` decides.
 pub(crate) fn require_single_thread(context: &'static str) -> Result<()> {
-    match thread_count() {
-        Ok(1) => Ok(()),
-        Ok(_) => Err(Error::new(ErrorKind::MultiThreaded, context)),
-        Err(e) => Err(e.with_context(context)),
+    let flags =
+        rustix::thread::UnshareFlags::from_bits_retain(linux_raw_sys::general::CLONE_THREAD);
+    // SAFETY: `unshare_unsafe`'s hazard is unsharing the fd table
+    // (`CLONE_FILES`); `CLONE_THREAD` alone unshares nothing: the kernel
+    // only checks that the thread group is empty and returns.
+    match unsafe { rustix::thread::unshare_unsafe(flags) } {
+        Ok(()) => Ok(()),
+        Err(Errno::INVAL) => Err(Error::new(ErrorKind::MultiThreaded, context)),
+        Err(_) => match thread_count() {
+            Ok(1) => Ok(()),
+            Ok(_) => Err(Error::new(ErrorKind::MultiThreaded, context)),
+            Err(e) => Err(e.with_context(context)),
+        },
     }
 }
 

@@ -135,7 +135,229 @@ fn fd() {
 
 // == account / privilege (issue 3) ==
 
+/// In a forked child: stops the child with SIGABRT when a call that must
+/// succeed as root failed (abort does not allocate; the parent reports the
+/// signal as a failure).
+fn must(ok: bool) {
+    // SAFETY: geteuid has no preconditions.
+    if !ok && unsafe { libc::geteuid() } == 0 {
+        std::process::abort();
+    }
+}
+
+fn account_and_privilege() {
+    use daemonkit::account::{self, AccountDb, parse_group_line, parse_passwd_line};
+    use daemonkit::privilege;
+    use daemonkit::{Gid, Uid};
+    use std::ops::ControlFlow;
+
+    const FIXTURE_PASSWD: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/passwd\0").as_bytes(),
+    ) {
+        Ok(p) => p,
+        Err(_) => panic!("fixture path"),
+    };
+    const FIXTURE_GROUP: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/group\0").as_bytes(),
+    ) {
+        Ok(p) => p,
+        Err(_) => panic!("fixture path"),
+    };
+    const PASSWD: &[u8] = include_bytes!("fixtures/passwd");
+    const GROUP: &[u8] = include_bytes!("fixtures/group");
+
+    // Pure parsers.
+    let _ = check("parse_passwd_line", || {
+        parse_passwd_line(b"nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
+    });
+    let _ = check("parse_group_line + members + has_member", || {
+        let g = parse_group_line(b"g:x:1: a, b,,c\n");
+        let n = g.map(|g| g.members().count()).unwrap_or(0);
+        (n, g.is_some_and(|g| g.has_member(b"b")))
+    });
+    let _ = check("parse_passwd_line/parse_group_line over a fixture", || {
+        PASSWD
+            .split(|&b| b == b'\n')
+            .filter_map(parse_passwd_line)
+            .count()
+            + GROUP
+                .split(|&b| b == b'\n')
+                .filter_map(parse_group_line)
+                .count()
+    });
+
+    // Lookups: system, fixture files (long lines), memory.
+    for (what, db) in [
+        ("system", AccountDb::system()),
+        (
+            "fixture files",
+            AccountDb::new(FIXTURE_PASSWD, FIXTURE_GROUP),
+        ),
+        ("from_bytes", AccountDb::from_bytes(PASSWD, GROUP)),
+        ("default", AccountDb::default()),
+    ] {
+        eprintln!("     AccountDb {what}:");
+        let _ = check("AccountDb::user_by_name", || db.user_by_name("nobody"));
+        let _ = check("AccountDb::user_by_name (absent)", || {
+            db.user_by_name("no-such-user")
+        });
+        let _ = check("AccountDb::user_by_uid", || {
+            db.user_by_uid(Uid::from_raw(65534))
+        });
+        let _ = check("AccountDb::group_by_name", || db.group_by_name("dklong"));
+        let _ = check("AccountDb::group_by_gid", || {
+            db.group_by_gid(Gid::from_raw(4306))
+        });
+        let _ = check("AccountDb::for_each_user", || {
+            let mut n = 0;
+            let _ = db.for_each_user(|_| {
+                n += 1;
+                ControlFlow::Continue(())
+            });
+            n
+        });
+        let _ = check("AccountDb::for_each_group", || {
+            let mut n = 0;
+            let _ = db.for_each_group(|g| {
+                n += g.members().count();
+                ControlFlow::Continue(())
+            });
+            n
+        });
+        let _ = check("AccountDb::group_list", || {
+            let mut buf = [Gid::ROOT; 64];
+            db.group_list("dkuser", Gid::from_raw(4242), &mut buf)
+                .map(|l| l.len())
+        });
+        let _ = check("AccountDb::group_list (BufferTooSmall)", || {
+            let mut buf = [Gid::ROOT; 1];
+            db.group_list("many", Gid::from_raw(4502), &mut buf)
+                .map(|l| l.len())
+        });
+        let _ = check("account::parse_uid_in / parse_gid_in", || {
+            (
+                account::parse_uid_in(&db, "nobody"),
+                account::parse_gid_in(&db, "nogroup"),
+            )
+        });
+    }
+    let _ = check("parse_uid (name)", || daemonkit::parse_uid("nobody"));
+    let _ = check("parse_uid (number)", || daemonkit::parse_uid("65534"));
+    let _ = check("parse_uid (unknown, invalid)", || {
+        (
+            daemonkit::parse_uid("no-such-user"),
+            daemonkit::parse_uid("-1"),
+        )
+    });
+    let _ = check("parse_gid (name)", || daemonkit::parse_gid("nogroup"));
+    let _ = check("parse_gid (unknown, invalid)", || {
+        (
+            daemonkit::parse_gid("no-such-group"),
+            daemonkit::parse_gid("4294967295"),
+        )
+    });
+    let _ = check("privilege::ngroups_max", privilege::ngroups_max);
+    let _ = check("check_privileges", || daemonkit::check_privileges(true));
+    let _ = check("check_privileges_in", || {
+        privilege::check_privileges_in(&AccountDb::from_bytes(PASSWD, GROUP), false)
+    });
+
+    // Credential changes, each in a child (they must succeed as root).
+    let fixture = AccountDb::new(FIXTURE_PASSWD, FIXTURE_GROUP);
+    check_in_child("setgid + setuid", || {
+        must(daemonkit::setgid(Gid::from_raw(4321)).is_ok());
+        must(daemonkit::setuid(Uid::from_raw(1234)).is_ok());
+    });
+    check_in_child("setgroups", || {
+        must(daemonkit::setgroups(&[Gid::from_raw(5), Gid::from_raw(6)]).is_ok());
+    });
+    check_in_child("initgroups (name, uid)", || {
+        must(daemonkit::initgroups("nobody", Gid::from_raw(65534)).is_ok());
+        must(privilege::initgroups_in(&fixture, Uid::from_raw(4242), Gid::from_raw(4242)).is_ok());
+    });
+    check_in_child("drop_privileges (+ idempotent second call)", || {
+        must(daemonkit::drop_privileges(Some("nobody"), Some("nogroup")).is_ok());
+        must(daemonkit::drop_privileges(Some("nobody"), Some("nogroup")).is_ok());
+    });
+    check_in_child("drop_privileges_in (fixture, 7 groups)", || {
+        must(privilege::drop_privileges_in(&fixture, Some("dkuser"), None).is_ok());
+    });
+    check_in_child("drop_privileges (gid only)", || {
+        must(daemonkit::drop_privileges(None, Some("nogroup")).is_ok());
+    });
+    check_in_child("*_unchecked variants", || {
+        // SAFETY: the forked child has one thread.
+        unsafe {
+            must(privilege::setgroups_unchecked(&[Gid::from_raw(7)]).is_ok());
+            must(privilege::initgroups_unchecked(&fixture, "dkuser", Gid::from_raw(4242)).is_ok());
+            must(privilege::setgid_unchecked(Gid::from_raw(4242)).is_ok());
+            must(privilege::drop_privileges_unchecked(&fixture, Some("dkuser"), None).is_ok());
+            must(privilege::setuid_unchecked(Uid::from_raw(4242)).is_ok());
+        }
+    });
+    check_in_child("drop_privileges errors (unknown user, Security)", || {
+        must(daemonkit::drop_privileges(Some("no-such-user"), None).is_err());
+        let _ = rustix::thread::set_thread_res_uid(Uid::ROOT, Uid::from_raw(1), Uid::ROOT);
+        must(daemonkit::drop_privileges(Some("nobody"), None).is_err());
+    });
+}
+
 // == pidfile (issue 4) ==
+
+fn pidfile() {
+    use daemonkit::{Pidfile, check_pidlock, create_pidlock, parse_pid};
+    let dir = std::env::temp_dir().join(format!("daemonkit-noalloc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = std::ffi::CString::new(dir.join("a.pid").into_os_string().into_encoded_bytes())
+        .expect("no NUL");
+    let other = std::ffi::CString::new(dir.join("b.pid").into_os_string().into_encoded_bytes())
+        .expect("no NUL");
+
+    check("parse_pid", || parse_pid(b"1816\n").is_ok());
+    let mut pf = Pidfile::new(&path);
+    check("Pidfile::acquire", || pf.acquire().expect("acquire"));
+    check("Pidfile::probe (held)", || pf.probe().expect("probe"));
+    check("Pidfile::read_pid", || pf.read_pid().expect("read_pid"));
+    check("Pidfile::is_locked", || pf.is_locked().expect("is_locked"));
+    check("Pidfile::write_pid", || pf.write_pid().expect("write_pid"));
+    check("Pidfile::set_inheritable", || {
+        pf.set_inheritable(false).expect("cloexec")
+    });
+    check("check_pidlock (held)", || {
+        check_pidlock(path.as_c_str()).is_err()
+    });
+    check("create_pidlock (held: LockFailed)", || {
+        create_pidlock(path.as_c_str()).is_err()
+    });
+    check("Pidfile::release", || pf.release().expect("release"));
+    check("create_pidlock + drop", || {
+        drop(create_pidlock(path.as_c_str()).expect("lock"))
+    });
+    check("check_pidlock (absent)", || {
+        check_pidlock(path.as_c_str()).expect("free")
+    });
+
+    // Files without a lock: every liveness rule.
+    let pf = Pidfile::new(&other);
+    std::fs::write(dir.join("b.pid"), "1\n").expect("write");
+    check(
+        "Pidfile::probe (running: kill, /proc stat, start time)",
+        || pf.probe().expect("probe"),
+    );
+    std::fs::write(dir.join("b.pid"), format!("{}\n", std::process::id())).expect("write");
+    check("create_pidlock over a stale file", || {
+        drop(create_pidlock(other.as_c_str()).expect("lock"))
+    });
+    std::fs::write(dir.join("b.pid"), "garbage\n").expect("write");
+    check("Pidfile::probe (invalid)", || pf.probe().expect("probe"));
+    check("Pidfile::remove_if_stale", || {
+        pf.remove_if_stale().expect("remove")
+    });
+    std::fs::write(dir.join("b.pid"), "1\n").expect("write");
+    check("Pidfile::remove", || pf.remove().expect("remove"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
 
 // == signal / process / title (issue 5) ==
 
@@ -376,14 +598,77 @@ fn exec_wait_groups_signals() {
     });
 }
 
+// == daemon (issue 6) ==
+
+/// `DaemonContext::open` on both sides: the caller (which waits on the
+/// readiness pipe) and the daemon, which reports its own count back
+/// through a kept pipe before leaving.
+fn daemon() {
+    use daemonkit::{DaemonContext, Opened, Parent};
+    use rustix::fd::AsRawFd;
+    // With `std`, `open` flushes Rust's stdout first (so buffered output is
+    // not written twice); std allocates that stream's buffer the first time
+    // it is used, once per process. Use it before counting, as any program
+    // that has printed has. The no_std run of this test covers `open`
+    // without this.
+    #[cfg(feature = "std")]
+    {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+    }
+    check_in_child("DaemonContext::open (caller and daemon)", || {
+        let (r, w) = rustix::pipe::pipe().expect("pipe");
+        let keep = [w.as_raw_fd()];
+        let before = ALLOCS.load(Ordering::SeqCst);
+        match DaemonContext::new()
+            .parent(Parent::Return)
+            .keep_fds(&keep)
+            .open()
+        {
+            Ok(Opened::Daemon(_d)) => {
+                let n = (ALLOCS.load(Ordering::SeqCst) - before) as u64;
+                let _ = rustix::io::write(&w, &n.to_le_bytes());
+                // `r` was closed by the daemon's fd sweep: never drop it.
+                std::mem::forget(r);
+                daemonkit::exit_immediately(0);
+            }
+            Ok(Opened::Parent(_)) => {
+                drop(w);
+                let mut b = [0u8; 8];
+                let n = match rustix::io::read(&r, &mut b) {
+                    Ok(8) => u64::from_le_bytes(b) as usize,
+                    _ => 1000, // no report: count it as a failure
+                };
+                ALLOCS.fetch_add(n, Ordering::SeqCst);
+            }
+            Err(_) => {
+                ALLOCS.fetch_add(1000, Ordering::SeqCst);
+            }
+        }
+    });
+    check_in_child("DaemonContext::open (fake) and detached", || {
+        let ctx = daemonkit::detached(daemonkit::DetachOptions {
+            fake: true,
+            ..Default::default()
+        });
+        if let Ok(ctx) = ctx {
+            let _ = ctx.open();
+        }
+    });
+}
+
 fn main() {
     errno_and_error();
     fd();
     // == calls: account / privilege ==
+    account_and_privilege();
     // == calls: pidfile ==
+    pidfile();
     // == calls: signal / process / title ==
     signal_process_title();
     exec_wait_groups_signals();
+    // == calls: daemon ==
+    daemon();
 
     let failures = FAILURES.load(Ordering::SeqCst);
     let checks = CHECKS.load(Ordering::SeqCst);

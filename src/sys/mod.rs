@@ -73,6 +73,14 @@ pub(crate) fn close(fd: RawFd) -> Result<(), Errno> {
     check(unsafe { arch::syscall1(g::__NR_close, fd as usize) }).map(drop)
 }
 
+/// `write(2)` to a raw fd number (which may be closed: `EBADF`); returns
+/// the count written.
+pub(crate) fn write(fd: RawFd, buf: &[u8]) -> Result<usize, Errno> {
+    // SAFETY: `buf` is readable for `buf.len()` bytes.
+    let r = unsafe { arch::syscall3(g::__NR_write, fd as usize, buf.as_ptr() as usize, buf.len()) };
+    check(r)
+}
+
 /// `fcntl(fd, F_GETFD)`: the fd flags, or `EBADF` when `fd` is not open.
 pub(crate) fn fcntl_getfd(fd: RawFd) -> Result<u32, Errno> {
     // SAFETY: F_GETFD takes no pointer argument.
@@ -392,4 +400,28 @@ pub(crate) fn prctl_get_name() -> Result<[u8; 16], Errno> {
     };
     check(r)?;
     Ok(name)
+}
+
+// == pidfile (issue 4) ==
+
+/// `clock_gettime(2)` as a plain system call (rustix offers it only with its
+/// `time` feature): nanoseconds of clock `clock` (`CLOCK_REALTIME`,
+/// `CLOCK_BOOTTIME`, …) as an `i128`, so sums and differences cannot
+/// overflow.
+pub(crate) fn clock_gettime_ns(clock: u32) -> Result<i128, Errno> {
+    let mut ts = g::__kernel_timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a writable `struct __kernel_timespec`, the layout the
+    // 64-bit clock_gettime writes.
+    let r = unsafe {
+        arch::syscall2(
+            g::__NR_clock_gettime,
+            clock as usize,
+            &mut ts as *mut g::__kernel_timespec as usize,
+        )
+    };
+    check(r)?;
+    Ok(i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec))
 }

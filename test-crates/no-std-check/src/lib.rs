@@ -32,3 +32,28 @@ pub fn exercise(keep: &[RawFd]) -> usize {
     let _ = daemonkit::close_open_fds(keep);
     n
 }
+
+/// The pidfile core (issue 4): every call on a `&CStr` path.
+pub fn exercise_pidfile(path: &core::ffi::CStr) -> usize {
+    let mut n = 0usize;
+    if daemonkit::parse_pid(b"1\n").is_ok() {
+        n += 1;
+    }
+    let mut pf = daemonkit::Pidfile::new(path);
+    if pf.acquire().is_ok() {
+        n += 1;
+    }
+    let _ = pf.probe();
+    let _ = pf.read_pid();
+    let _ = pf.is_locked();
+    let _ = pf.write_pid();
+    let _ = pf.set_inheritable(true);
+    let _ = pf.release();
+    let _ = pf.remove_if_stale();
+    let _ = pf.remove();
+    let _ = daemonkit::check_pidlock(path);
+    if let Ok(lock) = daemonkit::create_pidlock(path) {
+        n += lock.pid().as_raw_nonzero().get() as usize;
+    }
+    n
+}

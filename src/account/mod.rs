@@ -1,0 +1,883 @@
+//! Users and groups from `/etc/passwd` and `/etc/group`, without libc or
+//! NSS (celery's `parse_uid`, `parse_gid` and its `pwd`/`grp` lookups).
+//!
+//! # No NSS
+//!
+//! daemonkit reads the two files itself, the way glibc's `files` module
+//! does. Users and groups that only exist in other name services (LDAP,
+//! sssd, NIS, systemd's dynamic users) are **not visible**: a name lookup
+//! says "unknown". Numeric ids always work. This is what makes the lookups
+//! usable in static binaries, in PID 1 and between `fork` and `exec`:
+//! glibc's `getpwnam` may `dlopen` NSS modules, allocate and take locks.
+//!
+//! # Databases
+//!
+//! [`AccountDb`] names the two files (by default `/etc/passwd` and
+//! `/etc/group`; another root such as a chroot or container image, or test
+//! fixtures, can be given), or holds their contents in memory. Every lookup
+//! opens, streams and closes the file through a 4 KiB stack buffer: no
+//! allocation, no cache, no state. An absent file is an empty database.
+//!
+//! Lines are parsed by [`parse_passwd_line`] and [`parse_group_line`]:
+//! blank lines, `#` comments, NIS `+`/`-` entries and malformed lines are
+//! skipped, never fatal. The first matching entry wins (as in glibc).
+//! A passwd line longer than 4095 bytes is skipped; a group line of any
+//! length works for [`AccountDb::group_list`], and for the other group
+//! lookups as long as its name, password and gid fit in the first 4 KiB.
+//!
+//! # Line rules
+//!
+//! [`parse_passwd_line`] and [`parse_group_line`] follow glibc's
+//! `nss_files` (`files-parse.c`), except where noted:
+//!
+//! - One trailing `\n` is allowed; a `\n` anywhere else makes the line
+//!   malformed.
+//! - Leading white space (space, `\t`, `\v`, `\f`, `\r`) is skipped. Blank
+//!   lines and lines starting with `#` are skipped.
+//! - Lines whose name starts with `+` or `-` are NIS compat entries and are
+//!   skipped (glibc's `files` module accepts a bare `+` line as uid 0; we
+//!   never do).
+//! - passwd: `name:passwd:uid:gid:gecos:dir:shell`; the shell runs to the end
+//!   of the line (it may contain `:`). group: `name:passwd:gid:members`; the
+//!   member list runs to the end of the line.
+//! - The name must be non-empty and free of NUL bytes.
+//! - **Stricter than glibc:** ids are plain ASCII digits that fit a `u32`
+//!   and are not `4294967295` (which means "unchanged" to `setresuid(2)`).
+//!   glibc's `strtoul` also takes leading blanks, a sign, and clamps
+//!   overflow to `4294967295`; such lines are malformed here.
+//! - Members are split on `,`; leading white space of each is skipped and
+//!   empty members are dropped, as glibc does.
+//! - Malformed lines are skipped by every caller, never fatal.
+//!
+//! Results are small `Copy` values with the name inline
+//! ([`Name`], at most 32 bytes, flagged when a longer name was cut).
+
+mod parse;
+pub(crate) mod reader;
+
+pub use parse::{GroupEntry, Members, PasswdEntry, parse_group_line, parse_passwd_line};
+
+use crate::error::{Context, Error, ErrorKind, Result};
+use crate::name::Name;
+use core::ffi::CStr;
+use core::ops::ControlFlow;
+use parse::MembershipScan;
+use reader::{Line, LineReader, Source};
+use rustix::process::{Gid, Uid};
+
+/// A user: what a passwd entry says, with the name inline.
+///
+/// # Async-signal safety
+///
+/// Safe between fork and exec: no allocation, locks or panics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct User {
+    /// The login name (cut to 32 bytes, and flagged, if longer).
+    pub name: Name,
+    /// The user id.
+    pub uid: Uid,
+    /// The primary group id.
+    pub gid: Gid,
+}
+
+impl User {
+    fn from_entry(e: &PasswdEntry<'_>) -> User {
+        User {
+            name: Name::new(e.name),
+            uid: e.uid,
+            gid: e.gid,
+        }
+    }
+}
+
+/// A group: what a group entry says, with the name inline (members are
+/// reached through [`AccountDb::group_list`] or [`AccountDb::for_each_group`]).
+///
+/// # Async-signal safety
+///
+/// Safe between fork and exec: no allocation, locks or panics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Group {
+    /// The group name (cut to 32 bytes, and flagged, if longer).
+    pub name: Name,
+    /// The group id.
+    pub gid: Gid,
+}
+
+impl Group {
+    fn from_entry(e: &GroupEntry<'_>) -> Group {
+        Group {
+            name: Name::new(e.name),
+            gid: e.gid,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Db<'a> {
+    Files { passwd: &'a CStr, group: &'a CStr },
+    Bytes { passwd: &'a [u8], group: &'a [u8] },
+}
+
+/// The user and group databases: two files, or their contents in memory.
+///
+/// [`AccountDb::system()`] (also `Default`) reads `/etc/passwd` and
+/// `/etc/group`; [`AccountDb::new`] reads other files (a chroot, a container
+/// image, test fixtures); [`AccountDb::from_bytes`] parses contents already
+/// in memory. See the [module docs](self) for the rules and the no-NSS limit.
+///
+/// # Async-signal safety
+///
+/// Safe between fork and exec: no allocation, locks or panics.
+///
+/// # Examples
+///
+/// ```
+/// use daemonkit::{AccountDb, Gid};
+/// let db = AccountDb::from_bytes(
+///     b"alice:x:1000:1000::/home/alice:/bin/sh\n",
+///     b"alice:x:1000:\nwheel:x:10:root,alice\n",
+/// );
+/// let alice = db.user_by_name("alice")?;
+/// assert_eq!(alice.map(|u| u.uid.as_raw()), Some(1000));
+/// let mut buf = [Gid::ROOT; 8];
+/// let groups = db.group_list("alice", Gid::from_raw(1000), &mut buf)?;
+/// assert_eq!(groups, [Gid::from_raw(1000), Gid::from_raw(10)]);
+/// # Ok::<(), daemonkit::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct AccountDb<'a> {
+    db: Db<'a>,
+}
+
+impl Default for AccountDb<'static> {
+    fn default() -> Self {
+        AccountDb::system()
+    }
+}
+
+/// Parses a name argument: `Ok(None)` for an empty name (it matches
+/// nothing), `InvalidInput` for a NUL inside.
+fn check_name<'n>(name: &'n [u8], context: &'static str) -> Result<Option<&'n [u8]>> {
+    if name.contains(&0) {
+        return Err(Error::invalid(context).with_input(name));
+    }
+    Ok((!name.is_empty()).then_some(name))
+}
+
+impl AccountDb<'static> {
+    /// The system databases, `/etc/passwd` and `/etc/group`.
+    ///
+    /// Nothing is opened until a lookup.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let db = daemonkit::AccountDb::system();
+    /// assert!(db.user_by_name("root")?.is_some());
+    /// # Ok::<(), daemonkit::Error>(())
+    /// ```
+    pub const fn system() -> AccountDb<'static> {
+        AccountDb::new(c"/etc/passwd", c"/etc/group")
+    }
+}
+
+impl<'a> AccountDb<'a> {
+    /// The databases in the files `passwd` and `group` (a chroot, a
+    /// container image, test fixtures). Nothing is opened until a lookup;
+    /// an absent file is an empty database.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let db = daemonkit::AccountDb::new(c"/srv/jail/etc/passwd", c"/srv/jail/etc/group");
+    /// # let _ = db;
+    /// ```
+    pub const fn new(passwd: &'a CStr, group: &'a CStr) -> AccountDb<'a> {
+        AccountDb {
+            db: Db::Files { passwd, group },
+        }
+    }
+
+    /// The databases whose contents are `passwd` and `group`, already in
+    /// memory.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let db = daemonkit::AccountDb::from_bytes(b"app:x:990:990::/:/bin/false\n", b"");
+    /// assert_eq!(db.user_by_uid(daemonkit::Uid::from_raw(990))?.map(|u| u.gid.as_raw()), Some(990));
+    /// # Ok::<(), daemonkit::Error>(())
+    /// ```
+    pub const fn from_bytes(passwd: &'a [u8], group: &'a [u8]) -> AccountDb<'a> {
+        AccountDb {
+            db: Db::Bytes { passwd, group },
+        }
+    }
+
+    fn source(&self, passwd: bool) -> Result<Option<Source<'a>>> {
+        match (self.db, passwd) {
+            (Db::Files { passwd, .. }, true) => Source::open(passwd).ctx("open passwd database"),
+            (Db::Files { group, .. }, false) => Source::open(group).ctx("open group database"),
+            (Db::Bytes { passwd, .. }, true) => Ok(Some(Source::Bytes(passwd))),
+            (Db::Bytes { group, .. }, false) => Ok(Some(Source::Bytes(group))),
+        }
+    }
+
+    /// Calls `f` with each whole passwd line until it breaks.
+    fn scan_passwd<T>(&self, mut f: impl FnMut(&[u8]) -> ControlFlow<T>) -> Result<Option<T>> {
+        let Some(src) = self.source(true)? else {
+            return Ok(None);
+        };
+        let mut r = LineReader::<{ reader::LINE_BUF }>::new(src);
+        while let Some(line) = r.next_line().ctx("read passwd database")? {
+            // A cut passwd line has lost its shell at least: skip it.
+            if let Line::Whole(l) = line
+                && let ControlFlow::Break(t) = f(l)
+            {
+                return Ok(Some(t));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Calls `f` with each group entry until it breaks. A cut line is
+    /// passed on only if its first three fields are complete, with an empty
+    /// member list. With `name`, only lines that may hold that name (they
+    /// start with `name:` or with a blank) are parsed.
+    fn scan_group<T>(
+        &self,
+        name: Option<&[u8]>,
+        mut f: impl FnMut(&GroupEntry<'_>) -> ControlFlow<T>,
+    ) -> Result<Option<T>> {
+        let Some(src) = self.source(false)? else {
+            return Ok(None);
+        };
+        let mut r = LineReader::<{ reader::LINE_BUF }>::new(src);
+        while let Some(line) = r.next_line().ctx("read group database")? {
+            let (Line::Whole(l) | Line::Head(l)) = line;
+            if let Some(name) = name
+                && !may_name(l, name)
+            {
+                continue;
+            }
+            let entry = match line {
+                Line::Whole(l) => parse_group_line(l),
+                Line::Head(h) => group_head(h),
+            };
+            if let Some(e) = entry
+                && let ControlFlow::Break(t) = f(&e)
+            {
+                return Ok(Some(t));
+            }
+        }
+        Ok(None)
+    }
+
+    /// `getpwnam(3)`—The first user named `name`.
+    ///
+    /// Compares bytes exactly (case-sensitive). An empty name finds nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] for a NUL inside `name`;
+    /// [`ErrorKind::Os`] if the database cannot be opened (other than being
+    /// absent) or read.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # References
+    ///
+    /// [`getpwnam(3)`](https://man7.org/linux/man-pages/man3/getpwnam.3.html)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let root = daemonkit::AccountDb::system().user_by_name("root")?;
+    /// assert_eq!(root.map(|u| u.uid.as_raw()), Some(0));
+    /// # Ok::<(), daemonkit::Error>(())
+    /// ```
+    #[doc(alias = "getpwnam")]
+    pub fn user_by_name(&self, name: impl AsRef<[u8]>) -> Result<Option<User>> {
+        let Some(name) = check_name(name.as_ref(), "user_by_name")? else {
+            return Ok(None);
+        };
+        self.scan_passwd(|line| {
+            if !may_name(line, name) {
+                return ControlFlow::Continue(());
+            }
+            match parse_passwd_line(line) {
+                Some(e) if e.name == name => ControlFlow::Break(User::from_entry(&e)),
+                _ => ControlFlow::Continue(()),
+            }
+        })
+    }
+
+    /// `getpwuid(3)`—The first user with id `uid`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Os`] if the database cannot be opened (other than being
+    /// absent) or read.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # References
+    ///
+    /// [`getpwuid(3)`](https://man7.org/linux/man-pages/man3/getpwuid.3.html)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonkit::{AccountDb, Uid};
+    /// let root = AccountDb::system().user_by_uid(Uid::ROOT)?;
+    /// assert_eq!(root.map(|u| u.name), Some(daemonkit::Name::new(b"root")));
+    /// # Ok::<(), daemonkit::Error>(())
+    /// ```
+    #[doc(alias = "getpwuid")]
+    pub fn user_by_uid(&self, uid: Uid) -> Result<Option<User>> {
+        self.scan_passwd(|line| match parse_passwd_line(line) {
+            Some(e) if e.uid == uid => ControlFlow::Break(User::from_entry(&e)),
+            _ => ControlFlow::Continue(()),
+        })
+    }
+
+    /// `getgrnam(3)`—The first group named `name`.
+    ///
+    /// Compares bytes exactly (case-sensitive). An empty name finds nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] for a NUL inside `name`;
+    /// [`ErrorKind::Os`] if the database cannot be opened (other than being
+    /// absent) or read.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # References
+    ///
+    /// [`getgrnam(3)`](https://man7.org/linux/man-pages/man3/getgrnam.3.html)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let root = daemonkit::AccountDb::system().group_by_name("root")?;
+    /// assert_eq!(root.map(|g| g.gid.as_raw()), Some(0));
+    /// # Ok::<(), daemonkit::Error>(())
+    /// ```
+    #[doc(alias = "getgrnam")]
+    pub fn group_by_name(&self, name: impl AsRef<[u8]>) -> Result<Option<Group>> {
+        let Some(name) = check_name(name.as_ref(), "group_by_name")? else {
+            return Ok(None);
+        };
+        self.scan_group(Some(name), |e| {
+            if e.name == name {
+                ControlFlow::Break(Group::from_entry(e))
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+    }
+
+    /// `getgrgid(3)`—The first group with id `gid`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Os`] if the database cannot be opened (other than being
+    /// absent) or read.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # References
+    ///
+    /// [`getgrgid(3)`](https://man7.org/linux/man-pages/man3/getgrgid.3.html)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonkit::{AccountDb, Gid};
+    /// let root = AccountDb::system().group_by_gid(Gid::ROOT)?;
+    /// assert_eq!(root.map(|g| g.name), Some(daemonkit::Name::new(b"root")));
+    /// # Ok::<(), daemonkit::Error>(())
+    /// ```
+    #[doc(alias = "getgrgid")]
+    pub fn group_by_gid(&self, gid: Gid) -> Result<Option<Group>> {
+        self.scan_group(None, |e| {
+            if e.gid == gid {
+                ControlFlow::Break(Group::from_entry(e))
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+    }
+
+    /// Calls `f` with every valid passwd entry, in file order, until it
+    /// returns `ControlFlow::Break`.
+    ///
+    /// Lines longer than 4095 bytes are skipped.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Os`] if the database cannot be opened (other than being
+    /// absent) or read.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics (as long
+    /// as `f` is).
+    ///
+    /// # References
+    ///
+    /// [`getpwent(3)`](https://man7.org/linux/man-pages/man3/getpwent.3.html)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::ops::ControlFlow;
+    /// let mut n = 0;
+    /// daemonkit::AccountDb::system().for_each_user(|_| {
+    ///     n += 1;
+    ///     ControlFlow::Continue(())
+    /// })?;
+    /// assert!(n >= 1);
+    /// # Ok::<(), daemonkit::Error>(())
+    /// ```
+    #[doc(alias = "getpwent")]
+    pub fn for_each_user(
+        &self,
+        mut f: impl FnMut(&PasswdEntry<'_>) -> ControlFlow<()>,
+    ) -> Result<()> {
+        self.scan_passwd(|line| match parse_passwd_line(line) {
+            Some(e) => f(&e),
+            None => ControlFlow::Continue(()),
+        })
+        .map(drop)
+    }
+
+    /// Calls `f` with every valid group entry, in file order, until it
+    /// returns `ControlFlow::Break`.
+    ///
+    /// A line longer than 4095 bytes is passed with its name, password and
+    /// gid (when they fit in its first 4 KiB) but an empty member list;
+    /// [`AccountDb::group_list`] reads members of any length.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Os`] if the database cannot be opened (other than being
+    /// absent) or read.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics (as long
+    /// as `f` is).
+    ///
+    /// # References
+    ///
+    /// [`getgrent(3)`](https://man7.org/linux/man-pages/man3/getgrent.3.html)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::ops::ControlFlow;
+    /// let mut root = None;
+    /// daemonkit::AccountDb::system().for_each_group(|g| {
+    ///     if g.gid.as_raw() == 0 {
+    ///         root = Some(daemonkit::Name::new(g.name));
+    ///         return ControlFlow::Break(());
+    ///     }
+    ///     ControlFlow::Continue(())
+    /// })?;
+    /// assert!(root.is_some());
+    /// # Ok::<(), daemonkit::Error>(())
+    /// ```
+    #[doc(alias = "getgrent")]
+    pub fn for_each_group(&self, f: impl FnMut(&GroupEntry<'_>) -> ControlFlow<()>) -> Result<()> {
+        self.scan_group(None, f).map(drop)
+    }
+
+    /// `getgrouplist(3)`—The groups of `user`: `primary` first, then every
+    /// group whose member list names `user`, in file order, without
+    /// duplicates; filled into `buf`.
+    ///
+    /// The semantics are glibc's: `primary` is always first even if no group
+    /// has that gid; a group with gid `primary` is not repeated; membership
+    /// through another user's primary gid does not count. An empty `user`
+    /// is listed in no group. One streaming pass over the group database,
+    /// whose lines may be of any length.
+    ///
+    /// # Errors
+    ///
+    /// - [`ErrorKind::BufferTooSmall`] when `buf` cannot hold the list;
+    ///   `needed` is then a size that is always enough (exact unless a group
+    ///   is listed twice), and `buf` holds the first `buf.len()` entries.
+    /// - [`ErrorKind::InvalidInput`] for a NUL inside `user`.
+    /// - [`ErrorKind::Os`] if the database cannot be opened (other than being
+    ///   absent) or read.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # References
+    ///
+    /// [`getgrouplist(3)`](https://man7.org/linux/man-pages/man3/getgrouplist.3.html)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonkit::{AccountDb, Gid};
+    /// let mut buf = [Gid::ROOT; 64];
+    /// let groups = AccountDb::system().group_list("root", Gid::ROOT, &mut buf)?;
+    /// assert_eq!(groups.first(), Some(&Gid::ROOT));
+    /// # Ok::<(), daemonkit::Error>(())
+    /// ```
+    #[doc(alias = "getgrouplist")]
+    pub fn group_list<'b>(
+        &self,
+        user: impl AsRef<[u8]>,
+        primary: Gid,
+        buf: &'b mut [Gid],
+    ) -> Result<&'b [Gid]> {
+        let (filled, total) = self.group_list_raw(user.as_ref(), primary, buf)?;
+        if total > buf.len() {
+            return Err(Error::new(
+                ErrorKind::BufferTooSmall { needed: total },
+                "group_list",
+            ));
+        }
+        Ok(buf.get(..filled).unwrap_or(&[]))
+    }
+
+    /// The core of [`group_list`](Self::group_list): fills `buf` with the
+    /// first entries and returns (entries filled, entries needed). `needed`
+    /// counts an entry that did not fit without checking for duplicates.
+    pub(crate) fn group_list_raw(
+        &self,
+        user: &[u8],
+        primary: Gid,
+        buf: &mut [Gid],
+    ) -> Result<(usize, usize)> {
+        let user = check_name(user, "group_list")?.unwrap_or(&[]);
+        let mut filled = 0;
+        let mut total = 0;
+        if user.is_empty() {
+            // Listed nowhere: just the primary group.
+            return Ok(match buf.first_mut() {
+                Some(slot) => {
+                    *slot = primary;
+                    (1, 1)
+                }
+                None => (0, 1),
+            });
+        }
+        let mut add = |gid: Gid| {
+            let seen = buf.get(..filled).is_some_and(|s| s.contains(&gid));
+            if seen {
+                return;
+            }
+            match buf.get_mut(filled) {
+                Some(slot) if filled == total => {
+                    *slot = gid;
+                    filled += 1;
+                }
+                _ => {}
+            }
+            total += 1;
+        };
+        add(primary);
+        let Some(mut src) = self.source(false)? else {
+            return Ok((filled, total));
+        };
+        let mut scan = MembershipScan::new(user);
+        let mut found = |gid: Gid| {
+            if gid != primary {
+                add(gid);
+            }
+        };
+        let mut buf = [core::mem::MaybeUninit::uninit(); reader::LINE_BUF];
+        loop {
+            let chunk = src.next_chunk(&mut buf).ctx("read group database")?;
+            if chunk.is_empty() {
+                break;
+            }
+            scan.feed(chunk, &mut found);
+        }
+        scan.finish(&mut found);
+        Ok((filled, total))
+    }
+}
+
+/// The cheap test before a full parse: can `line` be the entry of `name`?
+/// It can if it starts with `name:`, or with a blank (leading blanks are
+/// skipped by the parsers).
+#[inline]
+fn may_name(line: &[u8], name: &[u8]) -> bool {
+    starts_with_field(line, name) || line.first().is_some_and(|&b| parse::is_blank(b))
+}
+
+/// Whether `line` starts with `name` followed by `:` (an inline loop: the
+/// names are short and a `memcmp` call costs more).
+#[inline]
+fn starts_with_field(line: &[u8], name: &[u8]) -> bool {
+    if line.len() <= name.len() {
+        return false;
+    }
+    let mut i = 0;
+    while let (Some(a), Some(b)) = (line.get(i), name.get(i)) {
+        if a != b {
+            return false;
+        }
+        i += 1;
+    }
+    line.get(name.len()) == Some(&b':')
+}
+
+/// The name, password and gid of a cut group line, when they are complete
+/// within the head (the member list is dropped).
+fn group_head(head: &[u8]) -> Option<GroupEntry<'_>> {
+    let third_colon = head
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b':')
+        .nth(2)
+        .map(|(i, _)| i)?;
+    parse_group_line(head.get(..=third_colon)?)
+}
+
+/// What a uid or gid argument looks like.
+enum IdArg<'s> {
+    /// A plain number.
+    Id(u32),
+    /// A name to look up.
+    Name(&'s [u8]),
+}
+
+/// Classifies a [`parse_uid`]/[`parse_gid`] argument.
+fn id_arg<'s>(s: &'s str, context: &'static str) -> Result<IdArg<'s>> {
+    let b = s.as_bytes();
+    let digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
+    if b.is_empty() || b.contains(&0) {
+        return Err(Error::invalid(context).with_input(b));
+    }
+    if digits(b) {
+        return parse::parse_id(b)
+            .map(IdArg::Id)
+            .ok_or(Error::invalid(context).with_input(b));
+    }
+    if let [b'+' | b'-', rest @ ..] = b
+        && digits(rest)
+    {
+        return Err(Error::invalid(context).with_input(b));
+    }
+    Ok(IdArg::Name(b))
+}
+
+/// A user argument of [`drop_privileges`](crate::drop_privileges),
+/// resolved.
+pub(crate) struct UserArg<'s> {
+    /// The uid.
+    pub(crate) uid: Uid,
+    /// Its passwd entry: by name when given a name, else by uid (if any).
+    pub(crate) entry: Option<User>,
+    /// The name, when the argument was one.
+    pub(crate) name: Option<&'s [u8]>,
+}
+
+/// Resolves a user argument as [`parse_uid_in`] does, keeping the entry.
+pub(crate) fn resolve_user<'s>(db: &AccountDb<'_>, s: &'s str) -> Result<UserArg<'s>> {
+    match id_arg(s, "parse_uid")? {
+        IdArg::Id(id) => {
+            let uid = Uid::from_raw(id);
+            let entry = db
+                .user_by_uid(uid)
+                .map_err(|e| e.with_context("parse_uid"))?;
+            Ok(UserArg {
+                uid,
+                entry,
+                name: None,
+            })
+        }
+        IdArg::Name(name) => match db
+            .user_by_name(name)
+            .map_err(|e| e.with_context("parse_uid"))?
+        {
+            Some(u) => Ok(UserArg {
+                uid: u.uid,
+                entry: Some(u),
+                name: Some(name),
+            }),
+            None => Err(Error::new(ErrorKind::UnknownUser, "parse_uid").with_input(name)),
+        },
+    }
+}
+
+/// Resolves a user argument: decimal digits are the uid itself, anything
+/// else is a user name looked up in the system passwd database (celery's
+/// `parse_uid`).
+///
+/// Numbers are plain ASCII digits: no sign, no white space, at most
+/// `4294967294` (`4294967295` is the "unchanged" value of `setresuid(2)`).
+/// A number need not have a passwd entry. See [`parse_uid_in`] for another
+/// database.
+///
+/// Deliberate differences from celery: `"-1"`, `"+5"`, `"4294967295"` and
+/// larger numbers are errors, not ids; `""` is an error, not "no user".
+///
+/// # Errors
+///
+/// - [`ErrorKind::InvalidInput`] (with the input) for `""`, a NUL inside,
+///   a signed number, or a number too large for a uid.
+/// - [`ErrorKind::UnknownUser`] (with the name, up to 32 bytes) when no
+///   user has that name. Users that only exist in NSS services (LDAP,
+///   sssd) are unknown here.
+/// - [`ErrorKind::Os`] if `/etc/passwd` exists but cannot be read.
+///
+/// # Async-signal safety
+///
+/// Safe between fork and exec: no allocation, locks or panics.
+///
+/// # References
+///
+/// [`getpwnam(3)`](https://man7.org/linux/man-pages/man3/getpwnam.3.html)
+///
+/// # Examples
+///
+/// ```
+/// use daemonkit::{ErrorKind, parse_uid};
+/// assert_eq!(parse_uid("1000")?.as_raw(), 1000);
+/// assert_eq!(parse_uid("root")?.as_raw(), 0);
+/// assert_eq!(parse_uid("no-such-user").unwrap_err().kind(), ErrorKind::UnknownUser);
+/// assert_eq!(parse_uid("-1").unwrap_err().kind(), ErrorKind::InvalidInput);
+/// # Ok::<(), daemonkit::Error>(())
+/// ```
+pub fn parse_uid(s: &str) -> Result<Uid> {
+    parse_uid_in(&AccountDb::system(), s)
+}
+
+/// [`parse_uid`] against the database `db`.
+///
+/// # Errors
+///
+/// As [`parse_uid`], for `db`.
+///
+/// # Async-signal safety
+///
+/// Safe between fork and exec: no allocation, locks or panics.
+///
+/// # References
+///
+/// [`getpwnam(3)`](https://man7.org/linux/man-pages/man3/getpwnam.3.html)
+///
+/// # Examples
+///
+/// ```
+/// use daemonkit::{AccountDb, account::parse_uid_in};
+/// let db = AccountDb::from_bytes(b"app:x:990:990::/srv/app:/bin/false\n", b"");
+/// assert_eq!(parse_uid_in(&db, "app")?.as_raw(), 990);
+/// # Ok::<(), daemonkit::Error>(())
+/// ```
+pub fn parse_uid_in(db: &AccountDb<'_>, s: &str) -> Result<Uid> {
+    match id_arg(s, "parse_uid")? {
+        IdArg::Id(id) => Ok(Uid::from_raw(id)),
+        IdArg::Name(name) => match db
+            .user_by_name(name)
+            .map_err(|e| e.with_context("parse_uid"))?
+        {
+            Some(u) => Ok(u.uid),
+            None => Err(Error::new(ErrorKind::UnknownUser, "parse_uid").with_input(name)),
+        },
+    }
+}
+
+/// Resolves a group argument: decimal digits are the gid itself, anything
+/// else is a group name looked up in the system group database (celery's
+/// `parse_gid`).
+///
+/// The rules and differences from celery are those of [`parse_uid`]. See
+/// [`parse_gid_in`] for another database.
+///
+/// # Errors
+///
+/// - [`ErrorKind::InvalidInput`] (with the input) for `""`, a NUL inside,
+///   a signed number, or a number too large for a gid.
+/// - [`ErrorKind::UnknownGroup`] (with the name, up to 32 bytes) when no
+///   group has that name.
+/// - [`ErrorKind::Os`] if `/etc/group` exists but cannot be read.
+///
+/// # Async-signal safety
+///
+/// Safe between fork and exec: no allocation, locks or panics.
+///
+/// # References
+///
+/// [`getgrnam(3)`](https://man7.org/linux/man-pages/man3/getgrnam.3.html)
+///
+/// # Examples
+///
+/// ```
+/// use daemonkit::{ErrorKind, parse_gid};
+/// assert_eq!(parse_gid("100")?.as_raw(), 100);
+/// assert_eq!(parse_gid("root")?.as_raw(), 0);
+/// assert_eq!(parse_gid("no-such-group").unwrap_err().kind(), ErrorKind::UnknownGroup);
+/// # Ok::<(), daemonkit::Error>(())
+/// ```
+pub fn parse_gid(s: &str) -> Result<Gid> {
+    parse_gid_in(&AccountDb::system(), s)
+}
+
+/// [`parse_gid`] against the database `db`.
+///
+/// # Errors
+///
+/// As [`parse_gid`], for `db`.
+///
+/// # Async-signal safety
+///
+/// Safe between fork and exec: no allocation, locks or panics.
+///
+/// # References
+///
+/// [`getgrnam(3)`](https://man7.org/linux/man-pages/man3/getgrnam.3.html)
+///
+/// # Examples
+///
+/// ```
+/// use daemonkit::{AccountDb, account::parse_gid_in};
+/// let db = AccountDb::from_bytes(b"", b"app:x:990:\n");
+/// assert_eq!(parse_gid_in(&db, "app")?.as_raw(), 990);
+/// # Ok::<(), daemonkit::Error>(())
+/// ```
+pub fn parse_gid_in(db: &AccountDb<'_>, s: &str) -> Result<Gid> {
+    match id_arg(s, "parse_gid")? {
+        IdArg::Id(id) => Ok(Gid::from_raw(id)),
+        IdArg::Name(name) => match db
+            .group_by_name(name)
+            .map_err(|e| e.with_context("parse_gid"))?
+        {
+            Some(g) => Ok(g.gid),
+            None => Err(Error::new(ErrorKind::UnknownGroup, "parse_gid").with_input(name)),
+        },
+    }
+}

@@ -1,0 +1,802 @@
+//! Credential changes, as root, each in a forked child, judged from outside
+//! through the `Uid:`, `Gid:` and `Groups:` lines of /proc/<pid>/status
+//! (all four id fields: real, effective, saved, filesystem).
+#![allow(unsafe_code)] // libc setup calls in the children (setgroups, unshare, mount).
+
+mod common;
+
+use common::{ChildCtl, TempDir, spawn, status_ids};
+use daemonkit::account::AccountDb;
+use daemonkit::privilege::{self, UserRef};
+use daemonkit::{Errno, ErrorKind, Gid, Uid};
+use std::collections::BTreeSet;
+use std::ffi::{CStr, CString};
+
+fn cstr(s: &'static str) -> &'static CStr {
+    CStr::from_bytes_with_nul(s.as_bytes()).expect("NUL-terminated")
+}
+
+fn fixture_db() -> AccountDb<'static> {
+    AccountDb::new(
+        cstr(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/passwd\0"
+        )),
+        cstr(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/group\0"
+        )),
+    )
+}
+
+/// The fixture user's groups (tests/account.rs checks the list itself).
+const DKUSER_GROUPS: [u64; 7] = [4242, 4300, 4301, 4306, 4307, 4311, 4309];
+
+/// What /proc/<pid>/status said about a paused child.
+#[derive(Debug)]
+struct Seen {
+    uid: Vec<u64>,
+    gid: Vec<u64>,
+    groups: Vec<u64>,
+}
+
+impl Seen {
+    fn group_set(&self) -> BTreeSet<u64> {
+        self.groups.iter().copied().collect()
+    }
+}
+
+/// Runs `f` in a forked child, then inspects the paused child from outside.
+fn inspect(f: impl FnOnce(&ChildCtl) -> Result<(), String>) -> Seen {
+    let mut child = spawn(|ctl| {
+        f(ctl)?;
+        ctl.pause();
+        Ok(())
+    });
+    child.wait_paused();
+    let seen = Seen {
+        uid: status_ids(child.pid, "Uid"),
+        gid: status_ids(child.pid, "Gid"),
+        groups: status_ids(child.pid, "Groups"),
+    };
+    child.resume();
+    if let Err(e) = child.finish() {
+        panic!("child failed after the inspection: {e}");
+    }
+    seen
+}
+
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!($($msg)+));
+        }
+    };
+}
+
+/// Sets the child's supplementary groups with glibc (the "root's groups"
+/// that must not survive a drop).
+fn libc_setgroups(groups: &[u32]) -> Result<(), String> {
+    // SAFETY: `groups` is readable for its length; the child has one thread.
+    let r = unsafe { libc::setgroups(groups.len(), groups.as_ptr()) };
+    ensure!(
+        r == 0,
+        "libc setgroups: {}",
+        std::io::Error::last_os_error()
+    );
+    Ok(())
+}
+
+/// `setresuid(0, 0, 0)` on the calling thread: must fail after a drop.
+fn regain_root() -> Result<(), Errno> {
+    rustix::thread::set_thread_res_uid(Uid::ROOT, Uid::ROOT, Uid::ROOT)
+}
+
+fn expect_kind<T: std::fmt::Debug>(
+    r: daemonkit::Result<T>,
+    kind: ErrorKind,
+    what: &str,
+) -> Result<(), String> {
+    match r {
+        Err(e) if e.kind() == kind => Ok(()),
+        other => Err(format!("{what}: expected {kind:?}, got {other:?}")),
+    }
+}
+
+/// `id -G NAME` as a set.
+fn id_groups(name: &str) -> BTreeSet<u64> {
+    let out = std::process::Command::new("id")
+        .arg("-G")
+        .arg(name)
+        .output()
+        .expect("run id");
+    assert!(out.status.success(), "id -G {name}");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(|s| s.parse().unwrap())
+        .collect()
+}
+
+const ROOT_EXTRA_GROUPS: [u32; 4] = [0, 4, 27, 9876];
+
+#[test]
+fn drop_to_nobody_by_uid_only() {
+    require_root!();
+    let want_groups = id_groups("nobody");
+    let seen = inspect(|_| {
+        libc_setgroups(&ROOT_EXTRA_GROUPS)?;
+        daemonkit::drop_privileges(Some("nobody"), None).map_err(|e| e.to_string())?;
+        ensure!(
+            regain_root() == Err(Errno::PERM),
+            "setuid(0) after the drop: {:?}",
+            regain_root()
+        );
+        Ok(())
+    });
+    assert_eq!(seen.uid, [65534; 4]);
+    assert_eq!(seen.gid, [65534; 4]);
+    assert_eq!(seen.group_set(), want_groups);
+    assert_eq!(seen.groups, [65534]);
+}
+
+#[test]
+fn drop_to_system_user_with_supplementary_groups() {
+    require_root!();
+    // Any local user other than root that `id -G` gives more than one
+    // group (postgres on the development machine), else the first non-root.
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+    let users: Vec<(String, u64, u64)> = passwd
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            Some((
+                f.first()?.to_string(),
+                f.get(2)?.parse().ok()?,
+                f.get(3)?.parse().ok()?,
+            ))
+        })
+        .filter(|(_, uid, _)| *uid != 0)
+        .collect();
+    let (name, uid, gid) = users
+        .iter()
+        .find(|(n, _, _)| id_groups(n).len() > 1)
+        .or(users.first())
+        .cloned()
+        .expect("a non-root user");
+    let want = id_groups(&name);
+    let n = name.clone();
+    let seen = inspect(move |_| {
+        libc_setgroups(&ROOT_EXTRA_GROUPS)?;
+        daemonkit::drop_privileges(Some(&n), None).map_err(|e| e.to_string())?;
+        ensure!(regain_root() == Err(Errno::PERM), "setuid(0) regained");
+        Ok(())
+    });
+    assert_eq!(seen.uid, [uid; 4], "{name}");
+    assert_eq!(seen.gid, [gid; 4], "{name}");
+    assert_eq!(seen.group_set(), want, "{name}");
+}
+
+#[test]
+fn fixture_user_gets_exactly_its_groups() {
+    require_root!();
+    let db = fixture_db();
+    // By name, uid only: primary gid from passwd, groups from the fixture.
+    let seen = inspect(|_| {
+        libc_setgroups(&ROOT_EXTRA_GROUPS)?;
+        privilege::drop_privileges_in(&db, Some("dkuser"), None).map_err(|e| e.to_string())?;
+        ensure!(regain_root() == Err(Errno::PERM), "setuid(0) regained");
+        Ok(())
+    });
+    assert_eq!(seen.uid, [4242; 4]);
+    assert_eq!(seen.gid, [4242; 4]);
+    // The kernel sorts the list, so /proc shows it ascending; the primary
+    // group is in it (group_list puts it first, see tests/account.rs).
+    assert_eq!(seen.group_set(), DKUSER_GROUPS.into_iter().collect());
+    assert_eq!(seen.groups.len(), DKUSER_GROUPS.len());
+
+    // By number: the passwd entry of uid 4242 gives the same answer.
+    let seen = inspect(|_| {
+        privilege::drop_privileges_in(&db, Some("4242"), None).map_err(|e| e.to_string())
+    });
+    assert_eq!((&seen.uid, &seen.gid), (&vec![4242; 4], &vec![4242; 4]));
+    assert_eq!(seen.group_set(), DKUSER_GROUPS.into_iter().collect());
+
+    // uid and gid: the given group is primary, and the user's own passwd
+    // group (whose line lists dkuser) becomes supplementary.
+    let seen = inspect(|_| {
+        privilege::drop_privileges_in(&db, Some("dkuser"), Some("dkgroup"))
+            .map_err(|e| e.to_string())
+    });
+    assert_eq!((&seen.uid, &seen.gid), (&vec![4242; 4], &vec![4300; 4]));
+    assert_eq!(seen.group_set(), DKUSER_GROUPS.into_iter().collect());
+
+    // A user in 40 supplementary groups.
+    let seen = inspect(|_| {
+        privilege::drop_privileges_in(&db, Some("many"), None).map_err(|e| e.to_string())
+    });
+    let want: BTreeSet<u64> = std::iter::once(4502).chain(4700..4740).collect();
+    assert_eq!(seen.group_set(), want);
+}
+
+#[test]
+fn gid_only_drop_leaves_exactly_that_gid() {
+    require_root!();
+    let db = fixture_db();
+    let seen = inspect(|_| {
+        libc_setgroups(&ROOT_EXTRA_GROUPS)?;
+        privilege::drop_privileges_in(&db, None, Some("dkgroup")).map_err(|e| e.to_string())
+    });
+    assert_eq!(seen.uid, [0; 4], "the uid is not touched");
+    assert_eq!(seen.gid, [4300; 4]);
+    assert_eq!(seen.groups, [4300]);
+    // By number, system database.
+    let seen = inspect(|_| {
+        libc_setgroups(&ROOT_EXTRA_GROUPS)?;
+        daemonkit::drop_privileges(None, Some("54321")).map_err(|e| e.to_string())
+    });
+    assert_eq!(
+        (seen.uid, seen.gid, seen.groups),
+        (vec![0; 4], vec![54321; 4], vec![54321])
+    );
+}
+
+#[test]
+fn roots_supplementary_groups_never_survive() {
+    require_root!();
+    let db = fixture_db();
+    let forms: [(Option<&str>, Option<&str>); 4] = [
+        (Some("dkuser"), None),
+        (Some("dkuser"), Some("dkgroup")),
+        (None, Some("dkgroup")),
+        (Some("nobody"), Some("nogroup")),
+    ];
+    for (uid, gid) in forms {
+        let seen = inspect(|_| {
+            libc_setgroups(&ROOT_EXTRA_GROUPS)?;
+            privilege::drop_privileges_in(&db, uid, gid).map_err(|e| e.to_string())
+        });
+        for g in ROOT_EXTRA_GROUPS {
+            assert!(
+                !seen.groups.contains(&u64::from(g)),
+                "{uid:?}/{gid:?} kept root's group {g}: {seen:?}"
+            );
+        }
+        assert!(!seen.groups.is_empty());
+    }
+}
+
+#[test]
+fn multi_threaded_process_is_refused_and_unchanged() {
+    require_root!();
+    let mut child = spawn(|ctl| {
+        libc_setgroups(&[7, 8])?;
+        // A second thread that blocks until the child is done.
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || {
+            let _ = rx.recv();
+        });
+        let g = [Gid::from_raw(1)];
+        expect_kind(
+            daemonkit::drop_privileges(Some("nobody"), None),
+            ErrorKind::MultiThreaded,
+            "drop_privileges",
+        )?;
+        expect_kind(
+            daemonkit::drop_privileges(None, Some("nogroup")),
+            ErrorKind::MultiThreaded,
+            "drop_privileges gid",
+        )?;
+        expect_kind(
+            daemonkit::setuid(Uid::from_raw(65534)),
+            ErrorKind::MultiThreaded,
+            "setuid",
+        )?;
+        expect_kind(
+            daemonkit::setgid(Gid::from_raw(65534)),
+            ErrorKind::MultiThreaded,
+            "setgid",
+        )?;
+        expect_kind(
+            daemonkit::setgroups(&g),
+            ErrorKind::MultiThreaded,
+            "setgroups",
+        )?;
+        expect_kind(
+            daemonkit::initgroups("nobody", Gid::from_raw(65534)),
+            ErrorKind::MultiThreaded,
+            "initgroups",
+        )?;
+        ctl.send(&format!(
+            "tasks {}",
+            std::fs::read_dir("/proc/self/task")
+                .map(|d| d.count())
+                .unwrap_or(0)
+        ));
+        ctl.pause();
+        drop(tx);
+        t.join().map_err(|_| "thread panicked".to_string())?;
+        Ok(())
+    });
+    let tasks = child.recv().expect("task count");
+    assert_eq!(tasks, "tasks 2");
+    child.wait_paused();
+    // Every thread still has its old credentials.
+    for task in std::fs::read_dir(format!("/proc/{}/task", child.pid)).unwrap() {
+        let path = task.unwrap().path().join("status");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let line = |k: &str| {
+            text.lines()
+                .find(|l| l.starts_with(k))
+                .unwrap()
+                .split_whitespace()
+                .skip(1)
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(line("Uid:"), "0 0 0 0", "{path:?}");
+        assert_eq!(line("Gid:"), "0 0 0 0", "{path:?}");
+        assert_eq!(line("Groups:"), "7 8", "{path:?}");
+    }
+    child.resume();
+    child.finish().expect("child");
+}
+
+/// Why the check exists: the raw calls change only the calling thread.
+#[test]
+fn unchecked_variant_changes_only_the_calling_thread() {
+    require_root!();
+    let mut child = spawn(|ctl| {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<i32>();
+        let t = std::thread::spawn(move || {
+            let _ = ready_tx.send(rustix::thread::gettid().as_raw_nonzero().get());
+            let _ = rx.recv();
+        });
+        let tid = ready_rx.recv().map_err(|e| e.to_string())?;
+        // SAFETY: deliberately unsound use, to show the per-thread rule;
+        // the other thread only waits and the child exits afterwards.
+        unsafe { privilege::drop_privileges_unchecked(&AccountDb::system(), Some("nobody"), None) }
+            .map_err(|e| e.to_string())?;
+        ctl.send(&format!("tid {tid}"));
+        ctl.pause();
+        drop(tx);
+        let _ = t.join();
+        Ok(())
+    });
+    let tid = child.recv().expect("tid");
+    let tid = tid.strip_prefix("tid ").unwrap();
+    child.wait_paused();
+    let main =
+        std::fs::read_to_string(format!("/proc/{}/task/{}/status", child.pid, child.pid)).unwrap();
+    let other = std::fs::read_to_string(format!("/proc/{}/task/{tid}/status", child.pid)).unwrap();
+    let uid = |s: &str| {
+        s.lines()
+            .find(|l| l.starts_with("Uid:"))
+            .unwrap()
+            .split_whitespace()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(uid(&main), "65534 65534 65534 65534");
+    assert_eq!(uid(&other), "0 0 0 0", "the other thread kept root");
+    child.resume();
+    child.finish().expect("child");
+}
+
+/// Installs a seccomp filter that makes every credential-changing system
+/// call fail with `EXDEV`: any such call after this point shows.
+fn forbid_credential_syscalls() -> Result<(), String> {
+    const NR: [u32; 5] = [
+        libc::SYS_setgroups as u32,
+        libc::SYS_setresuid as u32,
+        libc::SYS_setresgid as u32,
+        libc::SYS_setuid as u32,
+        libc::SYS_setgid as u32,
+    ];
+    let stmt = |code: u32, k: u32| libc::sock_filter {
+        code: code as u16,
+        jt: 0,
+        jf: 0,
+        k,
+    };
+    let mut prog = vec![stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0)];
+    for (i, nr) in NR.iter().enumerate() {
+        // Jump to the "errno" return after the remaining checks and the allow.
+        let jt = (NR.len() - i) as u8;
+        prog.push(libc::sock_filter {
+            code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+            jt,
+            jf: 0,
+            k: *nr,
+        });
+    }
+    prog.push(stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW));
+    prog.push(stmt(
+        libc::BPF_RET | libc::BPF_K,
+        libc::SECCOMP_RET_ERRNO | libc::EXDEV as u32,
+    ));
+    let fprog = libc::sock_fprog {
+        len: prog.len() as u16,
+        filter: prog.as_mut_ptr(),
+    };
+    // SAFETY: prctl with valid arguments; `fprog` points at a valid filter.
+    unsafe {
+        ensure!(
+            libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0,
+            "no_new_privs"
+        );
+        let r = libc::prctl(
+            libc::PR_SET_SECCOMP,
+            libc::SECCOMP_MODE_FILTER,
+            &fprog as *const libc::sock_fprog,
+        );
+        ensure!(r == 0, "seccomp: {}", std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+#[test]
+fn second_drop_as_the_target_is_a_no_op() {
+    require_root!();
+    let db = fixture_db();
+    let seen = inspect(|_| {
+        daemonkit::drop_privileges(Some("nobody"), None).map_err(|e| e.to_string())?;
+        // From here on any credential system call fails with EXDEV, so a
+        // successful second drop issued none.
+        forbid_credential_syscalls()?;
+        ensure!(
+            rustix::thread::set_thread_groups(&[Gid::from_raw(65534)]) == Err(Errno::XDEV),
+            "the filter should be active"
+        );
+        daemonkit::drop_privileges(Some("nobody"), None)
+            .map_err(|e| format!("second drop: {e}"))?;
+        daemonkit::drop_privileges(Some("65534"), Some("nogroup"))
+            .map_err(|e| format!("third drop: {e}"))?;
+        daemonkit::drop_privileges(None, None).map_err(|e| format!("no-op drop: {e}"))?;
+        // A different target does reach the kernel (and fails).
+        match daemonkit::drop_privileges(Some("daemon"), None) {
+            Err(e) if e.errno() == Some(Errno::XDEV) => {}
+            other => return Err(format!("drop to daemon as nobody: {other:?}")),
+        }
+        Ok(())
+    });
+    assert_eq!(
+        (seen.uid, seen.gid, seen.groups),
+        (vec![65534; 4], vec![65534; 4], vec![65534])
+    );
+
+    let seen = inspect(|_| {
+        privilege::drop_privileges_in(&db, Some("dkuser"), None).map_err(|e| e.to_string())?;
+        forbid_credential_syscalls()?;
+        privilege::drop_privileges_in(&db, Some("dkuser"), None)
+            .map_err(|e| format!("second drop: {e}"))?;
+        privilege::drop_privileges_in(&db, Some("4242"), Some("4242"))
+            .map_err(|e| format!("third drop: {e}"))
+    });
+    assert_eq!(seen.group_set(), DKUSER_GROUPS.into_iter().collect());
+}
+
+/// Bind-mounts a file with `contents` over /proc/sys/kernel/ngroups_max in
+/// a new mount namespace of the (child) process.
+fn fake_ngroups_max(dir: &std::path::Path, contents: &str) -> Result<(), String> {
+    let file = dir.join(format!("ngroups_max-{}", std::process::id()));
+    std::fs::write(&file, contents).map_err(|e| e.to_string())?;
+    let src = CString::new(file.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: plain syscalls with valid C strings; the child has one thread.
+    unsafe {
+        ensure!(
+            libc::unshare(libc::CLONE_NEWNS) == 0,
+            "unshare: {}",
+            std::io::Error::last_os_error()
+        );
+        let r = libc::mount(
+            std::ptr::null(),
+            c"/".as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        );
+        ensure!(
+            r == 0,
+            "make / private: {}",
+            std::io::Error::last_os_error()
+        );
+        let r = libc::mount(
+            src.as_ptr(),
+            c"/proc/sys/kernel/ngroups_max".as_ptr(),
+            std::ptr::null(),
+            libc::MS_BIND,
+            std::ptr::null(),
+        );
+        ensure!(r == 0, "bind mount: {}", std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// More groups than ngroups_max: the list is cut, not refused. A small
+/// ngroups_max is faked with a bind mount over the /proc/sys file.
+#[test]
+fn more_groups_than_ngroups_max_are_truncated() {
+    require_root!();
+    let tmp = TempDir::new("ngroups");
+    let db = fixture_db();
+    let seen = inspect(|_| {
+        fake_ngroups_max(tmp.path(), "3\n")?;
+        ensure!(
+            privilege::ngroups_max() == Some(3),
+            "ngroups_max reads {:?}",
+            privilege::ngroups_max()
+        );
+        let many: Vec<Gid> = (10..20).map(Gid::from_raw).collect();
+        daemonkit::setgroups(&many).map_err(|e| e.to_string())?;
+        let mut buf = [0 as libc::gid_t; 16];
+        // SAFETY: `buf` has room for 16 gids.
+        let n = unsafe { libc::getgroups(16, buf.as_mut_ptr()) };
+        ensure!(
+            buf[..n as usize] == [10, 11, 12],
+            "setgroups kept {:?}",
+            &buf[..n.max(0) as usize]
+        );
+        // A drop to a user in 41 groups keeps the first three of its list.
+        privilege::drop_privileges_in(&db, Some("many"), None).map_err(|e| e.to_string())
+    });
+    assert_eq!(seen.uid, [4502; 4]);
+    assert_eq!(seen.groups, [4502, 4700, 4701]);
+}
+
+/// More groups than the kernel takes at all (65536), with ngroups_max
+/// unreadable: setgroups backs off on EINVAL until the list fits.
+#[test]
+fn einval_backs_off_to_what_the_kernel_takes() {
+    require_root!();
+    let tmp = TempDir::new("ngroups");
+    let seen = inspect(|_| {
+        fake_ngroups_max(tmp.path(), "garbage\n")?;
+        ensure!(
+            privilege::ngroups_max().is_none(),
+            "ngroups_max should be unreadable"
+        );
+        let many: Vec<Gid> = (1..=65540).map(Gid::from_raw).collect();
+        // SAFETY: not needed here; the checked variant, single thread.
+        daemonkit::setgroups(&many).map_err(|e| e.to_string())
+    });
+    assert_eq!(seen.groups.len(), 65536);
+    assert_eq!(seen.groups.first(), Some(&1));
+    assert_eq!(seen.groups.last(), Some(&65536));
+}
+
+#[test]
+fn setgroups_eperm_subset_rule() {
+    require_root!();
+    let seen = inspect(|_| {
+        libc_setgroups(&[100, 101])?;
+        rustix::thread::set_thread_res_uid(
+            Uid::from_raw(65534),
+            Uid::from_raw(65534),
+            Uid::from_raw(65534),
+        )
+        .map_err(|e| e.to_string())?;
+        // Current {100, 101} ⊆ requested: EPERM is swallowed.
+        let req = [100, 101, 102].map(Gid::from_raw);
+        daemonkit::setgroups(&req).map_err(|e| format!("superset: {e}"))?;
+        let req = [101, 100].map(Gid::from_raw);
+        daemonkit::setgroups(&req).map_err(|e| format!("same set: {e}"))?;
+        // Current has 101, not requested: the EPERM stands.
+        match daemonkit::setgroups(&[Gid::from_raw(100)]) {
+            Err(e) if e.errno() == Some(Errno::PERM) => Ok(()),
+            other => Err(format!("subset request: {other:?}")),
+        }
+    });
+    assert_eq!(seen.groups, [100, 101]);
+}
+
+#[test]
+fn real_root_with_non_root_euid_is_refused() {
+    require_root!();
+    let seen = inspect(|_| {
+        rustix::thread::set_thread_res_uid(Uid::ROOT, Uid::from_raw(1000), Uid::ROOT)
+            .map_err(|e| e.to_string())?;
+        expect_kind(
+            daemonkit::drop_privileges(Some("nobody"), None),
+            ErrorKind::Security,
+            "drop_privileges",
+        )?;
+        expect_kind(
+            daemonkit::drop_privileges(None, Some("nogroup")),
+            ErrorKind::Security,
+            "gid-only drop",
+        )
+    });
+    assert_eq!(seen.uid, [0, 1000, 0, 1000]);
+    assert_eq!(seen.gid, [0; 4]);
+}
+
+#[test]
+fn bad_names_change_nothing() {
+    require_root!();
+    let seen = inspect(|_| {
+        libc_setgroups(&[7])?;
+        expect_kind(
+            daemonkit::drop_privileges(Some("no-such-user-dk"), None),
+            ErrorKind::UnknownUser,
+            "unknown user",
+        )?;
+        expect_kind(
+            daemonkit::drop_privileges(Some("nobody"), Some("no-such-group-dk")),
+            ErrorKind::UnknownGroup,
+            "unknown group",
+        )?;
+        expect_kind(
+            daemonkit::drop_privileges(Some("-1"), None),
+            ErrorKind::InvalidInput,
+            "-1",
+        )?;
+        expect_kind(
+            daemonkit::drop_privileges(Some(""), None),
+            ErrorKind::InvalidInput,
+            "empty",
+        )?;
+        // A uid without a passwd entry has no primary group to take.
+        expect_kind(
+            daemonkit::drop_privileges(Some("54321"), None),
+            ErrorKind::UnknownUser,
+            "numeric uid, no entry",
+        )
+    });
+    assert_eq!(
+        (seen.uid, seen.gid, seen.groups),
+        (vec![0; 4], vec![0; 4], vec![7])
+    );
+}
+
+#[test]
+fn numeric_ids_without_entries_work_with_a_gid() {
+    require_root!();
+    let seen = inspect(|_| {
+        daemonkit::drop_privileges(Some("54321"), Some("54322")).map_err(|e| e.to_string())?;
+        ensure!(regain_root() == Err(Errno::PERM), "setuid(0) regained");
+        Ok(())
+    });
+    assert_eq!(
+        (seen.uid, seen.gid, seen.groups),
+        (vec![54321; 4], vec![54322; 4], vec![54322])
+    );
+}
+
+#[test]
+fn zero_and_root_mean_root() {
+    require_root!();
+    let seen = inspect(|_| {
+        rustix::thread::set_thread_res_gid(
+            Gid::from_raw(4242),
+            Gid::from_raw(4242),
+            Gid::from_raw(4242),
+        )
+        .map_err(|e| e.to_string())?;
+        libc_setgroups(&[5, 6])?;
+        daemonkit::drop_privileges(Some("root"), None).map_err(|e| e.to_string())
+    });
+    assert_eq!((&seen.uid, &seen.gid), (&vec![0; 4], &vec![0; 4]));
+    assert_eq!(seen.group_set(), id_groups("root"));
+    let seen = inspect(|_| {
+        rustix::thread::set_thread_res_gid(
+            Gid::from_raw(4242),
+            Gid::from_raw(4242),
+            Gid::from_raw(4242),
+        )
+        .map_err(|e| e.to_string())?;
+        daemonkit::drop_privileges(None, Some("0")).map_err(|e| e.to_string())
+    });
+    assert_eq!(
+        (seen.uid, seen.gid, seen.groups),
+        (vec![0; 4], vec![0; 4], vec![0])
+    );
+}
+
+#[test]
+fn setuid_setgid_set_all_three_ids() {
+    require_root!();
+    let seen = inspect(|_| {
+        daemonkit::setgid(Gid::from_raw(4321)).map_err(|e| e.to_string())?;
+        daemonkit::setuid(Uid::from_raw(1234)).map_err(|e| e.to_string())?;
+        // Unprivileged now: another uid is refused with EPERM.
+        match daemonkit::setuid(Uid::from_raw(1235)) {
+            Err(e) if e.errno() == Some(Errno::PERM) && e.context() == "setuid" => Ok(()),
+            other => Err(format!("setuid as 1234: {other:?}")),
+        }
+    });
+    assert_eq!((&seen.uid, &seen.gid), (&vec![1234; 4], &vec![4321; 4]));
+}
+
+#[test]
+fn initgroups_by_name_and_by_uid() {
+    require_root!();
+    let db = fixture_db();
+    let seen = inspect(|_| {
+        daemonkit::initgroups("nobody", Gid::from_raw(4242)).map_err(|e| e.to_string())
+    });
+    // nobody is listed nowhere: just the given group.
+    assert_eq!(seen.groups, [4242]);
+    let seen = inspect(|_| {
+        privilege::initgroups_in(&db, "dkuser", Gid::from_raw(4242)).map_err(|e| e.to_string())
+    });
+    assert_eq!(seen.group_set(), DKUSER_GROUPS.into_iter().collect());
+    let seen = inspect(|_| {
+        privilege::initgroups_in(&db, Uid::from_raw(4242), Gid::from_raw(4242))
+            .map_err(|e| e.to_string())
+    });
+    assert_eq!(seen.group_set(), DKUSER_GROUPS.into_iter().collect());
+    let seen = inspect(|_| {
+        let user = db
+            .user_by_name("dkother")
+            .map_err(|e| e.to_string())?
+            .ok_or("dkother")?;
+        privilege::initgroups_in(&db, UserRef::from(&user), user.gid).map_err(|e| e.to_string())?;
+        expect_kind(
+            privilege::initgroups_in(&db, Uid::from_raw(54321), Gid::ROOT),
+            ErrorKind::UnknownUser,
+            "unknown uid",
+        )
+    });
+    assert_eq!(seen.groups, [4300, 4308]);
+    assert_eq!(seen.uid, [0; 4], "initgroups leaves the ids alone");
+}
+
+#[test]
+fn check_privileges_reports() {
+    require_root!();
+    // As root.
+    let seen = inspect(|_| {
+        expect_kind(
+            daemonkit::check_privileges(false),
+            ErrorKind::Security,
+            "root, not allowed",
+        )?;
+        let r = daemonkit::check_privileges(true).map_err(|e| e.to_string())?;
+        ensure!(
+            r.root && r.uid.is_root() && r.euid.is_root() && !r.unknown_group,
+            "as root: {r:?}"
+        );
+        ensure!(r.is_privileged(), "root is privileged");
+        Ok(())
+    });
+    assert_eq!(seen.uid, [0; 4]);
+    // As nobody: nothing to report.
+    inspect(|_| {
+        daemonkit::drop_privileges(Some("nobody"), None).map_err(|e| e.to_string())?;
+        let r = daemonkit::check_privileges(false).map_err(|e| e.to_string())?;
+        ensure!(
+            !r.root && !r.admin_group && !r.unknown_group && !r.is_privileged(),
+            "as nobody: {r:?}"
+        );
+        Ok(())
+    });
+    // In the sudo group (a name, not an id), or a gid without an entry.
+    inspect(|_| {
+        daemonkit::drop_privileges(Some("nobody"), Some("sudo")).map_err(|e| e.to_string())?;
+        let r = daemonkit::check_privileges(false).map_err(|e| e.to_string())?;
+        ensure!(
+            !r.root && r.admin_group && !r.unknown_group && r.is_privileged(),
+            "sudo group: {r:?}"
+        );
+        Ok(())
+    });
+    inspect(|_| {
+        daemonkit::drop_privileges(Some("nobody"), Some("54321")).map_err(|e| e.to_string())?;
+        let r = daemonkit::check_privileges(false).map_err(|e| e.to_string())?;
+        ensure!(
+            r.unknown_group && !r.admin_group && r.egid.as_raw() == 54321,
+            "unknown gid: {r:?}"
+        );
+        Ok(())
+    });
+    // gid 0 alone is not root (celery#6579).
+    inspect(|_| {
+        daemonkit::drop_privileges(Some("nobody"), Some("0")).map_err(|e| e.to_string())?;
+        let r = daemonkit::check_privileges(false).map_err(|e| e.to_string())?;
+        ensure!(!r.root && !r.admin_group, "gid 0: {r:?}");
+        Ok(())
+    });
+}
