@@ -370,22 +370,40 @@ const fn pack<const N: usize>(desc: bool) -> Packed<N> {
     p
 }
 
-impl<const N: usize> Packed<N> {
-    /// Row `i`'s text.
-    fn get(&'static self, i: usize) -> Option<&'static str> {
-        let start = match i.checked_sub(1) {
-            Some(prev) => usize::from(*self.ends.get(prev)?),
-            None => 0,
-        };
-        let end = usize::from(*self.ends.get(i)?);
-        core::str::from_utf8(self.bytes.get(start..end)?).ok()
+/// A packed column's bytes as text, checked once at compile time (so a
+/// lookup slices a `str` instead of validating UTF-8 at run time).
+const fn text(bytes: &'static [u8]) -> &'static str {
+    match core::str::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(_) => panic!("errno table text is not UTF-8"),
     }
 }
 
-const NAMES_LEN: usize = column_len(false);
-static NAMES: Packed<NAMES_LEN> = pack(false);
-const DESCS_LEN: usize = column_len(true);
-static DESCS: Packed<DESCS_LEN> = pack(true);
+/// Row `i`'s text in a column (`text`, `ends`).
+fn row_text(text: &'static str, ends: &'static [u16; TABLE_LEN], i: usize) -> Option<&'static str> {
+    let start = match i.checked_sub(1) {
+        Some(prev) => usize::from(*ends.get(prev)?),
+        None => 0,
+    };
+    text.get(start..usize::from(*ends.get(i)?))
+}
+
+const NAMES: Packed<{ column_len(false) }> = pack(false);
+const NAME_BYTES: [u8; column_len(false)] = NAMES.bytes;
+static NAME_TEXT: &str = text(&NAME_BYTES);
+static NAME_ENDS: [u16; TABLE_LEN] = NAMES.ends;
+const DESCS: Packed<{ column_len(true) }> = pack(true);
+const DESC_BYTES: [u8; column_len(true)] = DESCS.bytes;
+static DESC_TEXT: &str = text(&DESC_BYTES);
+static DESC_ENDS: [u16; TABLE_LEN] = DESCS.ends;
+
+fn name_at(i: usize) -> Option<&'static str> {
+    row_text(NAME_TEXT, &NAME_ENDS, i)
+}
+
+fn desc_at(i: usize) -> Option<&'static str> {
+    row_text(DESC_TEXT, &DESC_ENDS, i)
+}
 
 /// The row of errno `e`'s canonical name.
 fn row(e: Errno) -> Option<usize> {
@@ -411,7 +429,7 @@ fn row(e: Errno) -> Option<usize> {
 /// assert_eq!(errno::name(Errno::from_raw_os_error(4000)), None);
 /// ```
 pub fn name(e: Errno) -> Option<&'static str> {
-    NAMES.get(row(e)?)
+    name_at(row(e)?)
 }
 
 /// The description of an errno, as glibc's `strerror(3)` words it:
@@ -430,7 +448,7 @@ pub fn name(e: Errno) -> Option<&'static str> {
 /// assert_eq!(errno::description(Errno::PERM), Some("Operation not permitted"));
 /// ```
 pub fn description(e: Errno) -> Option<&'static str> {
-    DESCS.get(row(e)?)
+    desc_at(row(e)?)
 }
 
 /// The errno with this symbolic name, aliases included (`EWOULDBLOCK`,
@@ -468,7 +486,7 @@ pub fn from_name_bytes(name: &[u8]) -> Option<Errno> {
         return None;
     }
     (0..TABLE_LEN)
-        .find(|&i| NAMES.get(i).map(str::as_bytes) == Some(name))
+        .find(|&i| name_at(i).map(str::as_bytes) == Some(name))
         .and_then(|i| NUMS.get(i))
         .map(|&num| Errno::from_raw_os_error(i32::from(num)))
 }
@@ -488,7 +506,7 @@ pub fn all() -> impl Iterator<Item = (Errno, &'static str, &'static str)> {
         let num = *NUMS.get(i)?;
         let canonical = INDEX.get(usize::from(num)) == Some(&((i + 1) as u8));
         let errno = Errno::from_raw_os_error(i32::from(num));
-        canonical.then_some((errno, NAMES.get(i)?, DESCS.get(i)?))
+        canonical.then_some((errno, name_at(i)?, desc_at(i)?))
     })
 }
 

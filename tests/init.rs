@@ -25,35 +25,47 @@ use common::{Exit, proc_stat, proc_state, proc_status};
 /// Debian's dynamically linked tini 0.19 (`ls -l /usr/bin/tini`).
 const TINI_DYNAMIC_SIZE: u64 = 27_792;
 
-/// The dkinit binary, built on first use.
+/// Builds dkinit with `features` into `tools/init/<target>`; returns the
+/// binary's path.
+fn build(features: &str, target: &str) -> PathBuf {
+    let pkg = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/init");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["build", "--release", "--locked", "--features", features])
+        .arg("--manifest-path")
+        .arg(pkg.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(pkg.join(target))
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .expect("run cargo to build dkinit");
+    assert!(
+        out.status.success(),
+        "building dkinit ({features:?}) failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bin = pkg.join(target).join("release/dkinit");
+    assert!(bin.is_file(), "dkinit not found at {}", bin.display());
+    bin
+}
+
+/// The default dkinit binary (what `.ci/run` builds), built on first use;
+/// `$DKINIT` overrides it.
 fn dkinit() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        if let Some(p) = std::env::var_os("DKINIT") {
-            return PathBuf::from(p);
-        }
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let pkg = root.join("tools/init");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let out = Command::new(cargo)
-            .args(["build", "--release", "--locked", "--manifest-path"])
-            .arg(pkg.join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(pkg.join("target"))
-            .env_remove("CARGO_TARGET_DIR")
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .output()
-            .expect("run cargo to build dkinit");
-        assert!(
-            out.status.success(),
-            "building dkinit failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let bin = pkg.join("target/release/dkinit");
-        assert!(bin.is_file(), "dkinit not found at {}", bin.display());
-        bin
+    PATH.get_or_init(|| match std::env::var_os("DKINIT") {
+        Some(p) => PathBuf::from(p),
+        None => build("", "target"),
     })
+}
+
+/// dkinit with the `user` and `pidfile` extras compiled in (its own
+/// target directory, so the two builds never replace each other).
+fn dkinit_extras() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| build("user,pidfile", "target/extras"))
 }
 
 /// `dkinit ARGS…` with stdin from /dev/null and stdout/stderr piped.
@@ -715,8 +727,12 @@ fn command_line_like_tini() {
             format!("{dk}: option requires an argument -- 'p'"),
         ),
         (
-            &["--user", "x", "true"][..],
-            format!("{dk}: unrecognized option '--user'"),
+            &["--group", "x", "true"][..],
+            format!("{dk}: unrecognized option '--group'"),
+        ),
+        (
+            &["--close-fds=1", "true"][..],
+            format!("{dk}: unrecognized option '--close-fds=1'"),
         ),
     ] {
         let (exit, _, err) = run_args(args);
@@ -810,4 +826,126 @@ fn close_fds_closes_inherited_fds_only_when_asked() {
     let closed = fds_seen(&["--close-fds"]);
     assert!(!closed.contains(&7), "{closed:?}");
     assert!(closed.starts_with(&[0, 1, 2]), "{closed:?}");
+}
+
+// == The extras (cargo features `user` and `pidfile`, off by default) ==
+
+fn extras(args: &[&str]) -> Command {
+    let mut c = Command::new(dkinit_extras());
+    c.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
+/// A `/proc/<pid>/status` line of ids ("Uid:", "Gid:", "Groups:") in
+/// `text`, as numbers.
+fn ids(text: &str, field: &str) -> Vec<u32> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .unwrap_or_else(|| panic!("no {field} in {text}"))
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn user_extra_runs_the_program_with_the_users_credentials() {
+    require_root!();
+    // The program is nobody; dkinit itself (its parent) stays root.
+    let script = "cat /proc/self/status; echo ===; cat /proc/$PPID/status";
+    let (exit, out, err) = run(&mut extras(&[
+        "-s", "--user", "nobody", "--", "sh", "-c", script,
+    ]));
+    assert_eq!(exit, Exit::Code(0), "{err}");
+    let (program, init) = out.split_once("===").unwrap();
+    assert_eq!(ids(program, "Uid:"), [65534; 4]);
+    assert_eq!(ids(program, "Gid:"), [65534; 4]);
+    assert_eq!(ids(program, "Groups:"), [65534]);
+    assert_eq!(ids(init, "Uid:"), [0; 4]);
+    // USER:GROUP with numbers: daemon's uid, nogroup's gid, groups = [gid].
+    let (exit, out, err) = run(&mut extras(&[
+        "-s",
+        "--user=1:65534",
+        "--",
+        "cat",
+        "/proc/self/status",
+    ]));
+    assert_eq!(exit, Exit::Code(0), "{err}");
+    assert_eq!(ids(&out, "Uid:"), [1; 4]);
+    assert_eq!(ids(&out, "Gid:"), [65534; 4]);
+    assert_eq!(ids(&out, "Groups:"), [65534]);
+    // An unknown user: the program never runs; dkinit says why.
+    let (exit, out, err) = run(&mut extras(&[
+        "-s",
+        "--user",
+        "no-such-user-here",
+        "--",
+        "echo",
+        "ran",
+    ]));
+    assert_eq!((exit, out.as_str()), (Exit::Code(1), ""));
+    assert!(err.contains("] Failed to drop privileges: "), "{err}");
+    assert!(err.contains("unknown user 'no-such-user-here'"), "{err}");
+    // Off unless asked: without --user the program keeps dkinit's ids.
+    let (_, out, _) = run(&mut extras(&["-s", "--", "cat", "/proc/self/status"]));
+    assert_eq!(ids(&out, "Uid:"), [0; 4]);
+}
+
+#[test]
+fn pidfile_extra_holds_a_lock_with_dkinits_pid() {
+    let dir = common::TempDir::new("dkinit-pidfile");
+    let pidfile = dir.path().join("init.pid");
+    let p = pidfile.to_str().unwrap();
+    let script = format!("cat {p}; read x");
+    let mut c = extras(&["-s", "--pidfile", p, "--", "sh", "-c", &script]);
+    c.stdin(Stdio::piped());
+    let mut r = Running::start(&mut c);
+    // The file holds dkinit's own pid (signal it; it forwards).
+    assert_eq!(r.line(), r.pid().to_string());
+    // A second dkinit with the same pidfile refuses to start: 73.
+    let (exit, out, err) = run(&mut extras(&[
+        "-s",
+        &format!("--pidfile={p}"),
+        "echo",
+        "ran",
+    ]));
+    assert_eq!((exit, out.as_str()), (Exit::Code(73), ""));
+    assert!(
+        err.contains(&format!("] Failed to create pidfile '{p}': ")),
+        "{err}"
+    );
+    assert!(err.contains(&format!("locked by pid {}", r.pid())), "{err}");
+    r.child.stdin.take().unwrap().write_all(b"done\n").unwrap();
+    let (exit, err) = r.finish();
+    assert_eq!(exit, Exit::Code(0), "{err}");
+    // Released and removed when dkinit exits.
+    assert!(!pidfile.exists());
+    // The program does not inherit the lock's fd: it sees the same fds as
+    // without --pidfile (whatever the test runner passes on, e.g. cargo's
+    // jobserver pipes).
+    let fds = |args: &[&str]| {
+        let (exit, out, err) = run(&mut extras(args));
+        assert_eq!(exit, Exit::Code(0), "{err}");
+        out
+    };
+    let with = fds(&["-s", "--pidfile", p, "--", "ls", "/proc/self/fd"]);
+    assert_eq!(with, fds(&["-s", "--", "ls", "/proc/self/fd"]));
+    // An unwritable place: 73 with the reason.
+    let (exit, _, err) = run(&mut extras(&[
+        "-s",
+        "--pidfile",
+        "/nonexistent-dir/x.pid",
+        "true",
+    ]));
+    assert_eq!(exit, Exit::Code(73));
+    assert!(err.contains("No such file or directory"), "{err}");
+}
+
+#[test]
+fn extras_binary_is_still_far_smaller_than_tini_static() {
+    let size = std::fs::metadata(dkinit_extras()).unwrap().len();
+    // tini-static is 708,080 bytes.
+    assert!(size * 10 < 708_080, "dkinit with extras: {size} bytes");
 }

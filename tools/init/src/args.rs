@@ -1,7 +1,10 @@
 //! tini's command line and environment, parsed without allocation.
 //!
 //! `dkinit [-h] [-s] [-p SIGNAL] [-v] [-w] [-g] [-l] [-e EXIT_CODE]...
-//! [--close-fds] [--] PROGRAM [ARGS...]`, or `dkinit --version` alone.
+//! [--close-fds] [--user USER[:GROUP]] [--pidfile PATH] [--] PROGRAM
+//! [ARGS...]`, or `dkinit --version` alone. The long options are
+//! daemonkit's extras (tini has none of them); their values come in the
+//! next word or after `=` (`--user=nobody`), as with getopt_long.
 //! Options follow getopt's short-option rules (clusters such as `-vvs`, an
 //! argument attached as in `-pSIGKILL` or in the next word); parsing stops at
 //! `--` or at the first word that is not an option (POSIX mode, see
@@ -29,7 +32,7 @@ impl ExitSet {
 
 /// What to do, from the command line and the environment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Options {
+pub struct Options<'a> {
     /// `-s` or `TINI_SUBREAPER`: register as a child subreaper.
     pub subreaper: bool,
     /// `-p SIGNAL`: our own parent-death signal.
@@ -47,8 +50,41 @@ pub struct Options {
     /// `--close-fds` (daemonkit extra, off by default): close every fd but
     /// 0, 1 and 2 in the child before exec.
     pub close_fds: bool,
+    /// `--user USER[:GROUP]` (daemonkit extra): run PROGRAM with these
+    /// credentials (`drop_privileges` in the child); dkinit stays as it is.
+    pub user: Option<User<'a>>,
+    /// `--pidfile PATH` (daemonkit extra): hold a locked pidfile with
+    /// dkinit's pid while it runs.
+    pub pidfile: Option<&'a [u8]>,
     /// The index of PROGRAM in the full argv (argv\[0\] is index 0).
     pub program: usize,
+}
+
+/// A `--user` value: a user and/or a group, each a name or a number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct User<'a> {
+    /// The part before `:` (`None` for `:GROUP`).
+    pub user: Option<&'a str>,
+    /// The part after `:`, if any.
+    pub group: Option<&'a str>,
+}
+
+/// Splits `USER[:GROUP]` (or `:GROUP`); `None` for an empty part where a
+/// name is needed, a second `:`, or bytes that are not UTF-8.
+pub fn parse_user(value: &[u8]) -> Option<User<'_>> {
+    let text = core::str::from_utf8(value).ok()?;
+    let (user, group) = match text.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (text, None),
+    };
+    if group.is_some_and(|g| g.is_empty() || g.contains(':')) {
+        return None;
+    }
+    let user = (!user.is_empty()).then_some(user);
+    if user.is_none() && group.is_none() {
+        return None;
+    }
+    Some(User { user, group })
 }
 
 /// The default verbosity (tini's full build: warnings shown).
@@ -56,9 +92,9 @@ pub const DEFAULT_VERBOSITY: u32 = 1;
 
 /// A parsed command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Command {
+pub enum Command<'a> {
     /// Supervise PROGRAM.
-    Run(Options),
+    Run(Options<'a>),
     /// `-h`: usage on stdout, exit 0.
     Help,
     /// `--version` as the only argument: version on stdout, exit 0.
@@ -79,9 +115,16 @@ pub enum UsageError<'a> {
     /// `-p` or `-e` last, without its argument ("option requires an
     /// argument -- 'p'"), then usage.
     MissingArgument(u8),
-    /// A value `-p` or `-e` does not accept ("Not a valid option for -e:
-    /// 256"), as a fatal message without usage.
-    BadValue(u8, &'a [u8]),
+    /// `--user` or `--pidfile` last, without its argument ("option
+    /// '--user' requires an argument"), then usage.
+    MissingLongArgument(&'a [u8]),
+    /// `--user` or `--pidfile` in a build without that cargo feature, as a
+    /// fatal message without usage.
+    NotBuiltIn(&'a [u8]),
+    /// A value an option (`-e`, `-p`, `--user`, `--pidfile`) does not
+    /// accept ("Not a valid option for -e: 256"), as a fatal message
+    /// without usage.
+    BadValue(&'static [u8], &'a [u8]),
     /// No PROGRAM: usage.
     NoProgram,
 }
@@ -89,7 +132,7 @@ pub enum UsageError<'a> {
 impl UsageError<'_> {
     /// Whether tini prints the usage text after this error.
     pub fn shows_usage(&self) -> bool {
-        !matches!(self, UsageError::BadValue(..))
+        !matches!(self, UsageError::BadValue(..) | UsageError::NotBuiltIn(_))
     }
 }
 
@@ -98,7 +141,7 @@ impl UsageError<'_> {
 /// # Errors
 ///
 /// A [`UsageError`] naming what was wrong.
-pub fn parse<'a, I>(args: I) -> Result<Command, UsageError<'a>>
+pub fn parse<'a, I>(args: I) -> Result<Command<'a>, UsageError<'a>>
 where
     I: IntoIterator<Item = &'a [u8]>,
     I::IntoIter: Clone,
@@ -112,6 +155,8 @@ where
         kill_group: false,
         remap: ExitSet::default(),
         close_fds: false,
+        user: None,
+        pidfile: None,
         program: 0,
     };
     let mut first = true;
@@ -123,13 +168,42 @@ where
         if let Some(long) = arg.strip_prefix(b"--") {
             // `--version` counts only as the only argument (tini).
             let only = first && it.clone().nth(1).is_none();
-            match long {
-                b"version" if only => return Ok(Command::Version),
-                b"close-fds" => opts.close_fds = true,
-                _ => return Err(UsageError::UnrecognizedOption(arg)),
-            }
             it.next();
             first = false;
+            let (name, attached) = match long.iter().position(|&b| b == b'=') {
+                Some(eq) => (long.get(..eq).unwrap_or(long), long.get(eq + 1..)),
+                None => (long, None),
+            };
+            let flag = attached.is_none();
+            match name {
+                b"version" if only => return Ok(Command::Version),
+                b"close-fds" if flag => opts.close_fds = true,
+                b"user" if cfg!(not(feature = "user")) => {
+                    return Err(UsageError::NotBuiltIn(arg));
+                }
+                b"pidfile" if cfg!(not(feature = "pidfile")) => {
+                    return Err(UsageError::NotBuiltIn(arg));
+                }
+                b"user" | b"pidfile" => {
+                    let value = match attached {
+                        Some(v) => v,
+                        None => match it.next() {
+                            Some((_, next)) => next,
+                            None => return Err(UsageError::MissingLongArgument(arg)),
+                        },
+                    };
+                    if name == b"user" {
+                        let user =
+                            parse_user(value).ok_or(UsageError::BadValue(b"--user", value))?;
+                        opts.user = Some(user);
+                    } else if value.is_empty() {
+                        return Err(UsageError::BadValue(b"--pidfile", value));
+                    } else {
+                        opts.pidfile = Some(value);
+                    }
+                }
+                _ => return Err(UsageError::UnrecognizedOption(arg)),
+            }
             continue;
         }
         let cluster = match arg {
@@ -160,11 +234,13 @@ where
                         },
                     };
                     if c == b'p' {
-                        opts.pdeathsig =
-                            Some(parse_pdeathsig(value).ok_or(UsageError::BadValue(c, value))?);
+                        let sig =
+                            parse_pdeathsig(value).ok_or(UsageError::BadValue(b"-p", value))?;
+                        opts.pdeathsig = Some(sig);
                     } else {
-                        opts.remap
-                            .insert(parse_exit_code(value).ok_or(UsageError::BadValue(c, value))?);
+                        let code =
+                            parse_exit_code(value).ok_or(UsageError::BadValue(b"-e", value))?;
+                        opts.remap.insert(code);
                     }
                     break;
                 }
@@ -248,7 +324,7 @@ pub fn parse_verbosity(value: &[u8]) -> u32 {
 /// Applies tini's environment variables (read after the command line, so
 /// `TINI_VERBOSITY` overrides `-v`): `TINI_SUBREAPER` and
 /// `TINI_KILL_PROCESS_GROUP` count when set at all (even empty).
-pub fn apply_env<'a>(opts: &mut Options, getenv: impl Fn(&[u8]) -> Option<&'a [u8]>) {
+pub fn apply_env<'a>(opts: &mut Options<'_>, getenv: impl Fn(&[u8]) -> Option<&'a [u8]>) {
     if getenv(b"TINI_SUBREAPER").is_some() {
         opts.subreaper = true;
     }
@@ -265,12 +341,12 @@ mod tests {
     use super::*;
     use std::vec::Vec;
 
-    fn run(args: &[&'static str]) -> Result<Command, UsageError<'static>> {
+    fn run(args: &[&'static str]) -> Result<Command<'static>, UsageError<'static>> {
         let v: Vec<&'static [u8]> = args.iter().map(|s| s.as_bytes()).collect();
         parse(v)
     }
 
-    fn opts(args: &[&'static str]) -> Options {
+    fn opts(args: &[&'static str]) -> Options<'static> {
         match run(args) {
             Ok(Command::Run(o)) => o,
             other => panic!("{args:?}: {other:?}"),
@@ -314,6 +390,41 @@ mod tests {
         assert_eq!(o.program, 6);
         // The argument may look like an option.
         assert!(opts(&["-e", "-0", "x"]).remap.contains(0));
+    }
+
+    #[test]
+    #[cfg(all(feature = "user", feature = "pidfile"))]
+    fn user_and_pidfile_extras() {
+        let o = opts(&["--user", "nobody", "--pidfile=/run/x.pid", "--", "x"]);
+        assert_eq!(
+            o.user,
+            Some(User {
+                user: Some("nobody"),
+                group: None
+            })
+        );
+        assert_eq!(o.pidfile, Some(&b"/run/x.pid"[..]));
+        assert_eq!(o.program, 5);
+        let o = opts(&["--user=65534:nogroup", "--pidfile", "p", "x"]);
+        assert_eq!(
+            o.user,
+            Some(User {
+                user: Some("65534"),
+                group: Some("nogroup")
+            })
+        );
+        assert_eq!((o.pidfile, o.program), (Some(&b"p"[..]), 4));
+        assert_eq!(
+            parse_user(b":daemon"),
+            Some(User {
+                user: None,
+                group: Some("daemon")
+            })
+        );
+        assert_eq!(parse_user(b"\xff"), None);
+        // Off by default.
+        let o = opts(&["x"]);
+        assert_eq!((o.user, o.pidfile), (None, None));
     }
 
     #[test]
@@ -379,18 +490,57 @@ mod tests {
         assert_eq!(run(&["-sx"]), Err(UsageError::InvalidOption(b'x')));
         assert_eq!(run(&["-p"]), Err(UsageError::MissingArgument(b'p')));
         assert_eq!(run(&["-e"]), Err(UsageError::MissingArgument(b'e')));
-        assert_eq!(
-            run(&["--user", "x"]),
-            Err(UsageError::UnrecognizedOption(b"--user"))
-        );
         let e = run(&["-e", "256", "x"]).unwrap_err();
-        assert_eq!(e, UsageError::BadValue(b'e', b"256"));
+        assert_eq!(e, UsageError::BadValue(b"-e", b"256"));
         assert!(!e.shows_usage());
         assert_eq!(
             run(&["-p", "FOO", "x"]),
-            Err(UsageError::BadValue(b'p', b"FOO"))
+            Err(UsageError::BadValue(b"-p", b"FOO"))
         );
         assert!(UsageError::NoProgram.shows_usage());
+    }
+
+    #[test]
+    #[cfg(all(feature = "user", feature = "pidfile"))]
+    fn extras_usage_errors() {
+        assert_eq!(run(&["--user", "x"]), Err(UsageError::NoProgram));
+        assert_eq!(
+            run(&["--group", "x"]),
+            Err(UsageError::UnrecognizedOption(b"--group"))
+        );
+        assert_eq!(
+            run(&["--close-fds=1", "x"]),
+            Err(UsageError::UnrecognizedOption(b"--close-fds=1"))
+        );
+        assert_eq!(
+            run(&["--user"]),
+            Err(UsageError::MissingLongArgument(b"--user"))
+        );
+        assert_eq!(
+            run(&["--pidfile"]),
+            Err(UsageError::MissingLongArgument(b"--pidfile"))
+        );
+        assert_eq!(
+            run(&["--pidfile=", "x"]),
+            Err(UsageError::BadValue(b"--pidfile", b""))
+        );
+        for bad in ["", ":", "a:", "a:b:c"] {
+            let r = run(&["--user", bad, "x"]);
+            assert!(
+                matches!(r, Err(UsageError::BadValue(b"--user", _))),
+                "{bad:?}: {r:?}"
+            );
+        }
+    }
+
+    #[test]
+    #[cfg(not(any(feature = "user", feature = "pidfile")))]
+    fn extras_not_built_in() {
+        for args in [&["--user", "x", "y"][..], &["--pidfile=p", "y"]] {
+            let e = run(args).unwrap_err();
+            assert!(matches!(e, UsageError::NotBuiltIn(_)), "{args:?}: {e:?}");
+            assert!(!e.shows_usage());
+        }
     }
 
     #[test]

@@ -53,7 +53,22 @@ Command line options:
   -e EXIT_CODE: Remap EXIT_CODE (from 0 to 255) to 0 (can be repeated).
   -l: Show license and exit.
   --close-fds: Close every inherited fd but 0, 1 and 2 before running PROGRAM.
+";
 
+/// The usage lines of the extras built in.
+const USAGE_USER: &[u8] = if cfg!(feature = "user") {
+    b"  --user USER[:GROUP]: Run PROGRAM as USER (name or id), in GROUP or USER's group.\n"
+} else {
+    b""
+};
+const USAGE_PIDFILE: &[u8] = if cfg!(feature = "pidfile") {
+    b"  --pidfile PATH: Hold a locked pidfile with dkinit's pid while running.\n"
+} else {
+    b""
+};
+
+/// The end of the usage text.
+const USAGE_ENV: &[u8] = b"
 Environment variables:
 
   TINI_SUBREAPER: Register as a process subreaper (requires Linux >= 3.4).
@@ -75,6 +90,9 @@ fn usage(fd: i32, name: &[u8]) {
     write_all(fd, b")\nUsage: ");
     write_all(fd, name);
     write_all(fd, USAGE);
+    write_all(fd, USAGE_USER);
+    write_all(fd, USAGE_PIDFILE);
+    write_all(fd, USAGE_ENV);
 }
 
 fn usage_error(argv0: &[u8], e: UsageError<'_>) {
@@ -98,10 +116,26 @@ fn usage_error(argv0: &[u8], e: UsageError<'_>) {
                 .push(word)
                 .push(b"'\n");
         }
-        UsageError::BadValue(c, value) => {
+        UsageError::MissingLongArgument(word) => {
+            line.push(argv0)
+                .push(b": option '")
+                .push(word)
+                .push(b"' requires an argument\n");
+        }
+        UsageError::NotBuiltIn(option) => {
             Log::new(args::DEFAULT_VERBOSITY).emit(
                 Level::Fatal,
-                &[S(b"Not a valid option for -"), S(&[c]), S(b": "), S(value)],
+                &[
+                    S(option),
+                    S(b" is not built in: build dkinit with --features "),
+                    S(option.strip_prefix(b"--").unwrap_or(option)),
+                ],
+            );
+        }
+        UsageError::BadValue(option, value) => {
+            Log::new(args::DEFAULT_VERBOSITY).emit(
+                Level::Fatal,
+                &[S(b"Not a valid option for "), S(option), S(b": "), S(value)],
             );
         }
         UsageError::NoProgram => {}

@@ -119,6 +119,38 @@ impl Line {
         }
     }
 
+    /// Appends a daemonkit error as "context: what": the errno's text, the
+    /// holder of a lock, or the input that was refused (`Error`'s own
+    /// `Display` would pull in `core::fmt`, which a 25 KB binary avoids).
+    #[cfg(any(feature = "user", feature = "pidfile"))]
+    pub fn error(&mut self, e: &daemonkit::Error) -> &mut Line {
+        use daemonkit::ErrorKind as K;
+        self.push(e.context().as_bytes());
+        let what: &[u8] = match e.kind() {
+            K::LockFailed { pid: Some(pid) } => {
+                self.push(b": locked by pid ")
+                    .num(i64::from(pid.as_raw_nonzero().get()));
+                b""
+            }
+            K::LockFailed { pid: None } => b": locked by another process",
+            K::UnknownUser => b": unknown user",
+            K::UnknownGroup => b": unknown group",
+            K::InvalidInput => b": invalid",
+            K::Security => b": could not be verified",
+            K::MultiThreaded => b": more than one thread",
+            K::BufferTooSmall { .. } => b": buffer too small",
+            _ => b"",
+        };
+        self.push(what);
+        if let Some(input) = e.input() {
+            self.push(b" '").push(input.as_bytes()).push(b"'");
+        }
+        if let Some(errno) = e.errno() {
+            self.push(b": ").errno(errno);
+        }
+        self
+    }
+
     /// The text so far.
     pub fn as_bytes(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or(&[])
@@ -142,6 +174,10 @@ pub enum Part<'a> {
     E(Errno),
     /// A signal's name.
     Sig(i32),
+    /// A daemonkit error, described without `core::fmt` (only the extras
+    /// report whole errors).
+    #[cfg(any(feature = "user", feature = "pidfile"))]
+    Dk(daemonkit::Error),
 }
 
 /// Builds a whole message: `[LEVEL dkinit (pid)] ` + `parts` + a newline.
@@ -154,6 +190,8 @@ pub fn format(level: Level, pid: i32, parts: &[Part<'_>]) -> Line {
             Part::N(n) => line.num(n),
             Part::E(e) => line.errno(e),
             Part::Sig(sig) => line.signal(sig),
+            #[cfg(any(feature = "user", feature = "pidfile"))]
+            Part::Dk(e) => line.error(&e),
         };
     }
     // Keep room for the newline.
@@ -208,6 +246,8 @@ pub fn write_all(fd: i32, mut bytes: &[u8]) {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(any(feature = "user", feature = "pidfile"))]
+    use super::Part::Dk;
     use super::Part::{E, N, S, Sig};
     use super::*;
 
@@ -239,6 +279,29 @@ mod tests {
         assert_eq!(text(&l), "[DEBUG dkinit (3)] SIGTERM 99 -12 0\n");
         let l = format(Level::Trace, 9, &[N(i64::MIN)]);
         assert_eq!(text(&l), "[TRACE dkinit (9)] -9223372036854775808\n");
+        #[cfg(any(feature = "user", feature = "pidfile"))]
+        dk_errors();
+    }
+
+    #[cfg(any(feature = "user", feature = "pidfile"))]
+    fn dk_errors() {
+        let e = daemonkit::Error::os("setgroups", Errno::PERM);
+        let l = format(Level::Fatal, 2, &[S(b"x: "), Dk(e)]);
+        assert_eq!(
+            text(&l),
+            "[FATAL dkinit (2)] x: setgroups: Operation not permitted\n"
+        );
+        let e = daemonkit::Error::new(
+            daemonkit::ErrorKind::LockFailed {
+                pid: daemonkit::Pid::from_raw(42),
+            },
+            "create_pidlock",
+        );
+        let l = format(Level::Fatal, 2, &[Dk(e)]);
+        assert_eq!(
+            text(&l),
+            "[FATAL dkinit (2)] create_pidlock: locked by pid 42\n"
+        );
     }
 
     #[test]

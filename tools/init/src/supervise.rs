@@ -21,6 +21,8 @@ use daemonkit::{Errno, Fork, Pid};
 use rustix::fd::BorrowedFd;
 
 use crate::args::{ExitSet, Options};
+#[cfg(any(feature = "user", feature = "pidfile"))]
+use crate::msg::Part::Dk;
 use crate::msg::Part::{E, N, S, Sig};
 use crate::msg::{Level, Log, Part};
 
@@ -68,7 +70,7 @@ struct Inherited {
 
 /// Runs PROGRAM (`program`, argv\[0\] first) with `envp` under
 /// supervision; returns the status to exit with.
-pub fn run(opts: &Options, program: CStrArray<'_>, envp: CStrArray<'_>) -> i32 {
+pub fn run(opts: &Options<'_>, program: CStrArray<'_>, envp: CStrArray<'_>) -> i32 {
     let log = Log::new(opts.verbosity);
     let waited = waited_signals();
 
@@ -112,13 +114,69 @@ Are you using Linux >= 3.4?",
     }
     reaper_check(&log);
 
+    #[cfg(feature = "pidfile")]
+    let mut path = [0u8; PATH_MAX];
+    #[cfg(feature = "pidfile")]
+    let lock = match opts.pidfile {
+        None => None,
+        Some(p) => {
+            let Some(cpath) = c_path(&mut path, p) else {
+                return fatal(&log, &[S(b"Pidfile path too long: "), S(p)]);
+            };
+            match daemonkit::create_pidlock(cpath) {
+                Ok(lock) => Some(lock),
+                Err(e) => {
+                    log.emit(
+                        Level::Fatal,
+                        &[S(b"Failed to create pidfile '"), S(p), S(b"': "), Dk(e)],
+                    );
+                    return daemonkit::EX_CANTCREAT;
+                }
+            }
+        }
+    };
+    let status = supervise(opts, &log, &waited, program, envp, &inherited);
+    #[cfg(feature = "pidfile")]
+    if let Some(lock) = lock
+        && let Err(e) = lock.release()
+    {
+        log.emit(Level::Warn, &[S(b"Failed to remove the pidfile: "), Dk(e)]);
+    }
+    status
+}
+
+/// `PATH_MAX`: room for a `--pidfile` path and its NUL.
+#[cfg(feature = "pidfile")]
+const PATH_MAX: usize = 4096;
+
+/// `bytes` (from argv: no NUL inside) as a C string in `buf`; `None` when
+/// too long.
+#[cfg(feature = "pidfile")]
+fn c_path<'b>(buf: &'b mut [u8; PATH_MAX], bytes: &[u8]) -> Option<&'b CStr> {
+    let dst = buf.get_mut(..bytes.len())?;
+    dst.copy_from_slice(bytes);
+    *buf.get_mut(bytes.len())? = 0;
+    CStr::from_bytes_with_nul(buf.get(..=bytes.len())?).ok()
+}
+
+/// Spawns PROGRAM and runs the signal and reaping loop until it exits;
+/// returns the status to exit with.
+fn supervise(
+    opts: &Options<'_>,
+    log: &Log,
+    waited: &SigSet,
+    program: CStrArray<'_>,
+    envp: CStrArray<'_>,
+    inherited: &Inherited,
+) -> i32 {
+    let log = *log;
     let Some(name) = program.first() else {
         return fatal(&log, &[S(b"no program to run")]);
     };
     // SAFETY: see the module's `# Safety`: single-threaded, and the child
     // only makes system calls until it execs or exits.
     let child = match unsafe { daemonkit::fork() } {
-        Ok(Fork::Child) => child(opts, &log, name, program, envp, &inherited),
+        Ok(Fork::Child) => child(opts, &log, name, program, envp, inherited),
         Ok(Fork::Parent(pid)) => pid,
         Err(e) => return fatal(&log, &[S(b"fork failed: "), E(errno(e))]),
     };
@@ -204,7 +262,7 @@ to register dkinit as a child subreaper, or run dkinit as PID 1.",
 /// The child's side of the fork: own process group, terminal foreground,
 /// the inherited signal configuration, then exec. Never returns.
 fn child(
-    opts: &Options,
+    opts: &Options<'_>,
     log: &Log,
     name: &CStr,
     program: CStrArray<'_>,
@@ -232,6 +290,15 @@ fn child(
             Level::Debug,
             &[S(b"tcsetpgrp failed: "), S(why), S(b" (ok to proceed)")],
         );
+    }
+    // --user: the program's credentials (dkinit keeps its own). Signals
+    // are still blocked here, so nothing interrupts the change.
+    #[cfg(feature = "user")]
+    if let Some(user) = opts.user
+        && let Err(e) = daemonkit::drop_privileges(user.user, user.group)
+    {
+        log.emit(Level::Fatal, &[S(b"Failed to drop privileges: "), Dk(e)]);
+        daemonkit::exit_immediately(1);
     }
     if inherited.sigchld_ignored
         && let Err(e) = signal::ignore(&[SIGCHLD])
@@ -272,7 +339,7 @@ fn child_fatal(log: &Log, what: &[u8], e: daemonkit::Error) -> ! {
 /// Handles one signal taken from the queue: SIGCHLD means "reap";
 /// SIGTTIN/SIGTTOU are dropped (tini ignores them); anything else goes to
 /// the child (or its group). `Err` carries the status to exit with.
-fn forward(opts: &Options, log: &Log, child: Pid, sig: i32) -> Result<(), i32> {
+fn forward(opts: &Options<'_>, log: &Log, child: Pid, sig: i32) -> Result<(), i32> {
     match sig {
         SIGCHLD => {
             log.emit(Level::Debug, &[S(b"Received SIGCHLD")]);
@@ -309,7 +376,7 @@ fn forward(opts: &Options, log: &Log, child: Pid, sig: i32) -> Result<(), i32> {
 
 /// Reaps every zombie; `Ok(Some(status))` once the child was among them.
 /// `Err` carries the status to exit with.
-fn reap(opts: &Options, log: &Log, child: Pid) -> Result<Option<u8>, i32> {
+fn reap(opts: &Options<'_>, log: &Log, child: Pid) -> Result<Option<u8>, i32> {
     let mut result = None;
     for reaped in process::reap_zombies() {
         let (pid, exit) = match reaped {
