@@ -348,6 +348,17 @@ fn orphaned_grandchild_is_reaped_as_a_subreaper() {
     assert_eq!(exit, Exit::Code(0), "{err}");
 }
 
+/// A child of process `parent` (the one `unshare --fork` starts).
+fn child_of(parent: i32) -> Option<i32> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .find(|&p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok()
+                && proc_stat(p).get(3) == Some(&parent.to_string())
+        })
+}
+
 /// The host pid of the process whose pid is `ns_pid` in the PID namespace
 /// of host process `member`.
 fn host_pid(ns_pid: i32, member: i32) -> Option<i32> {
@@ -383,14 +394,7 @@ fn pid_1_of_a_pid_namespace_reaps_orphans_without_warning() {
     let g_ns: i32 = r.line().parse().unwrap();
     assert_eq!(r.line(), "orphaned");
     // dkinit's host pid: the child of `unshare`.
-    let init = std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .find(|&p| {
-            std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok()
-                && proc_stat(p).get(3) == Some(&r.pid().to_string())
-        })
-        .expect("dkinit under unshare");
+    let init = child_of(r.pid()).expect("dkinit under unshare");
     let nspid = proc_status(init)["NSpid"].clone();
     assert_eq!(
         nspid.split_whitespace().last(),
@@ -948,4 +952,26 @@ fn extras_binary_is_still_far_smaller_than_tini_static() {
     let size = std::fs::metadata(dkinit_extras()).unwrap().len();
     // tini-static is 708,080 bytes.
     assert!(size * 10 < 708_080, "dkinit with extras: {size} bytes");
+}
+
+#[test]
+fn pid_1_forwards_signals_it_would_otherwise_never_receive() {
+    require_root!();
+    // The kernel drops signals to PID 1 that it has no handler for; dkinit
+    // blocks them and takes them with sigtimedwait, so they still arrive.
+    let mut c = Command::new("unshare");
+    c.args(["--pid", "--fork", "--"])
+        .arg(dkinit())
+        .args(["--", "sh", "-c", "echo ready; exec sleep 1000"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut r = Running::start(&mut c);
+    assert_eq!(r.line(), "ready");
+    let init = child_of(r.pid()).expect("dkinit under unshare");
+    // SAFETY: kill on dkinit (our grandchild, alive).
+    assert_eq!(unsafe { libc::kill(init, libc::SIGTERM) }, 0);
+    let (exit, err) = r.finish();
+    // unshare exits with its child's status: dkinit's 128 + SIGTERM.
+    assert_eq!(exit, Exit::Code(143), "{err}");
 }
