@@ -789,3 +789,92 @@ fn detached_checks_before_detaching() {
     .unwrap_err();
     assert_eq!(e.context(), "open log file");
 }
+
+#[test]
+fn the_daemon_keeps_exactly_stdio_its_pidfile_and_the_keep_list() {
+    let dir = TempDir::new("dkeep");
+    let pidfile = CString::new(dir.path().join("k.pid").to_str().unwrap()).unwrap();
+    let pidpath = dir.path().join("k.pid");
+    let mut helper = spawn(move |ctl| {
+        // SAFETY: makes this forked child the daemon's reaper.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        // Stray inheritable fds the daemon must not keep, and two it must.
+        let strays: Vec<_> = (0..5)
+            .map(|_| std::fs::File::open("/dev/null").unwrap())
+            .collect();
+        let (gate_r, gate_w) = rustix::pipe::pipe().map_err(|e| e.to_string())?;
+        let extra = std::fs::File::open("/proc/self/status").map_err(|e| e.to_string())?;
+        let keep = [gate_r.as_raw_fd(), extra.as_raw_fd()];
+        let opened = daemonkit::DaemonContext::new()
+            .parent(daemonkit::Parent::Return)
+            .pidfile(&pidfile)
+            .keep_fds(&keep)
+            .open()
+            .map_err(|e| e.to_string())?;
+        match opened {
+            daemonkit::Opened::Daemon(_d) => {
+                // Everything not kept is closed already: never drop those.
+                std::mem::forget(strays);
+                std::mem::forget(gate_w);
+                let mut b = [0u8; 1];
+                let _ = rustix::io::read(&gate_r, &mut b); // until the test is done
+                daemonkit::exit_immediately(0)
+            }
+            daemonkit::Opened::Parent(pid) => {
+                drop(gate_r);
+                ctl.send(&format!("{} {} {}", pid.as_raw_nonzero(), keep[0], keep[1]));
+                ctl.pause();
+                drop(gate_w); // lets the daemon exit
+                let mut st = 0;
+                // SAFETY: the daemon was re-parented to us (subreaper).
+                unsafe { libc::waitpid(pid.as_raw_nonzero().get(), &mut st, 0) };
+                drop(strays);
+                Ok(())
+            }
+        }
+    });
+    let line = helper.recv().expect("pids");
+    let v: Vec<i32> = line.split(' ').map(|s| s.parse().unwrap()).collect();
+    let (pid, gate, extra) = (v[0], v[1], v[2]);
+    helper.wait_paused();
+    // Judge the daemon once it blocks reading the gate (past `open`, which
+    // closes its end of the readiness pipe right after reporting).
+    let want_sc = format!("0 {gate:#x} ");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !std::fs::read_to_string(format!("/proc/{pid}/syscall"))
+        .unwrap_or_default()
+        .starts_with(&want_sc)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "daemon never blocked on the gate"
+        );
+        std::thread::yield_now();
+    }
+    let fds = proc_fds(pid);
+    let lock_fd = *fds
+        .iter()
+        .find(|&&fd| {
+            let m = std::fs::metadata(format!("/proc/{pid}/fd/{fd}")).unwrap();
+            let p = std::fs::metadata(&pidpath).unwrap();
+            (m.dev(), m.ino()) == (p.dev(), p.ino())
+        })
+        .expect("the pidfile fd is open");
+    let mut want = vec![0, 1, 2, gate, extra, lock_fd];
+    want.sort_unstable();
+    let targets: Vec<String> = fds.iter().map(|&fd| fd_target(pid, fd)).collect();
+    assert_eq!(
+        fds, want,
+        "exactly stdio, the keep list and the pidfile: {targets:?}"
+    );
+    for fd in 0..3 {
+        assert_eq!(fd_target(pid, fd), "/dev/null");
+    }
+    assert_eq!(
+        fd_target(pid, extra),
+        format!("/proc/{}/status", helper.pid)
+    );
+    assert_eq!(read_pid(&pidpath), pid, "the daemon holds the pidfile");
+    helper.resume();
+    helper.finish().unwrap();
+}
