@@ -4,28 +4,12 @@
 
 mod common;
 
+use common::fixture_db;
 use daemonkit::account::{AccountDb, parse_gid_in, parse_uid_in};
 use daemonkit::{ErrorKind, Gid, Uid, parse_gid, parse_uid};
 use std::collections::BTreeSet;
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
 use std::ops::ControlFlow;
-
-fn cstr(s: &'static str) -> &'static CStr {
-    CStr::from_bytes_with_nul(s.as_bytes()).expect("NUL-terminated")
-}
-
-fn fixture_db() -> AccountDb<'static> {
-    AccountDb::new(
-        cstr(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/passwd\0"
-        )),
-        cstr(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/group\0"
-        )),
-    )
-}
 
 const PASSWD: &[u8] = include_bytes!("fixtures/passwd");
 const GROUP: &[u8] = include_bytes!("fixtures/group");

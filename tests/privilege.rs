@@ -5,29 +5,12 @@
 
 mod common;
 
-use common::{ChildCtl, TempDir, spawn, status_ids};
+use common::{ChildCtl, TempDir, fixture_db, spawn, status_ids};
 use daemonkit::account::AccountDb;
 use daemonkit::privilege::{self, UserRef};
 use daemonkit::{Errno, ErrorKind, Gid, Uid};
 use std::collections::BTreeSet;
-use std::ffi::{CStr, CString};
-
-fn cstr(s: &'static str) -> &'static CStr {
-    CStr::from_bytes_with_nul(s.as_bytes()).expect("NUL-terminated")
-}
-
-fn fixture_db() -> AccountDb<'static> {
-    AccountDb::new(
-        cstr(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/passwd\0"
-        )),
-        cstr(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/group\0"
-        )),
-    )
-}
+use std::ffi::CString;
 
 /// The fixture user's groups (tests/account.rs checks the list itself).
 const DKUSER_GROUPS: [u64; 7] = [4242, 4300, 4301, 4306, 4307, 4311, 4309];

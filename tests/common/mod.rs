@@ -329,6 +329,24 @@ pub fn proc_cmdline(pid: i32) -> Vec<u8> {
     v
 }
 
+/// The account database of `tests/fixtures/{passwd,group}`.
+pub fn fixture_db() -> daemonkit::AccountDb<'static> {
+    daemonkit::AccountDb::new(
+        c_path(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/passwd\0"
+        )),
+        c_path(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/group\0"
+        )),
+    )
+}
+
+fn c_path(s: &'static str) -> &'static std::ffi::CStr {
+    std::ffi::CStr::from_bytes_with_nul(s.as_bytes()).expect("NUL-terminated")
+}
+
 /// A fresh empty directory under the system temp dir, removed on drop.
 pub struct TempDir(pub std::path::PathBuf);
 
