@@ -11,6 +11,8 @@
 //!   the numbers even though this machine cannot raise its limit that high).
 //!   Each measurement runs in a forked child, so the bench process keeps its
 //!   own fds; the child reopens the fds before every timed call.
+//! - `fd_by_path`: our fds open on one path, with 100 open fds: daemonkit
+//!   against `read_dir` + `metadata` of each entry (celery 5.7's method).
 //!
 //! Run: `cargo bench --bench fd`.
 
@@ -157,5 +159,51 @@ fn close_all(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, enumerate, close_all);
+/// celery 5.7's `fd_by_path` lists `/proc/self/fd` and `fstat`s each entry;
+/// the same in Rust with std (`read_dir` + `metadata`) is the competitor
+/// here. SPEC §6 compares with celery itself (142 µs for 100 open fds on
+/// this machine).
+fn std_fd_by_path(path: &str) -> Vec<i32> {
+    use std::os::unix::fs::MetadataExt;
+    let want = std::fs::metadata(path).map(|m| (m.dev(), m.ino())).ok();
+    let mut out: Vec<i32> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| {
+            let fd: i32 = e.ok()?.file_name().to_str()?.parse().ok()?;
+            let m = std::fs::metadata(format!("/proc/self/fd/{fd}")).ok()?;
+            (Some((m.dev(), m.ino())) == want).then_some(fd)
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+fn by_path(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fd_by_path");
+    let base = daemonkit::open_fds().unwrap().count();
+    let opened: Vec<i32> = (base..100).map(|_| open_devnull()).collect();
+    // SAFETY: a path literal; the fd is closed below.
+    let target = unsafe { libc::open(c"/proc/self/status".as_ptr(), libc::O_RDONLY) };
+    assert_eq!(daemonkit::fd_by_path(&["/proc/self/status"]), vec![target]);
+    g.bench_function("daemonkit_fd_by_path/100", |b| {
+        b.iter(|| black_box(daemonkit::fd_by_path(&["/proc/self/status"])))
+    });
+    g.bench_function("daemonkit_fds_for_path/100", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            daemonkit::fds_for_path(c"/proc/self/status", |_| n += 1).unwrap();
+            black_box(n)
+        })
+    });
+    g.bench_function("std_read_dir_fstat/100", |b| {
+        b.iter(|| black_box(std_fd_by_path("/proc/self/status")))
+    });
+    g.finish();
+    for fd in opened.into_iter().chain([target]) {
+        // SAFETY: closes fds this bench opened.
+        unsafe { libc::close(fd) };
+    }
+}
+
+criterion_group!(benches, enumerate, close_all, by_path);
 criterion_main!(benches);
