@@ -93,20 +93,7 @@ fn errno_and_error() {
     });
     check("Error Display", || {
         use std::fmt::Write;
-        // A fixed-capacity writer: formatting must not allocate by itself.
-        struct Buf([u8; 256], usize);
-        impl Write for Buf {
-            fn write_str(&mut self, s: &str) -> std::fmt::Result {
-                let end = self.1 + s.len();
-                self.0
-                    .get_mut(self.1..end)
-                    .ok_or(std::fmt::Error)?
-                    .copy_from_slice(s.as_bytes());
-                self.1 = end;
-                Ok(())
-            }
-        }
-        let mut b = Buf([0; 256], 0);
+        let mut b = FixedBuf([0; 512], 0);
         let e = Error::os("setgroups", Errno::PERM).with_input(b"someone");
         write!(b, "{e} / {e:?}").expect("fits");
         b.1
