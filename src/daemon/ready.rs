@@ -1,0 +1,275 @@
+//! The readiness pipe between the daemon and the original process, and
+//! the daemon's handle ([`Daemon`]).
+//!
+//! Records are a one-byte tag and a fixed-size payload: `P` + the daemon's
+//! pid (4 bytes), `R` (ready), `X` (an `exec` follows; the pipe closing
+//! then means success), `E` + an encoded [`Error`]. The original process
+//! reads until `R`, an error, or the end of the pipe.
+
+use crate::error::{Error, ErrorKind, Result, WIRE_LEN};
+use crate::pidfile::PidLock;
+use crate::process::{EX_CANTCREAT, EX_FAILURE, exit_immediately};
+use core::fmt;
+use rustix::fd::OwnedFd;
+use rustix::io::{self, Errno};
+use rustix::process::{Pid, WaitOptions};
+
+/// A daemon's handle: its pid, its pidfile lock, and (when readiness is
+/// deferred) its end of the readiness pipe.
+///
+/// Dropping it releases the pidfile lock (in this process only). A daemon
+/// that deferred readiness ([`DaemonContext::ready_on_open`](super::DaemonContext::ready_on_open)`(false)`) and
+/// drops this handle without [`notify_ready`](Daemon::notify_ready) or
+/// [`prepare_exec`](Daemon::prepare_exec) tells the original process it
+/// exited before it was ready.
+pub struct Daemon<'a> {
+    pub(super) pid: Pid,
+    pub(super) lock: Option<PidLock<'a>>,
+    pub(super) ready: Option<OwnedFd>,
+}
+
+impl fmt::Debug for Daemon<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Daemon")
+            .field("pid", &self.pid)
+            .field("pidlock", &self.lock)
+            .field("ready_pending", &self.ready.is_some())
+            .finish()
+    }
+}
+
+/// Record tags on the readiness pipe.
+const TAG_PID: u8 = b'P';
+const TAG_READY: u8 = b'R';
+const TAG_EXEC: u8 = b'X';
+const TAG_ERROR: u8 = b'E';
+
+/// Writes all of `buf`, retrying on `EINTR`; errors (the reader is gone)
+/// are ignored: there is nobody left to tell.
+fn write_all(fd: &OwnedFd, mut buf: &[u8]) {
+    while !buf.is_empty() {
+        match io::write(fd, buf) {
+            Ok(0) => return,
+            Ok(n) => buf = buf.get(n..).unwrap_or(&[]),
+            Err(Errno::INTR) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// Sends the daemon's pid (the first record).
+pub(super) fn send_pid(fd: &OwnedFd, pid: Pid) {
+    let mut rec = [0u8; 5];
+    rec[0] = TAG_PID;
+    if let Some(dst) = rec.get_mut(1..) {
+        dst.copy_from_slice(&pid.as_raw_nonzero().get().to_le_bytes());
+    }
+    write_all(fd, &rec);
+}
+
+fn send_error(fd: &OwnedFd, e: &Error) {
+    let mut rec = [0u8; 1 + WIRE_LEN];
+    rec[0] = TAG_ERROR;
+    if let Some(dst) = rec.get_mut(1..) {
+        dst.copy_from_slice(&e.encode());
+    }
+    write_all(fd, &rec);
+}
+
+/// Reports `e` to the original process (if there is a pipe) and leaves.
+pub(super) fn fail(ready: Option<&OwnedFd>, e: &Error) -> ! {
+    if let Some(fd) = ready {
+        send_error(fd, e);
+    }
+    exit_immediately(exit_code(e))
+}
+
+/// The exit status for a failed daemon: 73 for a held pidfile, else 1.
+pub(super) fn exit_code(e: &Error) -> i32 {
+    match e.kind() {
+        ErrorKind::LockFailed { .. } => EX_CANTCREAT,
+        _ => EX_FAILURE,
+    }
+}
+
+impl<'a> Daemon<'a> {
+    /// The daemon's pid (in fake mode, the caller's).
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// The held pidfile lock, when a pidfile was asked for.
+    pub fn pidlock(&self) -> Option<&PidLock<'a>> {
+        self.lock.as_ref()
+    }
+
+    /// Takes the pidfile lock out of the handle (to keep it beyond it).
+    pub fn take_pidlock(&mut self) -> Option<PidLock<'a>> {
+        self.lock.take()
+    }
+
+    /// Tells the original process the daemon is ready (it then exits 0 or
+    /// returns). Does nothing when readiness was already reported.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    pub fn notify_ready(&mut self) {
+        if let Some(fd) = self.ready.take() {
+            write_all(&fd, &[TAG_READY]);
+        }
+    }
+
+    /// Reports `error` to the original process and exits (status 73 for a
+    /// held lock, else 1) without running destructors. The pidfile is
+    /// released first.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    pub fn fail(mut self, error: Error) -> ! {
+        // The pidfile names us: remove it (best effort; after a privilege
+        // drop the directory may not allow it, and the file is then stale).
+        if let Some(lock) = self.lock.take() {
+            let _ = lock.release();
+        }
+        fail(self.ready.as_ref(), &error)
+    }
+
+    /// Gets ready to `exec` a program that replaces the daemon: makes the
+    /// pidfile's locked fd inheritable (the program keeps the lock for as
+    /// long as it runs, and the file already holds this pid, which `exec`
+    /// keeps), and tells the original process that an `exec` follows.
+    ///
+    /// The readiness pipe is close-on-exec: when `execve` succeeds the
+    /// original process sees the pipe close and reports success; if it
+    /// fails, call [`Daemon::fail`] with the error, and the original process
+    /// reports that instead. Call `execve` right after this.
+    ///
+    /// # Errors
+    ///
+    /// From `fcntl(F_SETFD)` on the pidfile fd.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    pub fn prepare_exec(&mut self) -> Result<()> {
+        if let Some(lock) = &self.lock {
+            lock.set_inheritable(true)?;
+        }
+        if let Some(fd) = &self.ready {
+            write_all(fd, &[TAG_EXEC]);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Daemon<'_> {
+    fn drop(&mut self) {
+        // A deferred daemon that never reported: closing the pipe tells the
+        // original process it ended before it was ready.
+        self.ready = None;
+    }
+}
+
+/// Reads exactly `buf.len()` bytes; `Ok(false)` on EOF before any byte.
+fn read_exact(fd: &OwnedFd, buf: &mut [u8]) -> core::result::Result<bool, Errno> {
+    let mut got = 0;
+    while got < buf.len() {
+        match io::read(fd, buf.get_mut(got..).unwrap_or(&mut [])) {
+            Ok(0) => {
+                return if got == 0 {
+                    Ok(false)
+                } else {
+                    Err(Errno::PIPE)
+                };
+            }
+            Ok(n) => got += n,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+/// The original process: reads the daemon's reports until the pipe closes,
+/// reaps the first child, and returns the daemon's pid or its error.
+pub(super) fn wait_for_daemon(reader: &OwnedFd, first_child: Pid) -> Result<Pid> {
+    let mut pid = None;
+    let mut outcome: Option<Result<()>> = None;
+    let mut exec_pending = false;
+    loop {
+        let mut tag = [0u8; 1];
+        match read_exact(reader, &mut tag) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                outcome.get_or_insert(Err(Error::os("read daemon status", e)));
+                break;
+            }
+        }
+        match tag[0] {
+            TAG_PID => {
+                let mut b = [0u8; 4];
+                if let Ok(true) = read_exact(reader, &mut b) {
+                    pid = Pid::from_raw(i32::from_le_bytes(b));
+                }
+            }
+            TAG_READY => {
+                outcome.get_or_insert(Ok(()));
+                // Ready: do not wait for the pipe to close (the daemon keeps
+                // running with it closed, but a child it forked later might
+                // hold a copy).
+                break;
+            }
+            TAG_EXEC => exec_pending = true,
+            TAG_ERROR => {
+                let mut w = [0u8; WIRE_LEN];
+                let e = match read_exact(reader, &mut w) {
+                    Ok(true) => Error::decode(&w)
+                        .unwrap_or(Error::invalid("daemon status: malformed error record")),
+                    _ => Error::os("read daemon status", Errno::PIPE),
+                };
+                outcome.get_or_insert(Err(e));
+            }
+            _ => {
+                outcome.get_or_insert(Err(Error::invalid("daemon status: unknown record")));
+                break;
+            }
+        }
+    }
+    // The first child exits right after the second fork (or after
+    // reporting its own failure): reap it.
+    let _ = rustix::process::waitpid(Some(first_child), WaitOptions::empty());
+    match outcome {
+        Some(Err(e)) => Err(e),
+        Some(Ok(())) => pid.ok_or(Error::invalid("daemon status: no pid")),
+        // The pipe closed after an exec announcement: execve succeeded.
+        None if exec_pending => pid.ok_or(Error::invalid("daemon status: no pid")),
+        None => Err(Error::os("daemon exited before it was ready", Errno::PIPE)),
+    }
+}
+
+/// Writes `daemonkit: <error>` to stderr (fd 2), with no allocation.
+pub(super) fn print_error(e: &Error) {
+    struct Buf {
+        b: [u8; 512],
+        n: usize,
+    }
+    impl fmt::Write for Buf {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            let end = (self.n + s.len()).min(self.b.len());
+            let take = end - self.n;
+            if let (Some(dst), Some(src)) = (self.b.get_mut(self.n..end), s.as_bytes().get(..take))
+            {
+                dst.copy_from_slice(src);
+            }
+            self.n = end;
+            Ok(())
+        }
+    }
+    let mut buf = Buf { b: [0; 512], n: 0 };
+    let _ = fmt::write(&mut buf, format_args!("daemonkit: {e}\n"));
+    // fd 2 may be closed or anything: a raw write just fails then.
+    let _ = crate::sys::write(2, buf.b.get(..buf.n).unwrap_or(&[]));
+}
