@@ -35,7 +35,9 @@ pub const MAX_KEEP: usize = 256;
 /// when it is unlimited.
 ///
 /// This is what glibc's `sysconf(_SC_OPEN_MAX)` reports. Beware of using it
-/// as a loop bound: containers set it to 2^20, 2^30 or more.
+/// as a loop bound: containers set it to 2^20, 2^30 or more. (Linux itself
+/// never reports it as unlimited: the kernel caps it at `fs.nr_open`;
+/// `default` is for the "infinite" answer other systems may give.)
 ///
 /// # Async-signal safety
 ///
