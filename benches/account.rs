@@ -1,8 +1,8 @@
-//! User and group lookups: daemonkit's own `/etc` parser against glibc
+//! User and group lookups: daemonry's own `/etc` parser against glibc
 //! (through `libc` and `nix`, which call `getpwnam_r`, `getgrnam_r` and
 //! `getgrouplist`, NSS included) on this machine's real databases.
 //!
-//! Each group puts daemonkit and its competitors side by side; compare the
+//! Each group puts daemonry and its competitors side by side; compare the
 //! medians.
 #![allow(missing_docs)] // criterion generates `main`.
 #![allow(unsafe_code)] // libc calls.
@@ -68,11 +68,11 @@ fn config() -> Criterion {
 
 fn parse_uid(c: &mut Criterion) {
     // Same answers first: the comparison is fair only if they agree.
-    let ours = daemonkit::parse_uid("nobody").expect("nobody").as_raw();
+    let ours = daemonry::parse_uid("nobody").expect("nobody").as_raw();
     assert_eq!(Some(ours), glibc_getpwnam_uid(c"nobody"));
     let mut g = c.benchmark_group("parse_uid(nobody)");
-    g.bench_function("daemonkit::parse_uid", |b| {
-        b.iter(|| daemonkit::parse_uid(black_box("nobody")))
+    g.bench_function("daemonry::parse_uid", |b| {
+        b.iter(|| daemonry::parse_uid(black_box("nobody")))
     });
     g.bench_function("glibc getpwnam_r", |b| {
         b.iter(|| glibc_getpwnam_uid(black_box(c"nobody")))
@@ -84,11 +84,11 @@ fn parse_uid(c: &mut Criterion) {
 }
 
 fn parse_gid(c: &mut Criterion) {
-    let ours = daemonkit::parse_gid("nogroup").expect("nogroup").as_raw();
+    let ours = daemonry::parse_gid("nogroup").expect("nogroup").as_raw();
     assert_eq!(Some(ours), glibc_getgrnam_gid(c"nogroup"));
     let mut g = c.benchmark_group("parse_gid(nogroup)");
-    g.bench_function("daemonkit::parse_gid", |b| {
-        b.iter(|| daemonkit::parse_gid(black_box("nogroup")))
+    g.bench_function("daemonry::parse_gid", |b| {
+        b.iter(|| daemonry::parse_gid(black_box("nogroup")))
     });
     g.bench_function("glibc getgrnam_r", |b| {
         b.iter(|| glibc_getgrnam_gid(black_box(c"nogroup")))
@@ -100,8 +100,8 @@ fn parse_gid(c: &mut Criterion) {
 }
 
 fn group_list(c: &mut Criterion) {
-    let db = daemonkit::AccountDb::system();
-    let root = daemonkit::Gid::ROOT;
+    let db = daemonry::AccountDb::system();
+    let root = daemonry::Gid::ROOT;
     let mut buf = [root; 64];
     let ours = db
         .group_list("root", root, &mut buf)
@@ -109,7 +109,7 @@ fn group_list(c: &mut Criterion) {
         .len();
     assert_eq!(ours, glibc_getgrouplist(c"root", 0));
     let mut g = c.benchmark_group("group_list(root)");
-    g.bench_function("daemonkit AccountDb::group_list", |b| {
+    g.bench_function("daemonry AccountDb::group_list", |b| {
         b.iter(|| {
             let mut buf = [root; 64];
             db.group_list(black_box("root"), root, &mut buf)

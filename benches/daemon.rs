@@ -1,5 +1,5 @@
 //! Whole-process time from launch to the daemon's pidfile being written,
-//! daemonkit's `DaemonContext` vs the `daemonize` crate vs the `fork`
+//! daemonry's `DaemonContext` vs the `daemonize` crate vs the `fork`
 //! crate's `checked_daemon`, each in a small program (benches/bin/*.rs,
 //! built here in release mode). Each iteration spawns the program, polls
 //! until the pidfile holds a pid, and (untimed) kills the daemon.
@@ -14,7 +14,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 const PROGRAMS: [(&str, &str); 3] = [
-    ("daemonkit_DaemonContext", "bench_dk_daemon"),
+    ("daemonry_DaemonContext", "bench_daemonry_daemon"),
     ("daemonize_crate", "bench_daemonize_crate"),
     ("fork_checked_daemon", "bench_fork_checked_daemon"),
 ];
@@ -57,7 +57,7 @@ fn launch(bin: &Path, pidfile: &Path) -> (Duration, i32) {
 fn launch_to_pidfile(c: &mut Criterion) {
     let dir = build();
     // tmpfs, like /run, where pidfiles live.
-    let pidfile = Path::new("/dev/shm").join(format!("daemonkit-bench-{}.pid", std::process::id()));
+    let pidfile = Path::new("/dev/shm").join(format!("daemonry-bench-{}.pid", std::process::id()));
     let mut g = c.benchmark_group("launch_to_pidfile");
     g.sample_size(60);
     g.measurement_time(Duration::from_secs(10));

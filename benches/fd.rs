@@ -1,17 +1,17 @@
-//! fd enumeration and closing, daemonkit side by side with the
+//! fd enumeration and closing, daemonry side by side with the
 //! alternatives in the same criterion groups (SPEC §6):
 //!
-//! - `enumerate/N`: listing N open fds with daemonkit's `open_fds`, with
+//! - `enumerate/N`: listing N open fds with daemonry's `open_fds`, with
 //!   `std::fs::read_dir("/proc/self/fd")`, and with a bare getdents64 loop
 //!   (rustix `RawDir` over a 4 KiB stack buffer: the kernel's own cost).
 //! - `close_all_keep_stdio`: closing everything above 0,1,2 with ~20 open
-//!   fds: daemonkit `close_open_fds(&[0,1,2])`, one bare `close_range(3, ~0)`
+//!   fds: daemonry `close_open_fds(&[0,1,2])`, one bare `close_range(3, ~0)`
 //!   syscall (the floor), the `close_fds` crate, and the classic `close()`
 //!   loop to 1,048,576 (a common container RLIMIT_NOFILE; the loop runs over
 //!   the numbers even though this machine cannot raise its limit that high).
 //!   Each measurement runs in a forked child, so the bench process keeps its
 //!   own fds; the child reopens the fds before every timed call.
-//! - `fd_by_path`: our fds open on one path, with 100 open fds: daemonkit
+//! - `fd_by_path`: our fds open on one path, with 100 open fds: daemonry
 //!   against `read_dir` + `metadata` of each entry (celery 5.7's method).
 //!
 //! Run: `cargo bench --bench fd`.
@@ -51,11 +51,11 @@ fn bare_getdents_count() -> usize {
 fn enumerate(c: &mut Criterion) {
     let mut g = c.benchmark_group("enumerate");
     for n in [10usize, 100, 1000] {
-        let base = daemonkit::open_fds().unwrap().count();
+        let base = daemonry::open_fds().unwrap().count();
         let opened: Vec<i32> = (base..n).map(|_| open_devnull()).collect();
-        assert_eq!(daemonkit::open_fds().unwrap().count(), n.max(base));
-        g.bench_with_input(BenchmarkId::new("daemonkit_open_fds", n), &n, |b, _| {
-            b.iter(|| black_box(daemonkit::open_fds().unwrap().count()))
+        assert_eq!(daemonry::open_fds().unwrap().count(), n.max(base));
+        g.bench_with_input(BenchmarkId::new("daemonry_open_fds", n), &n, |b, _| {
+            b.iter(|| black_box(daemonry::open_fds().unwrap().count()))
         });
         g.bench_with_input(BenchmarkId::new("bare_getdents64", n), &n, |b, _| {
             b.iter(|| black_box(bare_getdents_count()))
@@ -118,8 +118,8 @@ fn timed_in_child(iters: u64, close: fn()) -> Duration {
     Duration::from_nanos(nanos)
 }
 
-fn close_daemonkit() {
-    daemonkit::close_open_fds(&[0, 1, 2]).unwrap();
+fn close_daemonry() {
+    daemonry::close_open_fds(&[0, 1, 2]).unwrap();
 }
 
 fn close_bare_close_range() {
@@ -142,8 +142,8 @@ fn close_loop_1m() {
 
 fn close_all(c: &mut Criterion) {
     let mut g = c.benchmark_group("close_all_keep_stdio");
-    g.bench_function("daemonkit_close_open_fds", |b| {
-        b.iter_custom(|n| timed_in_child(n, close_daemonkit))
+    g.bench_function("daemonry_close_open_fds", |b| {
+        b.iter_custom(|n| timed_in_child(n, close_daemonry))
     });
     g.bench_function("bare_close_range", |b| {
         b.iter_custom(|n| timed_in_child(n, close_bare_close_range))
@@ -180,18 +180,18 @@ fn std_fd_by_path(path: &str) -> Vec<i32> {
 
 fn by_path(c: &mut Criterion) {
     let mut g = c.benchmark_group("fd_by_path");
-    let base = daemonkit::open_fds().unwrap().count();
+    let base = daemonry::open_fds().unwrap().count();
     let opened: Vec<i32> = (base..100).map(|_| open_devnull()).collect();
     // SAFETY: a path literal; the fd is closed below.
     let target = unsafe { libc::open(c"/proc/self/status".as_ptr(), libc::O_RDONLY) };
-    assert_eq!(daemonkit::fd_by_path(&["/proc/self/status"]), vec![target]);
-    g.bench_function("daemonkit_fd_by_path/100", |b| {
-        b.iter(|| black_box(daemonkit::fd_by_path(&["/proc/self/status"])))
+    assert_eq!(daemonry::fd_by_path(&["/proc/self/status"]), vec![target]);
+    g.bench_function("daemonry_fd_by_path/100", |b| {
+        b.iter(|| black_box(daemonry::fd_by_path(&["/proc/self/status"])))
     });
-    g.bench_function("daemonkit_fds_for_path/100", |b| {
+    g.bench_function("daemonry_fds_for_path/100", |b| {
         b.iter(|| {
             let mut n = 0;
-            daemonkit::fds_for_path(c"/proc/self/status", |_| n += 1).unwrap();
+            daemonry::fds_for_path(c"/proc/self/status", |_| n += 1).unwrap();
             black_box(n)
         })
     });

@@ -1,7 +1,7 @@
-//! Pidfile acquire + release, daemonkit against the `pidlock` crate, on
+//! Pidfile acquire + release, daemonry against the `pidlock` crate, on
 //! tmpfs (`/dev/shm`; `/tmp` here is ext4, where fsync dominates).
 //!
-//! daemonkit does more per cycle: an `O_TMPFILE` + `fsync` + `flock` +
+//! daemonry does more per cycle: an `O_TMPFILE` + `fsync` + `flock` +
 //! `linkat` publish, a read-back through the path, and a release that
 //! checks the path still names our file holding our pid. `pidlock` does a
 //! stale check, an `O_EXCL` create + write (no fsync, no lock) and an
@@ -20,7 +20,7 @@ fn bench_dir() -> PathBuf {
     } else {
         std::env::temp_dir()
     };
-    let d = base.join(format!("daemonkit-bench-{}", std::process::id()));
+    let d = base.join(format!("daemonry-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).expect("bench dir");
     d
@@ -32,15 +32,15 @@ fn acquire_release(c: &mut Criterion) {
     let cpath = CString::new(path.as_os_str().as_encoded_bytes()).expect("no NUL");
 
     let mut g = c.benchmark_group("pidfile acquire+release (tmpfs)");
-    g.bench_function("daemonkit create_pidlock + drop", |b| {
+    g.bench_function("daemonry create_pidlock + drop", |b| {
         b.iter(|| {
-            let lock = daemonkit::create_pidlock(cpath.as_c_str()).expect("lock");
+            let lock = daemonry::create_pidlock(cpath.as_c_str()).expect("lock");
             drop(black_box(lock));
         })
     });
-    g.bench_function("daemonkit Pidfile acquire + release", |b| {
+    g.bench_function("daemonry Pidfile acquire + release", |b| {
         b.iter(|| {
-            let mut pf = daemonkit::Pidfile::new(&cpath);
+            let mut pf = daemonry::Pidfile::new(&cpath);
             pf.acquire().expect("acquire");
             pf.release().expect("release");
         })

@@ -1,10 +1,10 @@
-//! fork + exit + wait, daemonkit side by side with libc in one criterion
+//! fork + exit + wait, daemonry side by side with libc in one criterion
 //! group (SPEC §6 target: ≤ 1.0× libc fork):
 //!
-//! - `daemonkit::fork` (checks the thread count through /proc first, then
+//! - `daemonry::fork` (checks the thread count through /proc first, then
 //!   forks: libc's fork with `std`), the child leaving with
 //!   `exit_immediately` (exit_group), the parent reaping it with waitpid;
-//! - `daemonkit::fork_unchecked` (no thread check);
+//! - `daemonry::fork_unchecked` (no thread check);
 //! - `libc::fork` + `_exit` + `waitpid` (the baseline).
 //!
 //! Run: `cargo bench --bench process`.
@@ -24,21 +24,21 @@ fn reap(pid: i32) {
 
 fn fork_exit_wait(c: &mut Criterion) {
     let mut g = c.benchmark_group("fork+exit+wait");
-    g.bench_function("daemonkit::fork", |b| {
+    g.bench_function("daemonry::fork", |b| {
         b.iter(|| {
             // SAFETY: the child only calls exit_group.
-            match unsafe { daemonkit::fork() }.expect("fork (single-threaded bench)") {
-                daemonkit::Fork::Child => daemonkit::exit_immediately(0),
-                daemonkit::Fork::Parent(pid) => reap(pid.as_raw_nonzero().get()),
+            match unsafe { daemonry::fork() }.expect("fork (single-threaded bench)") {
+                daemonry::Fork::Child => daemonry::exit_immediately(0),
+                daemonry::Fork::Parent(pid) => reap(pid.as_raw_nonzero().get()),
             }
         })
     });
-    g.bench_function("daemonkit::fork_unchecked", |b| {
+    g.bench_function("daemonry::fork_unchecked", |b| {
         b.iter(|| {
             // SAFETY: the child only calls exit_group.
-            match unsafe { daemonkit::process::fork_unchecked() }.expect("fork") {
-                daemonkit::Fork::Child => daemonkit::exit_immediately(0),
-                daemonkit::Fork::Parent(pid) => reap(pid.as_raw_nonzero().get()),
+            match unsafe { daemonry::process::fork_unchecked() }.expect("fork") {
+                daemonry::Fork::Child => daemonry::exit_immediately(0),
+                daemonry::Fork::Parent(pid) => reap(pid.as_raw_nonzero().get()),
             }
         })
     });

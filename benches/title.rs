@@ -1,11 +1,11 @@
-//! Setting the process title, daemonkit side by side with the floor in one
+//! Setting the process title, daemonry side by side with the floor in one
 //! criterion group (SPEC §6 target: `set_process_title` after the first
 //! call ≤ 1.5× a bare `prctl(PR_SET_NAME)`):
 //!
-//! - `daemonkit::set_process_title("worker", Some("-A app"))`: builds the
+//! - `daemonry::set_process_title("worker", Some("-A app"))`: builds the
 //!   title, sets the comm name (one prctl) and rewrites the argv area from
 //!   the cached bounds (no /proc read after the first call);
-//! - `daemonkit::set_name` (the comm name alone);
+//! - `daemonry::set_name` (the comm name alone);
 //! - `libc::prctl(PR_SET_NAME)` with a fixed C string (the floor).
 //!
 //! This changes the bench process's own title, which is harmless here.
@@ -20,13 +20,13 @@ use std::hint::black_box;
 
 fn set_title(c: &mut Criterion) {
     // The first call reads /proc/self/stat and fills the cache.
-    daemonkit::set_process_title("worker", Some("-A app")).expect("title");
+    daemonry::set_process_title("worker", Some("-A app")).expect("title");
     let mut g = c.benchmark_group("set_process_title");
-    g.bench_function("daemonkit::set_process_title", |b| {
-        b.iter(|| daemonkit::set_process_title(black_box("worker"), black_box(Some("-A app"))))
+    g.bench_function("daemonry::set_process_title", |b| {
+        b.iter(|| daemonry::set_process_title(black_box("worker"), black_box(Some("-A app"))))
     });
-    g.bench_function("daemonkit::set_name", |b| {
-        b.iter(|| daemonkit::set_name(black_box(b"[worker] -A app")))
+    g.bench_function("daemonry::set_name", |b| {
+        b.iter(|| daemonry::set_name(black_box(b"[worker] -A app")))
     });
     g.bench_function("prctl(PR_SET_NAME)", |b| {
         b.iter(|| {

@@ -6,14 +6,14 @@
 //! cargo run --example open_fds -- --errno
 //! ```
 
-fn main() -> Result<(), daemonkit::Error> {
+fn main() -> Result<(), daemonry::Error> {
     if std::env::args().any(|a| a == "--errno") {
-        for (e, name, desc) in daemonkit::errno::all() {
+        for (e, name, desc) in daemonry::errno::all() {
             println!("{} {name} {desc}", e.raw_os_error());
         }
         return Ok(());
     }
-    let fds = daemonkit::open_fds()?;
+    let fds = daemonry::open_fds()?;
     let probing = fds.is_probing();
     for fd in fds {
         let target = std::fs::read_link(format!("/proc/self/fd/{fd}"))
@@ -24,7 +24,7 @@ fn main() -> Result<(), daemonkit::Error> {
     if probing {
         eprintln!("(/proc/self/fd unavailable: probed fd numbers)");
     }
-    println!("stdout is a tty: {}", daemonkit::isatty(std::io::stdout()));
-    println!("soft RLIMIT_NOFILE: {}", daemonkit::fd_max(0));
+    println!("stdout is a tty: {}", daemonry::isatty(std::io::stdout()));
+    println!("soft RLIMIT_NOFILE: {}", daemonry::fd_max(0));
     Ok(())
 }

@@ -281,7 +281,7 @@ const TABLE_LEN: usize = 134;
 // `&'static str` pairs costs 32 bytes of pointers per row (about 5 KB) and,
 // in a static-pie binary, a relocation for each; and this way a program
 // that only asks for names does not carry the descriptions (about 4 KB):
-// what a small static binary such as dkinit needs.
+// what a small static binary such as daemonry-init needs.
 
 /// The largest errno number in the table, plus one.
 const INDEX_LEN: usize = {
@@ -423,7 +423,7 @@ fn row(e: Errno) -> Option<usize> {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::{errno, Errno};
+/// use daemonry::{errno, Errno};
 /// assert_eq!(errno::name(Errno::NOENT), Some("ENOENT"));
 /// assert_eq!(errno::name(Errno::WOULDBLOCK), Some("EAGAIN"));
 /// assert_eq!(errno::name(Errno::from_raw_os_error(4000)), None);
@@ -444,7 +444,7 @@ pub fn name(e: Errno) -> Option<&'static str> {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::{errno, Errno};
+/// use daemonry::{errno, Errno};
 /// assert_eq!(errno::description(Errno::PERM), Some("Operation not permitted"));
 /// ```
 pub fn description(e: Errno) -> Option<&'static str> {
@@ -465,7 +465,7 @@ pub fn description(e: Errno) -> Option<&'static str> {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::{errno, Errno};
+/// use daemonry::{errno, Errno};
 /// assert_eq!(errno::from_name("ENOENT"), Some(Errno::NOENT));
 /// assert_eq!(errno::from_name("ENOTSUP"), Some(Errno::OPNOTSUPP));
 /// assert_eq!(errno::from_name("enoent"), None);
@@ -498,7 +498,7 @@ pub fn from_name_bytes(name: &[u8]) -> Option<Errno> {
 /// # Examples
 ///
 /// ```
-/// let all: Vec<_> = daemonkit::errno::all().collect();
+/// let all: Vec<_> = daemonry::errno::all().collect();
 /// assert!(all.iter().any(|&(_, n, _)| n == "EPERM"));
 /// ```
 pub fn all() -> impl Iterator<Item = (Errno, &'static str, &'static str)> {
@@ -538,7 +538,7 @@ impl AsErrno for std::io::Error {
         if let Some(n) = self.raw_os_error() {
             return Some(Errno::from_raw_os_error(n));
         }
-        // An `io::Error` made from a `daemonkit::Error` keeps it inside.
+        // An `io::Error` made from a `daemonry::Error` keeps it inside.
         self.get_ref()
             .and_then(|inner| inner.downcast_ref::<crate::Error>())
             .and_then(|e| e.errno())
@@ -554,13 +554,13 @@ impl AsErrno for std::io::Error {
 ///
 /// # Async-signal safety
 ///
-/// Safe between fork and exec for `Errno` and `daemonkit::Error`: no
+/// Safe between fork and exec for `Errno` and `daemonry::Error`: no
 /// allocation, locks or panics.
 ///
 /// # Examples
 ///
 /// ```
-/// use daemonkit::{errno::ignore_errno, Errno};
+/// use daemonry::{errno::ignore_errno, Errno};
 /// let r: Result<(), Errno> = Err(Errno::NOENT);
 /// assert_eq!(ignore_errno(r, &[Errno::NOENT]), Ok(None));
 /// let r: Result<(), Errno> = Err(Errno::ACCESS);

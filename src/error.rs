@@ -6,7 +6,7 @@ use core::fmt;
 use rustix::io::Errno;
 use rustix::process::Pid;
 
-/// `Result<T, daemonkit::Error>`.
+/// `Result<T, daemonry::Error>`.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 /// What went wrong, in categories a caller can act on.
@@ -46,7 +46,7 @@ pub enum ErrorKind {
     },
 }
 
-/// daemonkit's error: a kind, the raw errno when a system call failed, a
+/// daemonry's error: a kind, the raw errno when a system call failed, a
 /// static description of the operation (`"setgroups"`, `"open pidfile"`),
 /// and the offending input when there was one (up to 32 bytes, inline).
 ///
@@ -59,7 +59,7 @@ pub enum ErrorKind {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::{Error, ErrorKind, Errno};
+/// use daemonry::{Error, ErrorKind, Errno};
 /// let e = Error::os("setgroups", Errno::PERM);
 /// assert_eq!(e.kind(), ErrorKind::Os);
 /// assert_eq!(e.errno(), Some(Errno::PERM));
@@ -356,7 +356,7 @@ impl std::error::Error for Error {}
 
 /// With `std`: wraps the error in an `io::Error` whose kind follows the
 /// errno when there is one (so `ENOENT` is `NotFound`), and otherwise the
-/// [`ErrorKind`]. The `daemonkit::Error` stays reachable through
+/// [`ErrorKind`]. The `daemonry::Error` stays reachable through
 /// `get_ref()`/`into_inner()` and downcasting. This allocates.
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]

@@ -50,7 +50,7 @@ pub const MAX_KEEP: usize = 256;
 /// # Examples
 ///
 /// ```
-/// assert!(daemonkit::fd_max(1024) >= 3);
+/// assert!(daemonry::fd_max(1024) >= 3);
 /// ```
 #[doc(alias = "get_fdmax")]
 pub fn fd_max(default: u64) -> u64 {
@@ -74,7 +74,7 @@ pub fn fd_max(default: u64) -> u64 {
 ///
 /// ```
 /// let (r, _w) = rustix::pipe::pipe().unwrap();
-/// assert!(!daemonkit::isatty(&r));
+/// assert!(!daemonry::isatty(&r));
 /// ```
 pub fn isatty<Fd: AsFd>(fd: Fd) -> bool {
     sys::tcgets(fd.as_fd().as_raw_fd()).is_ok()
@@ -103,7 +103,7 @@ const DIRENT_BUF: usize = 4096;
 /// # Examples
 ///
 /// ```
-/// let fds: Vec<i32> = daemonkit::open_fds().unwrap().collect();
+/// let fds: Vec<i32> = daemonry::open_fds().unwrap().collect();
 /// assert!(fds.windows(2).all(|w| w[0] < w[1]));
 /// ```
 pub struct OpenFds {
@@ -273,7 +273,7 @@ fn sorted_keep<'a>(keep: &[RawFd], out: &'a mut [RawFd; MAX_KEEP]) -> Result<&'a
     }
     // Insertion into the sorted, duplicate-free prefix `out[..n]`. Keep
     // lists are short (at most MAX_KEEP), and this is far less code than a
-    // general sort, which matters in static binaries (dkinit).
+    // general sort, which matters in static binaries (daemonry-init).
     let mut n = 0;
     for &fd in keep {
         let mut i = n;
@@ -385,9 +385,9 @@ fn apply_each(keep: &[RawFd], action: Action) -> Result<()> {
 /// ```
 /// // In a child about to exec: keep only stdio.
 /// # if false {
-/// daemonkit::close_open_fds(&[0, 1, 2])?;
+/// daemonry::close_open_fds(&[0, 1, 2])?;
 /// # }
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn close_open_fds(keep: &[RawFd]) -> Result<()> {
     apply(keep, Action::Close)
@@ -457,7 +457,7 @@ fn for_fds_matching(ids: &[(u64, u64)], mut f: impl FnMut(RawFd)) -> Result<()> 
 /// ```
 /// let f = std::fs::File::open("/dev/null").unwrap();
 /// let mut found = Vec::new();
-/// daemonkit::fds_for_path(c"/dev/null", |fd| found.push(fd)).unwrap();
+/// daemonry::fds_for_path(c"/dev/null", |fd| found.push(fd)).unwrap();
 /// # use std::os::fd::AsRawFd;
 /// assert!(found.contains(&f.as_raw_fd()));
 /// ```
@@ -479,7 +479,7 @@ pub fn fds_for_path(path: &CStr, f: impl FnMut(RawFd)) -> Result<()> {
 ///
 /// ```
 /// let f = std::fs::File::open("/dev/null").unwrap();
-/// let fds = daemonkit::fd_by_path(&["/dev/null", "/nonexistent"]);
+/// let fds = daemonry::fd_by_path(&["/dev/null", "/nonexistent"]);
 /// # use std::os::fd::AsRawFd;
 /// assert!(fds.contains(&f.as_raw_fd()));
 /// ```

@@ -1,4 +1,4 @@
-//! # daemonkit
+//! # daemonry
 //!
 //! The process-platform toolkit that Python's `celery.platforms` gives
 //! Celery, for Rust programs on Linux: pidfile locks, daemonization, user
@@ -38,7 +38,7 @@
 //! | [`errno`] | `get_errno_name`, `ignore_errno` | errno names and descriptions |
 //!
 //! Every celery-named function and type is also re-exported at the crate
-//! root (`daemonkit::parse_uid`, `daemonkit::Pidfile`, …).
+//! root (`daemonry::parse_uid`, `daemonry::Pidfile`, …).
 //!
 //! ## Features
 //!
@@ -73,7 +73,7 @@
 extern crate std;
 
 #[cfg(not(target_os = "linux"))]
-compile_error!("daemonkit supports Linux only");
+compile_error!("daemonry supports Linux only");
 
 mod cstr;
 pub mod errno;

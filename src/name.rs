@@ -16,7 +16,7 @@ use core::fmt;
 /// # Examples
 ///
 /// ```
-/// use daemonkit::Name;
+/// use daemonry::Name;
 /// let n = Name::new(b"nobody");
 /// assert_eq!(n.as_bytes(), b"nobody");
 /// assert_eq!(n.to_string(), "nobody");

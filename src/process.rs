@@ -25,7 +25,7 @@ use rustix::process::{Pid, Signal};
 
 use crate::error::{Context, Error, Result};
 
-// Issue 7 (the dkinit container init): exec, waiting/reaping, process
+// Issue 7 (the daemonry-init container init): exec, waiting/reaping, process
 // groups and the child-subreaper flag, one file per syscall family.
 mod exec;
 mod group;
@@ -43,7 +43,7 @@ pub const EX_FAILURE: i32 = 1;
 pub const EX_USAGE: i32 = 64;
 /// A service is unavailable (`EX_UNAVAILABLE`).
 pub const EX_UNAVAILABLE: i32 = 69;
-/// A file could not be created (`EX_CANTCREAT`); celery and daemonkit exit
+/// A file could not be created (`EX_CANTCREAT`); celery and daemonry exit
 /// with it when the pidfile is locked.
 pub const EX_CANTCREAT: i32 = 73;
 
@@ -128,7 +128,7 @@ mod libc_fork {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::{fork, Fork, exit_immediately};
+/// use daemonry::{fork, Fork, exit_immediately};
 /// # if false {
 /// // SAFETY: the child only exits.
 /// match unsafe { fork()? } {
@@ -138,7 +138,7 @@ mod libc_fork {
 ///     }
 /// }
 /// # }
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub unsafe fn fork() -> Result<Fork> {
     crate::procfs::require_single_thread("fork")?;
@@ -175,11 +175,11 @@ pub unsafe fn fork() -> Result<Fork> {
 /// ```
 /// # if false {
 /// // SAFETY: the child only calls exit_group.
-/// if let daemonkit::Fork::Child = unsafe { daemonkit::process::fork_unchecked()? } {
-///     daemonkit::exit_immediately(3);
+/// if let daemonry::Fork::Child = unsafe { daemonry::process::fork_unchecked()? } {
+///     daemonry::exit_immediately(3);
 /// }
 /// # }
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub unsafe fn fork_unchecked() -> Result<Fork> {
     #[cfg(feature = "std")]
@@ -230,7 +230,7 @@ pub unsafe fn fork_unchecked() -> Result<Fork> {
 ///
 /// ```
 /// # if false {
-/// daemonkit::exit_immediately(daemonkit::EX_OK);
+/// daemonry::exit_immediately(daemonry::EX_OK);
 /// # }
 /// ```
 #[doc(alias = "_exit")]
@@ -260,8 +260,8 @@ pub fn exit_immediately(code: i32) -> ! {
 ///
 /// ```no_run
 /// // In a forked child (a group leader gets EPERM):
-/// let sid = daemonkit::setsid()?;
-/// # Ok::<(), daemonkit::Error>(())
+/// let sid = daemonry::setsid()?;
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn setsid() -> Result<Pid> {
     rustix::process::setsid().ctx("setsid")
@@ -284,7 +284,7 @@ pub fn setsid() -> Result<Pid> {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::{umask, Mode};
+/// use daemonry::{umask, Mode};
 /// let old = umask(Mode::from_raw_mode(0o027));
 /// assert_eq!(umask(old), Mode::from_raw_mode(0o027));
 /// ```
@@ -317,13 +317,13 @@ pub fn umask(mask: Mode) -> Mode {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::{parse_umask, Mode};
+/// use daemonry::{parse_umask, Mode};
 /// assert_eq!(parse_umask("022")?, Mode::from_raw_mode(0o022));
 /// assert_eq!(parse_umask("0o022")?, Mode::from_raw_mode(0o022));
 /// assert_eq!(parse_umask("22")?, Mode::from_raw_mode(0o022));
 /// assert!(parse_umask("8").is_err());
 /// assert!(parse_umask("0o1000").is_err());
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn parse_umask(s: &str) -> Result<Mode> {
     parse_umask_bytes(s.as_bytes())
@@ -342,8 +342,8 @@ pub fn parse_umask(s: &str) -> Result<Mode> {
 /// # Examples
 ///
 /// ```
-/// assert_eq!(daemonkit::process::parse_umask_bytes(b"0")?.bits(), 0);
-/// # Ok::<(), daemonkit::Error>(())
+/// assert_eq!(daemonry::process::parse_umask_bytes(b"0")?.bits(), 0);
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn parse_umask_bytes(s: &[u8]) -> Result<Mode> {
     let digits = match s {
@@ -398,10 +398,10 @@ pub fn parse_umask_bytes(s: &[u8]) -> Result<Mode> {
 /// # Examples
 ///
 /// ```no_run
-/// use daemonkit::{set_pdeathsig, signal::Signal};
+/// use daemonry::{set_pdeathsig, signal::Signal};
 /// // In a pool child: die with the master.
 /// set_pdeathsig(Some(Signal::TERM))?;
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[doc(alias = "PR_SET_PDEATHSIG")]
 pub fn set_pdeathsig(signal: Option<Signal>) -> Result<()> {
@@ -441,16 +441,16 @@ fn parent_gone() -> Error {
 /// # Examples
 ///
 /// ```no_run
-/// use daemonkit::{fork, Fork, process::set_pdeathsig_for, signal::Signal};
+/// use daemonry::{fork, Fork, process::set_pdeathsig_for, signal::Signal};
 /// let parent = rustix::process::getpid();
 /// // SAFETY: the child only uses async-signal-safe calls before exit.
 /// if let Fork::Child = unsafe { fork()? } {
 ///     if set_pdeathsig_for(Some(Signal::TERM), parent).is_err() {
-///         daemonkit::exit_immediately(1); // the parent is already gone
+///         daemonry::exit_immediately(1); // the parent is already gone
 ///     }
-///     daemonkit::exit_immediately(0);
+///     daemonry::exit_immediately(0);
 /// }
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn set_pdeathsig_for(signal: Option<Signal>, parent: Pid) -> Result<()> {
     rustix::process::set_parent_process_death_signal(signal).ctx("set_pdeathsig")?;
@@ -478,10 +478,10 @@ pub fn set_pdeathsig_for(signal: Option<Signal>, parent: Pid) -> Result<()> {
 /// # Examples
 ///
 /// ```
-/// if let Some(sig) = daemonkit::process::pdeathsig()? {
+/// if let Some(sig) = daemonry::process::pdeathsig()? {
 ///     println!("we get {sig:?} when our parent dies");
 /// }
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn pdeathsig() -> Result<Option<Signal>> {
     rustix::process::parent_process_death_signal().ctx("pdeathsig")
@@ -557,7 +557,7 @@ impl fmt::Debug for Implementation {
 /// # Examples
 ///
 /// ```
-/// let s = daemonkit::implementation().to_string();
+/// let s = daemonry::implementation().to_string();
 /// assert!(s.starts_with("Linux "));
 /// ```
 #[doc(alias = "pyimplementation")]

@@ -7,7 +7,7 @@
 //!
 //! The kernel reports `/proc/<pid>/cmdline` from the process's argv area,
 //! `[arg_start, arg_end)` on its initial stack, where `execve` copied the
-//! argument strings. daemonkit reads those bounds once from
+//! argument strings. daemonry reads those bounds once from
 //! `/proc/self/stat` (fields 48 and 49; no libc and no `argv` pointer
 //! needed, so it works without std and under musl), caches them in
 //! atomics, and overwrites the area on each call:
@@ -21,7 +21,7 @@
 //!   the title followed by the whole NUL padding.
 //!
 //! Nothing is ever written outside `[arg_start, arg_end)`: a title longer
-//! than the area is truncated. daemonkit deliberately does not move the
+//! than the area is truncated. daemonry deliberately does not move the
 //! environment strings to make room, as setproctitle/PostgreSQL do: that
 //! needs the heap and libc's `environ`, and gets `/proc/<pid>/environ` and
 //! the environment wrong in the hands of anyone else who kept a pointer.
@@ -78,7 +78,7 @@ const COMM_MAX: usize = 15;
 /// # Examples
 ///
 /// ```
-/// let t = daemonkit::Title::new("[worker] -A app");
+/// let t = daemonry::Title::new("[worker] -A app");
 /// assert_eq!(t.as_str(), "[worker] -A app");
 /// assert!(!t.is_truncated());
 /// ```
@@ -233,8 +233,8 @@ fn set_comm(name: &[u8]) -> Result<()> {
 /// # Examples
 ///
 /// ```no_run
-/// daemonkit::set_name(b"my-worker")?;
-/// # Ok::<(), daemonkit::Error>(())
+/// daemonry::set_name(b"my-worker")?;
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[doc(alias = "PR_SET_NAME")]
 pub fn set_name(name: &[u8]) -> Result<()> {
@@ -262,10 +262,10 @@ pub fn set_name(name: &[u8]) -> Result<()> {
 /// # Examples
 ///
 /// ```
-/// let raw = daemonkit::title::name()?;
+/// let raw = daemonry::title::name()?;
 /// let len = raw.iter().position(|&b| b == 0).unwrap_or(16);
 /// assert!(len <= 15);
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[doc(alias = "PR_GET_NAME")]
 pub fn name() -> Result<[u8; 16]> {
@@ -350,8 +350,8 @@ fn argv_area() -> Result<(usize, usize)> {
 ///
 /// ```
 /// // The doctest's own command line is at least its program name.
-/// assert!(daemonkit::title::argv_capacity()? > 0);
-/// # Ok::<(), daemonkit::Error>(())
+/// assert!(daemonry::title::argv_capacity()? > 0);
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn argv_capacity() -> Result<usize> {
     let (start, end) = argv_area()?;
@@ -440,9 +440,9 @@ const ARGV_CONTEXT: &str = "set_process_title: rewrite argv area";
 /// # Examples
 ///
 /// ```no_run
-/// let t = daemonkit::set_process_title("worker", Some("-A app"))?;
+/// let t = daemonry::set_process_title("worker", Some("-A app"))?;
 /// assert_eq!(t.as_str(), "[worker] -A app");
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[doc(alias = "setproctitle")]
 pub fn set_process_title(progname: &str, info: Option<&str>) -> Result<Title> {
@@ -487,9 +487,9 @@ fn push_info(t: &mut Title, info: Option<&str>) {
 /// # Examples
 ///
 /// ```no_run
-/// let t = daemonkit::set_mp_process_title("celeryd", Some("idle"), Some("w1@h"), "MainProcess")?;
+/// let t = daemonry::set_mp_process_title("celeryd", Some("idle"), Some("w1@h"), "MainProcess")?;
 /// assert_eq!(t.as_str(), "[celeryd: w1@h:MainProcess] idle");
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn set_mp_process_title(
     progname: &str,

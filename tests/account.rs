@@ -5,8 +5,8 @@
 mod common;
 
 use common::fixture_db;
-use daemonkit::account::{AccountDb, parse_gid_in, parse_uid_in};
-use daemonkit::{ErrorKind, Gid, Uid, parse_gid, parse_uid};
+use daemonry::account::{AccountDb, parse_gid_in, parse_uid_in};
+use daemonry::{ErrorKind, Gid, Uid, parse_gid, parse_uid};
 use std::collections::BTreeSet;
 use std::ffi::CString;
 use std::ops::ControlFlow;
@@ -35,7 +35,7 @@ fn fixture_user_lookups() {
         // The first of two uid-4242 lines wins.
         assert_eq!(
             db.user_by_uid(Uid::from_raw(4242)).unwrap().map(|u| u.name),
-            Some(daemonkit::Name::new(b"dkuser"))
+            Some(daemonry::Name::new(b"dkuser"))
         );
         assert_eq!(
             db.user_by_name("indented").unwrap().map(|u| u.uid.as_raw()),
@@ -99,7 +99,7 @@ fn fixture_group_lookups() {
             db.group_by_gid(Gid::from_raw(4301))
                 .unwrap()
                 .map(|g| g.name),
-            Some(daemonkit::Name::new(b"dkextra"))
+            Some(daemonry::Name::new(b"dkextra"))
         );
         // The >4 KiB line is found by name and gid from its head.
         assert_eq!(
@@ -110,7 +110,7 @@ fn fixture_group_lookups() {
             db.group_by_gid(Gid::from_raw(4306))
                 .unwrap()
                 .map(|g| g.name),
-            Some(daemonkit::Name::new(b"dklong"))
+            Some(daemonry::Name::new(b"dklong"))
         );
         assert_eq!(
             db.group_by_name("dkafterlong")
@@ -275,7 +275,7 @@ fn missing_files_are_empty_databases() {
     let dir = AccountDb::new(c"/", c"/");
     let e = dir.user_by_name("root").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Os);
-    assert_eq!(e.errno(), Some(daemonkit::Errno::ISDIR));
+    assert_eq!(e.errno(), Some(daemonry::Errno::ISDIR));
 }
 
 /// group_list over contents whose lines straddle every read boundary gives
@@ -320,7 +320,7 @@ fn group_list_across_read_boundaries() {
             assert_eq!(g.gid.as_raw(), 10_000 + i);
             assert_eq!(
                 db.group_by_gid(g.gid).unwrap().map(|g| g.name),
-                Some(daemonkit::Name::new(format!("g{i}").as_bytes()))
+                Some(daemonry::Name::new(format!("g{i}").as_bytes()))
             );
         }
     }
@@ -420,7 +420,7 @@ fn group_list_matches_glibc_for_every_local_user() {
     let passwd = std::fs::read("/etc/passwd").unwrap();
     let mut checked = 0;
     for line in passwd.split(|&b| b == b'\n') {
-        let Some(entry) = daemonkit::account::parse_passwd_line(line) else {
+        let Some(entry) = daemonry::account::parse_passwd_line(line) else {
             continue;
         };
         let name = std::str::from_utf8(entry.name).unwrap();
@@ -491,7 +491,7 @@ fn group_lookups_match_glibc() {
     let db = AccountDb::system();
     let group = std::fs::read("/etc/group").unwrap();
     for line in group.split(|&b| b == b'\n') {
-        let Some(entry) = daemonkit::account::parse_group_line(line) else {
+        let Some(entry) = daemonry::account::parse_group_line(line) else {
             continue;
         };
         let name = std::str::from_utf8(entry.name).unwrap();

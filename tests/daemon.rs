@@ -1,5 +1,5 @@
-//! Daemonization, judged from outside through /proc/<pid>: the `daemonize`
-//! example (start/status/stop) and `DaemonContext` in forked children.
+//! Daemonization, judged from outside through /proc/<pid>: the `daemonry`
+//! tool (start/status/stop) and `DaemonContext` in forked children.
 //! Nothing here daemonizes the test runner itself, and every test kills
 //! what it started, even when it fails (see `Sweep`).
 
@@ -30,8 +30,10 @@ fn bin() -> &'static Path {
         cmd.args([
             "build",
             "--quiet",
-            "--example",
-            "daemonize",
+            "-p",
+            "daemonry-cli",
+            "--bin",
+            "daemonry",
             "--manifest-path",
         ])
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"));
@@ -39,18 +41,18 @@ fn bin() -> &'static Path {
             cmd.arg("--release");
         }
         let st = cmd.status().expect("run cargo build");
-        assert!(st.success(), "building the daemonize example failed");
-        let p = profile_dir.join("examples/daemonize");
+        assert!(st.success(), "building the daemonry tool failed");
+        let p = profile_dir.join("daemonry");
         assert!(p.exists(), "{} missing", p.display());
         p
     })
 }
 
-fn daemonize(args: &[&str]) -> Output {
+fn tool(args: &[&str]) -> Output {
     Command::new(bin())
         .args(args)
         .output()
-        .expect("run daemonize")
+        .expect("run daemonry")
 }
 
 fn code(o: &Output) -> i32 {
@@ -286,7 +288,7 @@ fn start_daemon_judged_through_proc() {
 
     // Stop it: the subreaper reaps it.
     let fd = pidfd(pid);
-    let stop = daemonize(&["stop", "--pidfile", pidfile.to_str().unwrap()]);
+    let stop = tool(&["stop", "--pidfile", pidfile.to_str().unwrap()]);
     assert_eq!(code(&stop), 0, "{}", stderr(&stop));
     assert!(wait_exit(&fd, 5000));
     assert!(!pidfile.exists(), "stop removes the pidfile");
@@ -303,7 +305,7 @@ fn start_returns_only_once_the_pidfile_names_the_running_command() {
     for _ in 0..10 {
         let sweep = Sweep::new();
         let [s, t] = sweep.sleep();
-        let out = daemonize(&["start", "--pidfile", p, "--", s, t]);
+        let out = tool(&["start", "--pidfile", p, "--", s, t]);
         assert_eq!(code(&out), 0, "{}", stderr(&out));
         // Read at once: never missing, never a stale pid.
         let pid = read_pid(&pidfile);
@@ -314,7 +316,7 @@ fn start_returns_only_once_the_pidfile_names_the_running_command() {
             "the pidfile holds the exec'd command's pid"
         );
         let fd = pidfd(pid);
-        let stop = daemonize(&["stop", "--pidfile", p]);
+        let stop = tool(&["stop", "--pidfile", p]);
         assert_eq!(code(&stop), 0, "{}", stderr(&stop));
         assert!(wait_exit(&fd, 5000));
     }
@@ -391,7 +393,7 @@ fn start_failures_are_reported_with_their_exit_codes() {
         (vec!["start", "--", s, t], 64, "--pidfile"),
     ];
     for (args, want, msg) in cases {
-        let out = daemonize(&args);
+        let out = tool(&args);
         let err = stderr(&out);
         assert_eq!(code(&out), want, "{args:?}: {err}");
         assert_eq!(err.lines().count(), 1, "one clear line: {err}");
@@ -408,11 +410,11 @@ fn start_with_a_held_pidfile_exits_73_and_starts_nothing() {
     let p = pidfile.to_str().unwrap();
     let first = Sweep::new();
     let [s, t] = first.sleep();
-    assert_eq!(code(&daemonize(&["start", "--pidfile", p, "--", s, t])), 0);
+    assert_eq!(code(&tool(&["start", "--pidfile", p, "--", s, t])), 0);
     let holder = read_pid(&pidfile);
     let second = Sweep::new();
     let [s2, t2] = second.sleep();
-    let out = daemonize(&["start", "--pidfile", p, "--", s2, t2]);
+    let out = tool(&["start", "--pidfile", p, "--", s2, t2]);
     assert_eq!(code(&out), 73, "{}", stderr(&out));
     assert!(
         stderr(&out).contains(&format!("lock held by pid {holder}")),
@@ -421,7 +423,7 @@ fn start_with_a_held_pidfile_exits_73_and_starts_nothing() {
     );
     assert!(second.live().is_empty());
     assert_eq!(read_pid(&pidfile), holder, "the holder's file is untouched");
-    assert_eq!(code(&daemonize(&["stop", "--pidfile", p])), 0);
+    assert_eq!(code(&tool(&["stop", "--pidfile", p])), 0);
 }
 
 #[test]
@@ -458,7 +460,7 @@ fn twenty_racing_starts_leave_exactly_one_daemon() {
         vec![read_pid(&pidfile)],
         "exactly one daemon, named by the pidfile"
     );
-    assert_eq!(code(&daemonize(&["stop", "--pidfile", p])), 0);
+    assert_eq!(code(&tool(&["stop", "--pidfile", p])), 0);
 }
 
 // ---- status and stop ---------------------------------------------------------
@@ -469,17 +471,17 @@ fn status_running_stale_invalid_and_stopped() {
     let pidfile = dir.path().join("s.pid");
     let p = pidfile.to_str().unwrap();
     let status = || {
-        let o = daemonize(&["status", "--pidfile", p]);
+        let o = tool(&["status", "--pidfile", p]);
         (stdout(&o), code(&o))
     };
     assert_eq!(status(), ("stopped".into(), 3));
 
     let sweep = Sweep::new();
     let [s, t] = sweep.sleep();
-    assert_eq!(code(&daemonize(&["start", "--pidfile", p, "--", s, t])), 0);
+    assert_eq!(code(&tool(&["start", "--pidfile", p, "--", s, t])), 0);
     let pid = read_pid(&pidfile);
     assert_eq!(status(), (format!("running {pid}"), 0));
-    assert_eq!(code(&daemonize(&["stop", "--pidfile", p])), 0);
+    assert_eq!(code(&tool(&["stop", "--pidfile", p])), 0);
 
     // A pid that is gone.
     let mut gone = Command::new("true").spawn().unwrap();
@@ -501,10 +503,10 @@ fn stop_a_daemon_that_exits_on_term() {
     let p = pidfile.to_str().unwrap();
     let sweep = Sweep::new();
     let [s, t] = sweep.sleep();
-    assert_eq!(code(&daemonize(&["start", "--pidfile", p, "--", s, t])), 0);
+    assert_eq!(code(&tool(&["start", "--pidfile", p, "--", s, t])), 0);
     let pid = read_pid(&pidfile);
     let fd = pidfd(pid);
-    let out = daemonize(&["stop", "--pidfile", p, "--timeout", "10"]);
+    let out = tool(&["stop", "--pidfile", p, "--timeout", "10"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(
         !stderr(&out).contains("SIGKILL"),
@@ -526,7 +528,7 @@ fn stop_escalates_to_kill_for_a_daemon_that_ignores_term() {
     let p = pidfile.to_str().unwrap();
     let sweep = Sweep::new();
     let script = format!("trap '' TERM; exec sleep {}", sweep.0);
-    let out = daemonize(&["start", "--pidfile", p, "--", "sh", "-c", &script]);
+    let out = tool(&["start", "--pidfile", p, "--", "sh", "-c", &script]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let pid = read_pid(&pidfile);
     // Wait until sh has exec'd sleep (the trap is then in place as SIG_IGN).
@@ -539,7 +541,7 @@ fn stop_escalates_to_kill_for_a_daemon_that_ignores_term() {
         );
         std::thread::yield_now();
     }
-    let out = daemonize(&["stop", "--pidfile", p, "--timeout", "0.3"]);
+    let out = tool(&["stop", "--pidfile", p, "--timeout", "0.3"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stderr(&out).contains("sending SIGKILL"), "{}", stderr(&out));
     assert!(wait_exit(&fd, 0));
@@ -550,7 +552,7 @@ fn stop_escalates_to_kill_for_a_daemon_that_ignores_term() {
 fn stop_of_an_absent_daemon() {
     let dir = TempDir::new("dabsent");
     let pidfile = dir.path().join("none.pid");
-    let out = daemonize(&["stop", "--pidfile", pidfile.to_str().unwrap()]);
+    let out = tool(&["stop", "--pidfile", pidfile.to_str().unwrap()]);
     assert_eq!((code(&out), stdout(&out).as_str()), (0, "not running"));
 }
 
@@ -572,7 +574,7 @@ fn stop_never_signals_a_process_that_reused_the_pid() {
     let c = CString::new(pidfile.to_str().unwrap()).unwrap();
     // SAFETY: utimensat on our own file.
     unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), [old, old].as_ptr(), 0) };
-    let out = daemonize(&["stop", "--pidfile", pidfile.to_str().unwrap()]);
+    let out = tool(&["stop", "--pidfile", pidfile.to_str().unwrap()]);
     assert_eq!(
         (code(&out), stdout(&out).as_str()),
         (0, "not running"),
@@ -590,7 +592,7 @@ fn stop_never_signals_a_process_that_reused_the_pid() {
 
 #[test]
 fn names_prints_both_tables() {
-    let out = daemonize(&["names"]);
+    let out = tool(&["names"]);
     assert_eq!(code(&out), 0);
     let text = stdout(&out);
     assert!(text.lines().any(|l| l == "15 SIGTERM"));
@@ -610,13 +612,13 @@ fn the_daemon_is_a_normal_rust_program() {
         unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
         let (r, w) = rustix::pipe::pipe().map_err(|e| e.to_string())?;
         let keep = [w.as_raw_fd()];
-        let opened = daemonkit::DaemonContext::new()
-            .parent(daemonkit::Parent::Return)
+        let opened = daemonry::DaemonContext::new()
+            .parent(daemonry::Parent::Return)
             .keep_fds(&keep)
             .open()
             .map_err(|e| e.to_string())?;
         match opened {
-            daemonkit::Opened::Daemon(_d) => {
+            daemonry::Opened::Daemon(_d) => {
                 // The daemon closed every fd outside its keep list, `r`
                 // included: forget it (dropping it would close a dead fd,
                 // which std rightly treats as an I/O-safety violation).
@@ -633,7 +635,7 @@ fn the_daemon_is_a_normal_rust_program() {
                 drop(out);
                 std::process::abort();
             }
-            daemonkit::Opened::Parent(pid) => {
+            daemonry::Opened::Parent(pid) => {
                 drop(w);
                 let mut line = String::new();
                 use std::io::Read;
@@ -662,8 +664,8 @@ fn open_refuses_a_multithreaded_process_and_forks_nothing() {
     common::in_child(|| {
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         let t = std::thread::spawn(move || rx.recv());
-        let r = daemonkit::DaemonContext::new()
-            .parent(daemonkit::Parent::Return)
+        let r = daemonry::DaemonContext::new()
+            .parent(daemonry::Parent::Return)
             .open();
         let kind = r.as_ref().err().map(|e| e.kind());
         let children = std::fs::read_dir("/proc/self/task")
@@ -673,7 +675,7 @@ fn open_refuses_a_multithreaded_process_and_forks_nothing() {
             .collect::<String>();
         drop(tx);
         let _ = t.join();
-        if kind != Some(daemonkit::ErrorKind::MultiThreaded) {
+        if kind != Some(daemonry::ErrorKind::MultiThreaded) {
             return Err(format!("expected MultiThreaded, got {r:?}"));
         }
         if !children.trim().is_empty() {
@@ -695,14 +697,14 @@ fn fake_mode_does_not_fork_but_applies_workdir_umask_and_hook() {
             ran.set(true);
             Ok(())
         };
-        let opened = daemonkit::DaemonContext::new()
+        let opened = daemonry::DaemonContext::new()
             .fake(true)
             .workdir(Some(&work))
-            .umask(daemonkit::Mode::from_raw_mode(0o077))
+            .umask(daemonry::Mode::from_raw_mode(0o077))
             .after_chdir(&mut hook)
             .open()
             .map_err(|e| e.to_string())?;
-        let daemonkit::Opened::Daemon(d) = opened else {
+        let daemonry::Opened::Daemon(d) = opened else {
             return Err("fake mode returned Parent".into());
         };
         if d.pid().as_raw_nonzero().get() as u32 != me || std::process::id() != me {
@@ -735,9 +737,9 @@ fn errors_after_detaching_reach_the_caller() {
     let pidfile2 = pidfile.clone();
     common::in_child(move || {
         let mut hook =
-            || Err(daemonkit::Error::os("my hook", daemonkit::Errno::ACCESS).with_input(b"detail"));
-        let e = daemonkit::DaemonContext::new()
-            .parent(daemonkit::Parent::Return)
+            || Err(daemonry::Error::os("my hook", daemonry::Errno::ACCESS).with_input(b"detail"));
+        let e = daemonry::DaemonContext::new()
+            .parent(daemonry::Parent::Return)
             .after_chdir(&mut hook)
             .open()
             .err()
@@ -747,10 +749,10 @@ fn errors_after_detaching_reach_the_caller() {
         }
         Ok(())
     });
-    let lock = daemonkit::create_pidlock(pidfile2.as_c_str()).unwrap();
+    let lock = daemonry::create_pidlock(pidfile2.as_c_str()).unwrap();
     common::in_child(move || {
-        let e = daemonkit::DaemonContext::new()
-            .parent(daemonkit::Parent::Return)
+        let e = daemonry::DaemonContext::new()
+            .parent(daemonry::Parent::Return)
             .pidfile(&pidfile)
             .open()
             .err()
@@ -758,7 +760,7 @@ fn errors_after_detaching_reach_the_caller() {
         // The holder is the test process, our parent.
         let holder = rustix::process::getppid();
         match e.kind() {
-            daemonkit::ErrorKind::LockFailed { pid } if pid == holder => Ok(()),
+            daemonry::ErrorKind::LockFailed { pid } if pid == holder => Ok(()),
             _ => Err(format!("got {e}")),
         }
     });
@@ -769,20 +771,20 @@ fn errors_after_detaching_reach_the_caller() {
 fn detached_checks_before_detaching() {
     let dir = TempDir::new("ddetached");
     let pidfile = CString::new(dir.path().join("d.pid").to_str().unwrap()).unwrap();
-    let _lock = daemonkit::create_pidlock(pidfile.as_c_str()).unwrap();
+    let _lock = daemonry::create_pidlock(pidfile.as_c_str()).unwrap();
     // A held pidfile is reported by `detached` itself, with no side effect.
-    let e = daemonkit::detached(daemonkit::DetachOptions {
+    let e = daemonry::detached(daemonry::DetachOptions {
         pidfile: Some(&pidfile),
         ..Default::default()
     })
     .unwrap_err();
-    assert!(matches!(e.kind(), daemonkit::ErrorKind::LockFailed { .. }));
+    assert!(matches!(e.kind(), daemonry::ErrorKind::LockFailed { .. }));
     assert_eq!(
         read_pid(Path::new(pidfile.to_str().unwrap())),
         std::process::id() as i32
     );
     // An unwritable log file too.
-    let e = daemonkit::detached(daemonkit::DetachOptions {
+    let e = daemonry::detached(daemonry::DetachOptions {
         logfile: Some(c"/"),
         ..Default::default()
     })
@@ -805,22 +807,22 @@ fn the_daemon_keeps_exactly_stdio_its_pidfile_and_the_keep_list() {
         let (gate_r, gate_w) = rustix::pipe::pipe().map_err(|e| e.to_string())?;
         let extra = std::fs::File::open("/proc/self/status").map_err(|e| e.to_string())?;
         let keep = [gate_r.as_raw_fd(), extra.as_raw_fd()];
-        let opened = daemonkit::DaemonContext::new()
-            .parent(daemonkit::Parent::Return)
+        let opened = daemonry::DaemonContext::new()
+            .parent(daemonry::Parent::Return)
             .pidfile(&pidfile)
             .keep_fds(&keep)
             .open()
             .map_err(|e| e.to_string())?;
         match opened {
-            daemonkit::Opened::Daemon(_d) => {
+            daemonry::Opened::Daemon(_d) => {
                 // Everything not kept is closed already: never drop those.
                 std::mem::forget(strays);
                 std::mem::forget(gate_w);
                 let mut b = [0u8; 1];
                 let _ = rustix::io::read(&gate_r, &mut b); // until the test is done
-                daemonkit::exit_immediately(0)
+                daemonry::exit_immediately(0)
             }
-            daemonkit::Opened::Parent(pid) => {
+            daemonry::Opened::Parent(pid) => {
                 drop(gate_r);
                 ctl.send(&format!("{} {} {}", pid.as_raw_nonzero(), keep[0], keep[1]));
                 ctl.pause();

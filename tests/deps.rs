@@ -21,7 +21,7 @@ fn runtime_deps(extra: &[&str]) -> BTreeSet<String> {
             "--format",
             "{p}",
             "-p",
-            "daemonkit",
+            "daemonry",
             "--manifest-path",
             manifest,
         ])
@@ -37,7 +37,7 @@ fn runtime_deps(extra: &[&str]) -> BTreeSet<String> {
         .expect("utf-8")
         .lines()
         .filter_map(|l| l.split_whitespace().next())
-        .filter(|name| *name != "daemonkit")
+        .filter(|name| *name != "daemonry")
         .map(str::to_string)
         .collect()
 }

@@ -2,7 +2,7 @@
 
 #![allow(unsafe_code)] // strerror through libc, to compare with glibc.
 
-use daemonkit::{Errno, Error, ErrorKind, errno};
+use daemonry::{Errno, Error, ErrorKind, errno};
 
 /// Every errno constant linux-raw-sys exports, by name.
 macro_rules! all_consts {
@@ -98,7 +98,7 @@ fn ignore_errno_for_each_error_type() {
         errno::ignore_errno(Err::<(), _>(Errno::PERM), &list),
         Err(Errno::PERM)
     );
-    // daemonkit::Error
+    // daemonry::Error
     let e = Error::os("open", Errno::NOENT);
     assert_eq!(errno::ignore_errno(Err::<(), _>(e), &list), Ok(None));
     let e = Error::os("open", Errno::ACCESS);
@@ -108,7 +108,7 @@ fn ignore_errno_for_each_error_type() {
         errno::ignore_errno(Err::<(), _>(no_errno), &list),
         Err(no_errno)
     );
-    // std::io::Error, raw and wrapping a daemonkit::Error
+    // std::io::Error, raw and wrapping a daemonry::Error
     #[cfg(feature = "std")]
     {
         let io = std::io::Error::from_raw_os_error(libc::ENOENT);
@@ -149,7 +149,7 @@ fn error_display_is_symbolic() {
     assert!(long.to_string().ends_with("…\""), "{long}");
     let odd = Error::os("x", Errno::from_raw_os_error(999));
     assert_eq!(odd.to_string(), "x: errno 999");
-    let pid = daemonkit::Pid::from_raw(42);
+    let pid = daemonry::Pid::from_raw(42);
     let lock = Error::new(ErrorKind::LockFailed { pid }, "acquire pidfile");
     assert_eq!(lock.to_string(), "acquire pidfile: lock held by pid 42");
     let small = Error::new(ErrorKind::BufferTooSmall { needed: 300 }, "keep list");

@@ -62,7 +62,7 @@ fn expect_fds(work: impl FnOnce(&ChildCtl) -> Result<Vec<i32>, String>) {
 }
 
 fn close(keep: &[i32]) -> Result<(), String> {
-    daemonkit::close_open_fds(keep).map_err(|e| e.to_string())
+    daemonry::close_open_fds(keep).map_err(|e| e.to_string())
 }
 
 #[test]
@@ -100,13 +100,13 @@ fn unsorted_duplicate_and_negative_keep_entries() {
 #[test]
 fn keep_list_limit_is_an_error_not_a_panic() {
     let keep = vec![0; 257];
-    let e = daemonkit::close_open_fds(&keep).unwrap_err();
+    let e = daemonry::close_open_fds(&keep).unwrap_err();
     assert_eq!(
         e.kind(),
-        daemonkit::ErrorKind::BufferTooSmall { needed: 257 }
+        daemonry::ErrorKind::BufferTooSmall { needed: 257 }
     );
     // Nothing was closed: this process's stdio is still there.
-    assert!(daemonkit::fd_max(0) > 0);
+    assert!(daemonry::fd_max(0) > 0);
 }
 
 /// Raises the soft RLIMIT_NOFILE to the hard limit (20000 here: no
@@ -124,12 +124,8 @@ fn high_fds() -> Result<(i32, i32), String> {
         return Err("setrlimit".into());
     }
     let top = (rl.rlim_max.min(1 << 20) - 1) as i32;
-    if daemonkit::fd_max(0) != rl.rlim_max {
-        return Err(format!(
-            "fd_max {} != {}",
-            daemonkit::fd_max(0),
-            rl.rlim_max
-        ));
+    if daemonry::fd_max(0) != rl.rlim_max {
+        return Err(format!("fd_max {} != {}", daemonry::fd_max(0), rl.rlim_max));
     }
     dup_to(top)?;
     dup_to(top / 2)?;
@@ -144,7 +140,7 @@ fn raised_limit_close_and_enumerate_exact_sets() {
         open_nulls(10);
         // Enumeration sees exactly the open fds, high ones included: the
         // truth is an fcntl probe of every number up to the raised limit.
-        let listed: Vec<i32> = daemonkit::open_fds().map_err(|e| e.to_string())?.collect();
+        let listed: Vec<i32> = daemonry::open_fds().map_err(|e| e.to_string())?.collect();
         let truth: Vec<i32> = (0..=top).filter(|&fd| is_open(fd)).collect();
         if listed != truth || !listed.contains(&top) || !listed.contains(&mid) {
             return Err(format!("listed {listed:?} != probed {truth:?}"));
@@ -165,7 +161,7 @@ fn is_open(fd: i32) -> bool {
 fn open_fds_matches_proc_and_skips_its_own_fd() {
     common::in_child(|| {
         open_nulls(40);
-        let listed: Vec<i32> = daemonkit::open_fds().map_err(|e| e.to_string())?.collect();
+        let listed: Vec<i32> = daemonry::open_fds().map_err(|e| e.to_string())?.collect();
         let mut truth: Vec<i32> = (0..1024).filter(|&fd| is_open(fd)).collect();
         truth.sort_unstable();
         if listed != truth {
@@ -182,7 +178,7 @@ fn open_fds_matches_proc_and_skips_its_own_fd() {
 fn enumerates_a_thousand_fds_across_several_getdents_batches() {
     common::in_child(|| {
         let opened = open_nulls(1000);
-        let listed: Vec<i32> = daemonkit::open_fds().map_err(|e| e.to_string())?.collect();
+        let listed: Vec<i32> = daemonry::open_fds().map_err(|e| e.to_string())?.collect();
         if !opened.iter().all(|fd| listed.contains(fd)) || listed.len() < 1000 {
             return Err(format!("listed {} fds", listed.len()));
         }
@@ -316,10 +312,10 @@ fn without_proc_and_close_range_the_bounded_probe_closes_the_same_set() {
     expect_fds(|ctl| {
         let (top, mid) = high_fds()?;
         let fds = open_nulls(8);
-        let before: Vec<i32> = daemonkit::open_fds().map_err(|e| e.to_string())?.collect();
+        let before: Vec<i32> = daemonry::open_fds().map_err(|e| e.to_string())?.collect();
         hide_proc()?;
         deny_close_range(libc::ENOSYS as u32)?;
-        let it = daemonkit::open_fds().map_err(|e| e.to_string())?;
+        let it = daemonry::open_fds().map_err(|e| e.to_string())?;
         if !it.is_probing() {
             return Err("expected the probe fallback".into());
         }
@@ -341,7 +337,7 @@ fn cloexec_marks_everything_but_keep() {
         let fds = open_nulls(6);
         let mut keep = vec![0, fds[1]];
         keep.extend(ctl.fds());
-        daemonkit::cloexec_open_fds(&keep).map_err(|e| e.to_string())?;
+        daemonry::cloexec_open_fds(&keep).map_err(|e| e.to_string())?;
         ctl.send(&format!("{} {}", fds[1], fds[4]));
         ctl.pause();
         Ok(())
@@ -377,7 +373,7 @@ fn cloexec_fallback_without_close_range() {
     common::in_child(|| {
         let fds = open_nulls(4);
         deny_close_range(libc::EPERM as u32)?;
-        daemonkit::cloexec_open_fds(&[fds[0]]).map_err(|e| e.to_string())?;
+        daemonry::cloexec_open_fds(&[fds[0]]).map_err(|e| e.to_string())?;
         // SAFETY: F_GETFD only queries.
         let flag = |fd| unsafe { libc::fcntl(fd, libc::F_GETFD) };
         if flag(fds[0]) != 0 || flag(fds[1]) != libc::FD_CLOEXEC || flag(0) != libc::FD_CLOEXEC {
@@ -402,7 +398,7 @@ fn fds_for_path_finds_a_file_opened_twice_and_nothing_else() {
         let _c = std::fs::File::open(&other).unwrap();
         let cpath = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
         let mut found = vec![];
-        daemonkit::fds_for_path(&cpath, |fd| found.push(fd)).map_err(|e| e.to_string())?;
+        daemonry::fds_for_path(&cpath, |fd| found.push(fd)).map_err(|e| e.to_string())?;
         let mut want = vec![a.as_raw_fd(), b.as_raw_fd()];
         want.sort_unstable();
         if found != want {
@@ -413,24 +409,24 @@ fn fds_for_path_finds_a_file_opened_twice_and_nothing_else() {
         std::fs::write(&unopened, b"z").unwrap();
         let cu = std::ffi::CString::new(unopened.to_str().unwrap()).unwrap();
         let mut none = vec![];
-        daemonkit::fds_for_path(&cu, |fd| none.push(fd)).map_err(|e| e.to_string())?;
+        daemonry::fds_for_path(&cu, |fd| none.push(fd)).map_err(|e| e.to_string())?;
         if !none.is_empty() {
             return Err(format!("unopened path matched {none:?}"));
         }
         // A missing path is an error naming stat.
-        let e = daemonkit::fds_for_path(c"/nonexistent/x", |_| {}).unwrap_err();
-        if e.context() != "stat" || e.errno() != Some(daemonkit::Errno::NOENT) {
+        let e = daemonry::fds_for_path(c"/nonexistent/x", |_| {}).unwrap_err();
+        if e.context() != "stat" || e.errno() != Some(daemonry::Errno::NOENT) {
             return Err(format!("unexpected {e}"));
         }
         // std: several paths, unresolvable ones skipped, ascending.
         #[cfg(feature = "std")]
         {
             let fds =
-                daemonkit::fd_by_path(&[p.as_path(), unopened.as_path(), "/nonexistent".as_ref()]);
+                daemonry::fd_by_path(&[p.as_path(), unopened.as_path(), "/nonexistent".as_ref()]);
             if fds != want {
                 return Err(format!("fd_by_path {fds:?}"));
             }
-            if !daemonkit::fd_by_path(&["/nonexistent"]).is_empty() {
+            if !daemonry::fd_by_path(&["/nonexistent"]).is_empty() {
                 return Err("fd_by_path of nothing".into());
             }
         }
@@ -450,12 +446,12 @@ fn raw(fd: i32) -> rustix::fd::BorrowedFd<'static> {
 #[test]
 fn isatty_pipe_devnull_and_pty() {
     let (r, w) = rustix::pipe::pipe().unwrap();
-    assert!(!daemonkit::isatty(&r));
-    assert!(!daemonkit::isatty(&w));
+    assert!(!daemonry::isatty(&r));
+    assert!(!daemonry::isatty(&w));
     let null = std::fs::File::open("/dev/null").unwrap();
-    assert!(!daemonkit::isatty(raw(null.as_raw_fd())));
+    assert!(!daemonry::isatty(raw(null.as_raw_fd())));
     let file = std::fs::File::open("/proc/self/status").unwrap();
-    assert!(!daemonkit::isatty(raw(file.as_raw_fd())));
+    assert!(!daemonry::isatty(raw(file.as_raw_fd())));
     // A pseudo-terminal: both the master and the slave are terminals.
     // SAFETY: posix_openpt family on fds we own and close.
     unsafe {
@@ -469,8 +465,8 @@ fn isatty_pipe_devnull_and_pty() {
             libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
         );
         assert!(s >= 0, "open slave");
-        assert!(daemonkit::isatty(raw(m)));
-        assert!(daemonkit::isatty(raw(s)));
+        assert!(daemonry::isatty(raw(m)));
+        assert!(daemonry::isatty(raw(s)));
         assert_eq!(libc::isatty(s), 1, "glibc agrees");
         libc::close(s);
         libc::close(m);
@@ -485,7 +481,7 @@ fn fd_max_is_the_soft_limit() {
     };
     // SAFETY: `rl` is writable.
     unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) };
-    assert_eq!(daemonkit::fd_max(7), rl.rlim_cur);
+    assert_eq!(daemonry::fd_max(7), rl.rlim_cur);
     // A changed soft limit is what fd_max reports. (The "infinite" case
     // cannot be produced on Linux: the kernel refuses an RLIMIT_NOFILE above
     // fs.nr_open, so `default` is never used here.)
@@ -498,7 +494,7 @@ fn fd_max_is_the_soft_limit() {
         if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lowered) } != 0 {
             return Err(format!("setrlimit: {}", std::io::Error::last_os_error()));
         }
-        match daemonkit::fd_max(4242) {
+        match daemonry::fd_max(4242) {
             123 => Ok(()),
             v => Err(format!("soft limit 123 gave {v}")),
         }

@@ -1,4 +1,4 @@
-//! dkinit, the static init in `tools/init`, run as a whole program: every
+//! daemonry-init, the static init in `tools/init`, run as a whole program: every
 //! tini behaviour it promises (exit codes and `-e`, signal forwarding,
 //! zombie reaping as a subreaper and as PID 1 of a PID namespace, `-g`, the
 //! subreaper warning, the inherited signal configuration, `-p`, `-w`, the
@@ -25,7 +25,7 @@ use common::{Exit, proc_stat, proc_state, proc_status};
 /// Debian's dynamically linked tini 0.19 (`ls -l /usr/bin/tini`).
 const TINI_DYNAMIC_SIZE: u64 = 27_792;
 
-/// Builds dkinit with `features` into `tools/init/<target>`; returns the
+/// Builds daemonry-init with `features` into `tools/init/<target>`; returns the
 /// binary's path.
 fn build(features: &str, target: &str) -> PathBuf {
     let pkg = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/init");
@@ -40,20 +40,24 @@ fn build(features: &str, target: &str) -> PathBuf {
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .output()
-        .expect("run cargo to build dkinit");
+        .expect("run cargo to build daemonry-init");
     assert!(
         out.status.success(),
-        "building dkinit ({features:?}) failed:\n{}",
+        "building daemonry-init ({features:?}) failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let bin = pkg.join(target).join("release/dkinit");
-    assert!(bin.is_file(), "dkinit not found at {}", bin.display());
+    let bin = pkg.join(target).join("release/daemonry-init");
+    assert!(
+        bin.is_file(),
+        "daemonry-init not found at {}",
+        bin.display()
+    );
     bin
 }
 
-/// The default dkinit binary (what `.ci/run` builds), built on first use;
+/// The default daemonry-init binary (what `.ci/run` builds), built on first use;
 /// `$DKINIT` overrides it.
-fn dkinit() -> &'static Path {
+fn init_bin() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| match std::env::var_os("DKINIT") {
         Some(p) => PathBuf::from(p),
@@ -61,16 +65,16 @@ fn dkinit() -> &'static Path {
     })
 }
 
-/// dkinit with the `user` and `pidfile` extras compiled in (its own
+/// daemonry-init with the `user` and `pidfile` extras compiled in (its own
 /// target directory, so the two builds never replace each other).
-fn dkinit_extras() -> &'static Path {
+fn init_extras() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| build("user,pidfile", "target/extras"))
 }
 
-/// `dkinit ARGS…` with stdin from /dev/null and stdout/stderr piped.
+/// `daemonry-init ARGS…` with stdin from /dev/null and stdout/stderr piped.
 fn cmd(args: &[&str]) -> Command {
-    let mut c = Command::new(dkinit());
+    let mut c = Command::new(init_bin());
     c.args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -85,9 +89,9 @@ fn exit_of(s: ExitStatus) -> Exit {
     }
 }
 
-/// Runs to completion: (how dkinit ended, stdout, stderr).
+/// Runs to completion: (how daemonry-init ended, stdout, stderr).
 fn run(c: &mut Command) -> (Exit, String, String) {
-    let out = c.output().expect("run dkinit");
+    let out = c.output().expect("run daemonry-init");
     (
         exit_of(out.status),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -99,7 +103,7 @@ fn run_args(args: &[&str]) -> (Exit, String, String) {
     run(&mut cmd(args))
 }
 
-/// A running dkinit with line readers on its stdout and stderr.
+/// A running daemonry-init with line readers on its stdout and stderr.
 struct Running {
     child: Child,
     out: BufReader<ChildStdout>,
@@ -108,7 +112,7 @@ struct Running {
 
 impl Running {
     fn start(c: &mut Command) -> Running {
-        let mut child = c.spawn().expect("spawn dkinit");
+        let mut child = c.spawn().expect("spawn daemonry-init");
         let out = BufReader::new(child.stdout.take().expect("stdout piped"));
         let err = BufReader::new(child.stderr.take().expect("stderr piped"));
         Running { child, out, err }
@@ -122,7 +126,7 @@ impl Running {
     fn line(&mut self) -> String {
         let mut l = String::new();
         let n = self.out.read_line(&mut l).expect("read stdout");
-        assert!(n > 0, "dkinit's program closed stdout early");
+        assert!(n > 0, "daemonry-init's program closed stdout early");
         l.trim_end().to_string()
     }
 
@@ -148,7 +152,7 @@ impl Running {
     /// Waits for the end; returns how it ended and the rest of stderr.
     fn finish(mut self) -> (Exit, String) {
         drop(self.child.stdin.take());
-        let status = self.child.wait().expect("wait dkinit");
+        let status = self.child.wait().expect("wait daemonry-init");
         let mut rest = String::new();
         let _ = self.err.read_to_string(&mut rest);
         (exit_of(status), rest)
@@ -189,18 +193,18 @@ fn exited(fd: &std::os::fd::OwnedFd, ms: i32) -> bool {
     unsafe { libc::poll(&mut p, 1, ms) == 1 }
 }
 
-const REAPER_WARNING: &str = "dkinit is not running as PID 1 and isn't registered as a child subreaper.\n\
-Zombie processes will not be re-parented to dkinit, so zombie reaping won't work.\n\
+const REAPER_WARNING: &str = "daemonry-init is not running as PID 1 and isn't registered as a child subreaper.\n\
+Zombie processes will not be re-parented to daemonry-init, so zombie reaping won't work.\n\
 To fix the problem, use the -s option or set the environment variable TINI_SUBREAPER \
-to register dkinit as a child subreaper, or run dkinit as PID 1.\n";
+to register daemonry-init as a child subreaper, or run daemonry-init as PID 1.\n";
 
 #[test]
 fn binary_is_static_libc_free_and_smaller_than_tini() {
-    let bin = std::fs::read(dkinit()).unwrap();
+    let bin = std::fs::read(init_bin()).unwrap();
     let size = bin.len() as u64;
     assert!(
         size < TINI_DYNAMIC_SIZE,
-        "dkinit is {size} bytes, tini {TINI_DYNAMIC_SIZE}"
+        "daemonry-init is {size} bytes, tini {TINI_DYNAMIC_SIZE}"
     );
     // ELF64 little-endian x86_64 executable.
     assert_eq!(&bin[..4], b"\x7fELF");
@@ -231,11 +235,11 @@ fn binary_is_static_libc_free_and_smaller_than_tini() {
         );
     }
     // And the system tools agree, where installed.
-    if let Ok(out) = Command::new("readelf").arg("-d").arg(dkinit()).output() {
+    if let Ok(out) = Command::new("readelf").arg("-d").arg(init_bin()).output() {
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(!text.contains("NEEDED"), "readelf -d: {text}");
     }
-    if let Ok(out) = Command::new("file").arg(dkinit()).output() {
+    if let Ok(out) = Command::new("file").arg(init_bin()).output() {
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(
             text.contains("statically linked") || text.contains("static-pie linked"),
@@ -286,7 +290,7 @@ fn e_remaps_each_listed_code_to_zero() {
 
 #[test]
 fn forwards_signals_and_exits_128_plus_the_signal() {
-    let rtmin2 = daemonkit::signal::SIGRTMIN + 2;
+    let rtmin2 = daemonry::signal::SIGRTMIN + 2;
     for sig in [
         libc::SIGTERM,
         libc::SIGUSR1,
@@ -307,10 +311,10 @@ fn forwards_signals_and_exits_128_plus_the_signal() {
         ]));
         assert_eq!(r.line(), "ready");
         r.signal(sig);
-        let name = daemonkit::signal_name(sig).unwrap().to_string();
+        let name = daemonry::signal_name(sig).unwrap().to_string();
         r.err_until(&format!("Passing signal: '{name}'"));
         let (exit, err) = r.finish();
-        // dkinit itself was not killed: it exited with 128 + sig.
+        // daemonry-init itself was not killed: it exited with 128 + sig.
         assert_eq!(exit, Exit::Code(128 + sig), "{name}: {err}");
         assert!(
             err.contains(&format!(
@@ -334,14 +338,14 @@ fn orphaned_grandchild_is_reaped_as_a_subreaper() {
     let mut r = Running::start(&mut c);
     let g: i32 = r.line().parse().unwrap();
     assert_eq!(r.line(), "orphaned");
-    // The kernel gave the orphan to dkinit (the subreaper).
+    // The kernel gave the orphan to daemonry-init (the subreaper).
     assert_eq!(proc_status(g)["PPid"], r.pid().to_string());
     // SAFETY: kill on the orphan's pid (alive: its parent has not reaped it).
     unsafe { libc::kill(g, libc::SIGKILL) };
     r.err_until(&format!("Reaped zombie process with pid={g}"));
     // Reaped: no zombie left behind.
     assert_eq!(proc_state(g), None, "pid {g} is still in /proc");
-    // The main child is still running: dkinit did not exit on the orphan.
+    // The main child is still running: daemonry-init did not exit on the orphan.
     assert!(r.child.try_wait().unwrap().is_none());
     r.child.stdin.take().unwrap().write_all(b"done\n").unwrap();
     let (exit, err) = r.finish();
@@ -382,19 +386,19 @@ fn pid_1_of_a_pid_namespace_reaps_orphans_without_warning() {
     require_root!();
     let mut c = Command::new("unshare");
     c.args(["--pid", "--fork", "--"])
-        .arg(dkinit())
+        .arg(init_bin())
         .args(["-w", "--", "sh", "-c"])
         .arg(format!("echo $PPID; {ORPHAN_SCRIPT}"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut r = Running::start(&mut c);
-    // dkinit is PID 1 in the namespace: its program's parent is 1.
+    // daemonry-init is PID 1 in the namespace: its program's parent is 1.
     assert_eq!(r.line(), "1");
     let g_ns: i32 = r.line().parse().unwrap();
     assert_eq!(r.line(), "orphaned");
-    // dkinit's host pid: the child of `unshare`.
-    let init = child_of(r.pid()).expect("dkinit under unshare");
+    // daemonry-init's host pid: the child of `unshare`.
+    let init = child_of(r.pid()).expect("daemonry-init under unshare");
     let nspid = proc_status(init)["NSpid"].clone();
     assert_eq!(
         nspid.split_whitespace().last(),
@@ -419,7 +423,7 @@ fn pid_1_of_a_pid_namespace_reaps_orphans_without_warning() {
 
 /// `sh` with a background `sleep` in its process group; prints the sleep's
 /// pid and waits. (The sleep's output goes elsewhere so that a surviving
-/// sleep does not hold dkinit's pipes open.)
+/// sleep does not hold daemonry-init's pipes open.)
 const GROUP_SCRIPT: &str = "sleep 1000 </dev/null >/dev/null 2>&1 & echo $!; wait";
 
 fn group_kill(args: &[&str], env: Option<(&str, &str)>) -> (Exit, i32, bool) {
@@ -471,7 +475,7 @@ fn warns_when_neither_pid_1_nor_a_subreaper_and_carries_on() {
     let (exit, _, err) = run_args(&["--", "sh", "-c", "exit 5"]);
     assert_eq!(exit, Exit::Code(5));
     let pid_prefix = err.split("] ").next().unwrap_or("");
-    assert!(pid_prefix.starts_with("[WARN  dkinit ("), "{err}");
+    assert!(pid_prefix.starts_with("[WARN  daemonry-init ("), "{err}");
     assert_eq!(
         err.split_once("] ").map(|x| x.1),
         Some(REAPER_WARNING),
@@ -496,9 +500,9 @@ fn masks(out: &str) -> (u64, u64) {
 }
 
 /// The signal masks `cat /proc/self/status` sees when run directly by a
-/// `Command` set up by `setup`, and when run by dkinit started the same
-/// way: the program must see exactly what dkinit inherited.
-fn masks_direct_and_under_dkinit(setup: fn(&mut Command)) -> ((u64, u64), (u64, u64)) {
+/// `Command` set up by `setup`, and when run by daemonry-init started the same
+/// way: the program must see exactly what daemonry-init inherited.
+fn masks_direct_and_under_init(setup: fn(&mut Command)) -> ((u64, u64), (u64, u64)) {
     let mut direct = Command::new("cat");
     direct.arg("/proc/self/status");
     setup(&mut direct);
@@ -547,25 +551,25 @@ fn fork_path(c: &mut Command) {
 }
 
 #[test]
-fn program_gets_exactly_the_signal_configuration_dkinit_inherited() {
-    // dkinit blocks almost every signal for itself; none of it may leak.
+fn program_gets_exactly_the_signal_configuration_the_init_inherited() {
+    // daemonry-init blocks almost every signal for itself; none of it may leak.
     // (`base_ign` is what the test runner passes on: glibc's internal
     // signal 32 shows up ignored here.)
-    let (direct, under) = masks_direct_and_under_dkinit(fork_path);
+    let (direct, under) = masks_direct_and_under_init(fork_path);
     let base_ign = direct.1;
     assert_eq!(direct.0, 0);
     assert_eq!(under, direct);
-    let (direct, under) = masks_direct_and_under_dkinit(|_| {});
+    let (direct, under) = masks_direct_and_under_init(|_| {});
     assert_eq!(under, direct, "posix_spawn path");
-    // The parent ignores SIGINT and blocks SIGTERM before exec'ing dkinit.
-    let (direct, under) = masks_direct_and_under_dkinit(ignore_int_block_term);
+    // The parent ignores SIGINT and blocks SIGTERM before exec'ing daemonry-init.
+    let (direct, under) = masks_direct_and_under_init(ignore_int_block_term);
     assert_eq!(direct, (bit(libc::SIGTERM), base_ign | bit(libc::SIGINT)));
     assert_eq!(under, direct);
     // A parent that ignores SIGCHLD: the program still gets it ignored...
-    let (direct, under) = masks_direct_and_under_dkinit(ignore_chld);
+    let (direct, under) = masks_direct_and_under_init(ignore_chld);
     assert_eq!(direct, (0, base_ign | bit(libc::SIGCHLD)));
     assert_eq!(under, direct);
-    // ...and dkinit still sees its child exit (tini would wait forever:
+    // ...and daemonry-init still sees its child exit (tini would wait forever:
     // with SIGCHLD ignored the kernel reaps children by itself).
     let mut c = cmd(&["-s", "--", "sh", "-c", "exit 9"]);
     ignore_chld(&mut c);
@@ -575,13 +579,13 @@ fn program_gets_exactly_the_signal_configuration_dkinit_inherited() {
 #[test]
 fn p_sets_the_parent_death_signal() {
     require_root!();
-    let dk = dkinit().to_str().unwrap().to_string();
-    // In a forked helper A (a subreaper, so dkinit comes back to it): A
-    // runs `sh` P, which starts dkinit -p SIGUSR1 in the background and
-    // waits for a line. When P exits, dkinit gets SIGUSR1 and forwards it
-    // to its program, which dies of it: dkinit exits 128 + 10.
+    let dk = init_bin().to_str().unwrap().to_string();
+    // In a forked helper A (a subreaper, so daemonry-init comes back to it): A
+    // runs `sh` P, which starts daemonry-init -p SIGUSR1 in the background and
+    // waits for a line. When P exits, daemonry-init gets SIGUSR1 and forwards it
+    // to its program, which dies of it: daemonry-init exits 128 + 10.
     common::in_child(move || {
-        daemonkit::process::set_child_subreaper(true).map_err(|e| e.to_string())?;
+        daemonry::process::set_child_subreaper(true).map_err(|e| e.to_string())?;
         let script = format!(
             "{dk} -p SIGUSR1 -s -- sh -c 'echo ready; exec sleep 1000' & echo pid=$!; read x"
         );
@@ -605,20 +609,20 @@ fn p_sets_the_parent_death_signal() {
                 None => ready |= l.trim_end() == "ready",
             }
         }
-        let dk_pid = pid.unwrap();
-        let status = proc_status(dk_pid);
+        let init_pid = pid.unwrap();
+        let status = proc_status(init_pid);
         if status["PPid"] != p.id().to_string() {
-            return Err(format!("dkinit's parent is {}", status["PPid"]));
+            return Err(format!("daemonry-init's parent is {}", status["PPid"]));
         }
-        // P exits: dkinit's parent dies.
+        // P exits: daemonry-init's parent dies.
         drop(p.stdin.take());
         p.wait().map_err(|e| e.to_string())?;
-        // dkinit has been re-parented to us.
-        let exit = daemonkit::process::wait_for(daemonkit::Pid::from_raw(dk_pid).unwrap())
+        // daemonry-init has been re-parented to us.
+        let exit = daemonry::process::wait_for(daemonry::Pid::from_raw(init_pid).unwrap())
             .map_err(|e| e.to_string())?;
         match exit {
-            daemonkit::process::ChildExit::Exited(138) => Ok(()),
-            other => Err(format!("dkinit ended with {other:?}")),
+            daemonry::process::ChildExit::Exited(138) => Ok(()),
+            other => Err(format!("daemonry-init ended with {other:?}")),
         }
     });
 }
@@ -689,10 +693,10 @@ fn exec_failures_exit_127_and_126_like_tini() {
         err.contains("] exec /nonexistent/prog failed: No such file or directory\n"),
         "{err}"
     );
-    assert!(err.starts_with("[FATAL dkinit ("), "{err}");
+    assert!(err.starts_with("[FATAL daemonry-init ("), "{err}");
     let (exit, _, _) = run_args(&["-s", "--", "no-such-program-anywhere"]);
     assert_eq!(exit, Exit::Code(127));
-    let dir = common::TempDir::new("dkinit-exec");
+    let dir = common::TempDir::new("daemonry-init-exec");
     let script = dir.path().join("not-executable");
     std::fs::write(&script, "#!/bin/sh\nexit 0\n").unwrap();
     let (exit, _, err) = run_args(&["-s", "--", script.to_str().unwrap()]);
@@ -707,14 +711,17 @@ fn exec_failures_exit_127_and_126_like_tini() {
 fn command_line_like_tini() {
     let (exit, out, err) = run_args(&["-h"]);
     assert_eq!(exit, Exit::Code(0));
-    assert!(out.starts_with("dkinit (dkinit version "), "{out}");
-    assert!(out.contains("Usage: dkinit [OPTIONS] [--] PROGRAM [ARGS] | --version"));
+    assert!(
+        out.starts_with("daemonry-init (daemonry-init version "),
+        "{out}"
+    );
+    assert!(out.contains("Usage: daemonry-init [OPTIONS] [--] PROGRAM [ARGS] | --version"));
     assert!(out.contains("  -e EXIT_CODE: Remap EXIT_CODE (from 0 to 255) to 0"));
     assert!(out.contains("  TINI_KILL_PROCESS_GROUP: "));
     assert_eq!(err, "");
     let (exit, out, _) = run_args(&["--version"]);
     assert_eq!(
-        (exit, out.starts_with("dkinit version ")),
+        (exit, out.starts_with("daemonry-init version ")),
         (Exit::Code(0), true)
     );
     let (exit, out, _) = run_args(&["-l"]);
@@ -722,8 +729,8 @@ fn command_line_like_tini() {
     // No program: usage on stderr, status 1.
     let (exit, out, err) = run_args(&[]);
     assert_eq!((exit, out.as_str()), (Exit::Code(1), ""));
-    assert!(err.contains("Usage: dkinit"), "{err}");
-    let dk = dkinit().to_str().unwrap();
+    assert!(err.contains("Usage: daemonry-init"), "{err}");
+    let dk = init_bin().to_str().unwrap();
     for (args, first_line) in [
         (&["-x", "true"][..], format!("{dk}: invalid option -- 'x'")),
         (
@@ -742,7 +749,7 @@ fn command_line_like_tini() {
         let (exit, _, err) = run_args(args);
         assert_eq!(exit, Exit::Code(1), "{args:?}");
         assert_eq!(err.lines().next(), Some(first_line.as_str()), "{args:?}");
-        assert!(err.contains("Usage: dkinit"), "{args:?}");
+        assert!(err.contains("Usage: daemonry-init"), "{args:?}");
     }
     for (args, msg) in [
         (&["-e", "256", "true"][..], "Not a valid option for -e: 256"),
@@ -753,7 +760,7 @@ fn command_line_like_tini() {
     ] {
         let (exit, _, err) = run_args(args);
         assert_eq!(exit, Exit::Code(1), "{args:?}");
-        assert!(err.starts_with("[FATAL dkinit ("), "{err}");
+        assert!(err.starts_with("[FATAL daemonry-init ("), "{err}");
         assert!(err.ends_with(&format!("] {msg}\n")), "{err}");
         assert!(!err.contains("Usage"), "{err}");
     }
@@ -772,7 +779,7 @@ fn verbosity_levels_and_tini_verbosity() {
         let (exit, _, err) = run(&mut c);
         assert_eq!(exit, Exit::Code(0), "{err}");
         err.lines()
-            .map(|l| l.split(" dkinit").next().unwrap().to_string())
+            .map(|l| l.split(" daemonry-init").next().unwrap().to_string())
             .collect::<Vec<_>>()
     };
     let prog = ["--", "true"];
@@ -835,7 +842,7 @@ fn close_fds_closes_inherited_fds_only_when_asked() {
 // == The extras (cargo features `user` and `pidfile`, off by default) ==
 
 fn extras(args: &[&str]) -> Command {
-    let mut c = Command::new(dkinit_extras());
+    let mut c = Command::new(init_extras());
     c.args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -857,7 +864,7 @@ fn ids(text: &str, field: &str) -> Vec<u32> {
 #[test]
 fn user_extra_runs_the_program_with_the_users_credentials() {
     require_root!();
-    // The program is nobody; dkinit itself (its parent) stays root.
+    // The program is nobody; daemonry-init itself (its parent) stays root.
     let script = "cat /proc/self/status; echo ===; cat /proc/$PPID/status";
     let (exit, out, err) = run(&mut extras(&[
         "-s", "--user", "nobody", "--", "sh", "-c", script,
@@ -880,7 +887,7 @@ fn user_extra_runs_the_program_with_the_users_credentials() {
     assert_eq!(ids(&out, "Uid:"), [1; 4]);
     assert_eq!(ids(&out, "Gid:"), [65534; 4]);
     assert_eq!(ids(&out, "Groups:"), [65534]);
-    // An unknown user: the program never runs; dkinit says why.
+    // An unknown user: the program never runs; daemonry-init says why.
     let (exit, out, err) = run(&mut extras(&[
         "-s",
         "--user",
@@ -892,23 +899,23 @@ fn user_extra_runs_the_program_with_the_users_credentials() {
     assert_eq!((exit, out.as_str()), (Exit::Code(1), ""));
     assert!(err.contains("] Failed to drop privileges: "), "{err}");
     assert!(err.contains("unknown user 'no-such-user-here'"), "{err}");
-    // Off unless asked: without --user the program keeps dkinit's ids.
+    // Off unless asked: without --user the program keeps daemonry-init's ids.
     let (_, out, _) = run(&mut extras(&["-s", "--", "cat", "/proc/self/status"]));
     assert_eq!(ids(&out, "Uid:"), [0; 4]);
 }
 
 #[test]
-fn pidfile_extra_holds_a_lock_with_dkinits_pid() {
-    let dir = common::TempDir::new("dkinit-pidfile");
+fn pidfile_extra_holds_a_lock_with_the_inits_pid() {
+    let dir = common::TempDir::new("daemonry-init-pidfile");
     let pidfile = dir.path().join("init.pid");
     let p = pidfile.to_str().unwrap();
     let script = format!("cat {p}; read x");
     let mut c = extras(&["-s", "--pidfile", p, "--", "sh", "-c", &script]);
     c.stdin(Stdio::piped());
     let mut r = Running::start(&mut c);
-    // The file holds dkinit's own pid (signal it; it forwards).
+    // The file holds daemonry-init's own pid (signal it; it forwards).
     assert_eq!(r.line(), r.pid().to_string());
-    // A second dkinit with the same pidfile refuses to start: 73.
+    // A second daemonry-init with the same pidfile refuses to start: 73.
     let (exit, out, err) = run(&mut extras(&[
         "-s",
         &format!("--pidfile={p}"),
@@ -924,7 +931,7 @@ fn pidfile_extra_holds_a_lock_with_dkinits_pid() {
     r.child.stdin.take().unwrap().write_all(b"done\n").unwrap();
     let (exit, err) = r.finish();
     assert_eq!(exit, Exit::Code(0), "{err}");
-    // Released and removed when dkinit exits.
+    // Released and removed when daemonry-init exits.
     assert!(!pidfile.exists());
     // The program does not inherit the lock's fd: it sees the same fds as
     // without --pidfile (whatever the test runner passes on, e.g. cargo's
@@ -949,29 +956,32 @@ fn pidfile_extra_holds_a_lock_with_dkinits_pid() {
 
 #[test]
 fn extras_binary_is_still_far_smaller_than_tini_static() {
-    let size = std::fs::metadata(dkinit_extras()).unwrap().len();
+    let size = std::fs::metadata(init_extras()).unwrap().len();
     // tini-static is 708,080 bytes.
-    assert!(size * 10 < 708_080, "dkinit with extras: {size} bytes");
+    assert!(
+        size * 10 < 708_080,
+        "daemonry-init with extras: {size} bytes"
+    );
 }
 
 #[test]
 fn pid_1_forwards_signals_it_would_otherwise_never_receive() {
     require_root!();
-    // The kernel drops signals to PID 1 that it has no handler for; dkinit
+    // The kernel drops signals to PID 1 that it has no handler for; daemonry-init
     // blocks them and takes them with sigtimedwait, so they still arrive.
     let mut c = Command::new("unshare");
     c.args(["--pid", "--fork", "--"])
-        .arg(dkinit())
+        .arg(init_bin())
         .args(["--", "sh", "-c", "echo ready; exec sleep 1000"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut r = Running::start(&mut c);
     assert_eq!(r.line(), "ready");
-    let init = child_of(r.pid()).expect("dkinit under unshare");
-    // SAFETY: kill on dkinit (our grandchild, alive).
+    let init = child_of(r.pid()).expect("daemonry-init under unshare");
+    // SAFETY: kill on daemonry-init (our grandchild, alive).
     assert_eq!(unsafe { libc::kill(init, libc::SIGTERM) }, 0);
     let (exit, err) = r.finish();
-    // unshare exits with its child's status: dkinit's 128 + SIGTERM.
+    // unshare exits with its child's status: daemonry-init's 128 + SIGTERM.
     assert_eq!(exit, Exit::Code(143), "{err}");
 }

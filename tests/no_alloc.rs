@@ -84,7 +84,7 @@ fn check_in_child(name: &str, f: impl FnOnce()) {
 }
 
 fn errno_and_error() {
-    use daemonkit::{Errno, Error, errno};
+    use daemonry::{Errno, Error, errno};
     check("errno::name", || errno::name(Errno::NOENT));
     check("errno::description", || errno::description(Errno::NOENT));
     check("errno::from_name", || errno::from_name("EWOULDBLOCK"));
@@ -101,22 +101,22 @@ fn errno_and_error() {
 }
 
 fn fd() {
-    check("fd_max", || daemonkit::fd_max(1024));
+    check("fd_max", || daemonry::fd_max(1024));
     let (r, _w) = rustix::pipe::pipe().expect("pipe");
-    check("isatty", || daemonkit::isatty(&r));
+    check("isatty", || daemonry::isatty(&r));
     check("open_fds (iterate)", || {
-        daemonkit::open_fds().map(|it| it.count()).unwrap_or(0)
+        daemonry::open_fds().map(|it| it.count()).unwrap_or(0)
     });
     check("fds_for_path", || {
         let mut n = 0;
-        let _ = daemonkit::fds_for_path(c"/dev/null", |_| n += 1);
+        let _ = daemonry::fds_for_path(c"/dev/null", |_| n += 1);
         n
     });
     check_in_child("cloexec_open_fds", || {
-        let _ = daemonkit::cloexec_open_fds(&[2, 0, 1, 1]);
+        let _ = daemonry::cloexec_open_fds(&[2, 0, 1, 1]);
     });
     check_in_child("close_open_fds", || {
-        let _ = daemonkit::close_open_fds(&[2, 0, 1, 1]);
+        let _ = daemonry::close_open_fds(&[2, 0, 1, 1]);
     });
 }
 
@@ -133,9 +133,9 @@ fn must(ok: bool) {
 }
 
 fn account_and_privilege() {
-    use daemonkit::account::{self, AccountDb, parse_group_line, parse_passwd_line};
-    use daemonkit::privilege;
-    use daemonkit::{Gid, Uid};
+    use daemonry::account::{self, AccountDb, parse_group_line, parse_passwd_line};
+    use daemonry::privilege;
+    use daemonry::{Gid, Uid};
     use std::ops::ControlFlow;
 
     const FIXTURE_PASSWD: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
@@ -228,23 +228,23 @@ fn account_and_privilege() {
             )
         });
     }
-    let _ = check("parse_uid (name)", || daemonkit::parse_uid("nobody"));
-    let _ = check("parse_uid (number)", || daemonkit::parse_uid("65534"));
+    let _ = check("parse_uid (name)", || daemonry::parse_uid("nobody"));
+    let _ = check("parse_uid (number)", || daemonry::parse_uid("65534"));
     let _ = check("parse_uid (unknown, invalid)", || {
         (
-            daemonkit::parse_uid("no-such-user"),
-            daemonkit::parse_uid("-1"),
+            daemonry::parse_uid("no-such-user"),
+            daemonry::parse_uid("-1"),
         )
     });
-    let _ = check("parse_gid (name)", || daemonkit::parse_gid("nogroup"));
+    let _ = check("parse_gid (name)", || daemonry::parse_gid("nogroup"));
     let _ = check("parse_gid (unknown, invalid)", || {
         (
-            daemonkit::parse_gid("no-such-group"),
-            daemonkit::parse_gid("4294967295"),
+            daemonry::parse_gid("no-such-group"),
+            daemonry::parse_gid("4294967295"),
         )
     });
     let _ = check("privilege::ngroups_max", privilege::ngroups_max);
-    let _ = check("check_privileges", || daemonkit::check_privileges(true));
+    let _ = check("check_privileges", || daemonry::check_privileges(true));
     let _ = check("check_privileges_in", || {
         privilege::check_privileges_in(&AccountDb::from_bytes(PASSWD, GROUP), false)
     });
@@ -252,25 +252,25 @@ fn account_and_privilege() {
     // Credential changes, each in a child (they must succeed as root).
     let fixture = AccountDb::new(FIXTURE_PASSWD, FIXTURE_GROUP);
     check_in_child("setgid + setuid", || {
-        must(daemonkit::setgid(Gid::from_raw(4321)).is_ok());
-        must(daemonkit::setuid(Uid::from_raw(1234)).is_ok());
+        must(daemonry::setgid(Gid::from_raw(4321)).is_ok());
+        must(daemonry::setuid(Uid::from_raw(1234)).is_ok());
     });
     check_in_child("setgroups", || {
-        must(daemonkit::setgroups(&[Gid::from_raw(5), Gid::from_raw(6)]).is_ok());
+        must(daemonry::setgroups(&[Gid::from_raw(5), Gid::from_raw(6)]).is_ok());
     });
     check_in_child("initgroups (name, uid)", || {
-        must(daemonkit::initgroups("nobody", Gid::from_raw(65534)).is_ok());
+        must(daemonry::initgroups("nobody", Gid::from_raw(65534)).is_ok());
         must(privilege::initgroups_in(&fixture, Uid::from_raw(4242), Gid::from_raw(4242)).is_ok());
     });
     check_in_child("drop_privileges (+ idempotent second call)", || {
-        must(daemonkit::drop_privileges(Some("nobody"), Some("nogroup")).is_ok());
-        must(daemonkit::drop_privileges(Some("nobody"), Some("nogroup")).is_ok());
+        must(daemonry::drop_privileges(Some("nobody"), Some("nogroup")).is_ok());
+        must(daemonry::drop_privileges(Some("nobody"), Some("nogroup")).is_ok());
     });
     check_in_child("drop_privileges_in (fixture, 7 groups)", || {
         must(privilege::drop_privileges_in(&fixture, Some("dkuser"), None).is_ok());
     });
     check_in_child("drop_privileges (gid only)", || {
-        must(daemonkit::drop_privileges(None, Some("nogroup")).is_ok());
+        must(daemonry::drop_privileges(None, Some("nogroup")).is_ok());
     });
     check_in_child("*_unchecked variants", || {
         // SAFETY: the forked child has one thread.
@@ -283,17 +283,17 @@ fn account_and_privilege() {
         }
     });
     check_in_child("drop_privileges errors (unknown user, Security)", || {
-        must(daemonkit::drop_privileges(Some("no-such-user"), None).is_err());
+        must(daemonry::drop_privileges(Some("no-such-user"), None).is_err());
         let _ = rustix::thread::set_thread_res_uid(Uid::ROOT, Uid::from_raw(1), Uid::ROOT);
-        must(daemonkit::drop_privileges(Some("nobody"), None).is_err());
+        must(daemonry::drop_privileges(Some("nobody"), None).is_err());
     });
 }
 
 // == pidfile (issue 4) ==
 
 fn pidfile() {
-    use daemonkit::{Pidfile, check_pidlock, create_pidlock, parse_pid};
-    let dir = std::env::temp_dir().join(format!("daemonkit-noalloc-{}", std::process::id()));
+    use daemonry::{Pidfile, check_pidlock, create_pidlock, parse_pid};
+    let dir = std::env::temp_dir().join(format!("daemonry-noalloc-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = std::ffi::CString::new(dir.join("a.pid").into_os_string().into_encoded_bytes())
@@ -366,13 +366,13 @@ impl std::fmt::Write for FixedBuf {
 extern "C" fn noop_handler(_: i32) {}
 
 fn signal_process_title() {
-    use daemonkit::signal::{self, SigSet};
+    use daemonry::signal::{self, SigSet};
     use std::fmt::Write;
     use std::time::Duration;
     check("signal_name + SignalName Display/short", || {
         let mut b = FixedBuf([0; 512], 0);
         for n in 1..=64 {
-            if let Some(name) = daemonkit::signal_name(n) {
+            if let Some(name) = daemonry::signal_name(n) {
                 write!(b, "{name} {} ", name.short()).expect("fits");
                 b.1 = 0;
             }
@@ -392,7 +392,7 @@ fn signal_process_title() {
             "-1",
             "",
         ]
-        .map(|s| daemonkit::parse_signal(s).is_ok())
+        .map(|s| daemonry::parse_signal(s).is_ok())
     });
     check("signal::supported", || signal::supported("usr1"));
     check("signal::handler", || signal::handler(15)).expect("works");
@@ -405,24 +405,24 @@ fn signal_process_title() {
         s.iter().count()
     });
     check("parse_umask", || {
-        ["022", "0o022", "22", "8", "0o1000"].map(|s| daemonkit::parse_umask(s).is_ok())
+        ["022", "0o022", "22", "8", "0o1000"].map(|s| daemonry::parse_umask(s).is_ok())
     });
     check("implementation Display", || {
         let mut b = FixedBuf([0; 512], 0);
         write!(
             b,
             "{} {:?}",
-            daemonkit::implementation(),
-            daemonkit::implementation()
+            daemonry::implementation(),
+            daemonry::implementation()
         )
         .expect("fits");
         b.1
     });
-    check("process::pdeathsig", daemonkit::process::pdeathsig).expect("works");
-    check("title::name", daemonkit::title::name).expect("works");
-    check("title::argv_capacity", daemonkit::title::argv_capacity).expect("works");
+    check("process::pdeathsig", daemonry::process::pdeathsig).expect("works");
+    check("title::name", daemonry::title::name).expect("works");
+    check("title::argv_capacity", daemonry::title::argv_capacity).expect("works");
     check("Title::new + Display", || {
-        let t = daemonkit::Title::new("[worker] -A app");
+        let t = daemonry::Title::new("[worker] -A app");
         let mut b = FixedBuf([0; 512], 0);
         write!(b, "{t} {t:?}").expect("fits");
         b.1
@@ -451,9 +451,9 @@ fn signal_process_title() {
     });
     check_in_child("fork + exit_immediately", || {
         // SAFETY: the grandchild only exits.
-        match unsafe { daemonkit::fork() } {
-            Ok(daemonkit::Fork::Child) => daemonkit::exit_immediately(0),
-            Ok(daemonkit::Fork::Parent(pid)) => {
+        match unsafe { daemonry::fork() } {
+            Ok(daemonry::Fork::Child) => daemonry::exit_immediately(0),
+            Ok(daemonry::Fork::Parent(pid)) => {
                 let _ = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty());
             }
             Err(_) => {}
@@ -461,41 +461,41 @@ fn signal_process_title() {
     });
     check_in_child("fork_unchecked + exit_immediately", || {
         // SAFETY: the grandchild only exits.
-        match unsafe { daemonkit::process::fork_unchecked() } {
-            Ok(daemonkit::Fork::Child) => daemonkit::exit_immediately(0),
-            Ok(daemonkit::Fork::Parent(pid)) => {
+        match unsafe { daemonry::process::fork_unchecked() } {
+            Ok(daemonry::Fork::Child) => daemonry::exit_immediately(0),
+            Ok(daemonry::Fork::Parent(pid)) => {
                 let _ = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty());
             }
             Err(_) => {}
         }
     });
     check_in_child("setsid", || {
-        let _ = daemonkit::setsid();
+        let _ = daemonry::setsid();
     });
     check_in_child("umask", || {
-        let _ = daemonkit::umask(daemonkit::Mode::from_raw_mode(0o022));
+        let _ = daemonry::umask(daemonry::Mode::from_raw_mode(0o022));
     });
     check_in_child("set_pdeathsig", || {
-        let _ = daemonkit::set_pdeathsig(Some(daemonkit::Signal::TERM));
-        let _ = daemonkit::process::set_pdeathsig_for(None, rustix::process::getpid());
+        let _ = daemonry::set_pdeathsig(Some(daemonry::Signal::TERM));
+        let _ = daemonry::process::set_pdeathsig_for(None, rustix::process::getpid());
     });
     check_in_child("set_name", || {
-        let _ = daemonkit::set_name(b"no-alloc-test");
+        let _ = daemonry::set_name(b"no-alloc-test");
     });
     check_in_child("set_process_title (first and cached calls)", || {
-        let _ = daemonkit::set_process_title("worker", Some("-A app"));
-        let _ = daemonkit::set_process_title("worker", None);
+        let _ = daemonry::set_process_title("worker", Some("-A app"));
+        let _ = daemonry::set_process_title("worker", None);
     });
     check_in_child("set_mp_process_title", || {
-        let _ = daemonkit::set_mp_process_title("celeryd", Some("idle"), Some("w1@h"), "Main");
+        let _ = daemonry::set_mp_process_title("celeryd", Some("idle"), Some("w1@h"), "Main");
     });
 }
 
-/// Issue 7 (dkinit): exec, waiting and reaping, groups, the subreaper
+/// Issue 7 (daemonry-init): exec, waiting and reaping, groups, the subreaper
 /// flag, synchronous signal waits and sending by number.
 fn exec_wait_groups_signals() {
-    use daemonkit::process::{self, CStrArray, CStrArrayBuf, ChildExit};
-    use daemonkit::signal::{self, SigSet};
+    use daemonry::process::{self, CStrArray, CStrArrayBuf, ChildExit};
+    use daemonry::signal::{self, SigSet};
     use std::time::Duration;
     check("CStrArrayBuf + CStrArray views", || {
         let mut b = CStrArrayBuf::<4>::new();
@@ -555,14 +555,14 @@ fn exec_wait_groups_signals() {
             let _ = process::set_child_subreaper(true);
             let _ = process::setpgid(None, None);
             // SAFETY: the grandchildren only exit.
-            if let Ok(daemonkit::Fork::Parent(pid)) = unsafe { daemonkit::fork() } {
+            if let Ok(daemonry::Fork::Parent(pid)) = unsafe { daemonry::fork() } {
                 let _ = process::wait_for(pid);
             } else {
-                daemonkit::exit_immediately(0);
+                daemonry::exit_immediately(0);
             }
             // SAFETY: as above.
-            if let Ok(daemonkit::Fork::Child) = unsafe { daemonkit::fork() } {
-                daemonkit::exit_immediately(0);
+            if let Ok(daemonry::Fork::Child) = unsafe { daemonry::fork() } {
+                daemonry::exit_immediately(0);
             }
             for _ in process::reap_zombies() {}
             let _ = process::wait_for(rustix::process::getpid());
@@ -570,14 +570,14 @@ fn exec_wait_groups_signals() {
     );
     check_in_child("execvpe (successful exec of /bin/true)", || {
         // SAFETY: the grandchild only execs or exits.
-        match unsafe { daemonkit::fork() } {
-            Ok(daemonkit::Fork::Child) => {
+        match unsafe { daemonry::fork() } {
+            Ok(daemonry::Fork::Child) => {
                 let mut argv = CStrArrayBuf::<2>::new();
                 let _ = argv.push(c"true");
                 let _ = process::execvpe(c"true", argv.as_array(), CStrArray::EMPTY);
-                daemonkit::exit_immediately(1);
+                daemonry::exit_immediately(1);
             }
-            Ok(daemonkit::Fork::Parent(pid)) => {
+            Ok(daemonry::Fork::Parent(pid)) => {
                 let _ = process::wait_for(pid);
             }
             Err(_) => {}
@@ -591,7 +591,7 @@ fn exec_wait_groups_signals() {
 /// readiness pipe) and the daemon, which reports its own count back
 /// through a kept pipe before leaving.
 fn daemon() {
-    use daemonkit::{DaemonContext, Opened, Parent};
+    use daemonry::{DaemonContext, Opened, Parent};
     use rustix::fd::AsRawFd;
     // With `std`, `open` flushes Rust's stdout first (so buffered output is
     // not written twice); std allocates that stream's buffer the first time
@@ -617,7 +617,7 @@ fn daemon() {
                 let _ = rustix::io::write(&w, &n.to_le_bytes());
                 // `r` was closed by the daemon's fd sweep: never drop it.
                 std::mem::forget(r);
-                daemonkit::exit_immediately(0);
+                daemonry::exit_immediately(0);
             }
             Ok(Opened::Parent(_)) => {
                 drop(w);
@@ -634,7 +634,7 @@ fn daemon() {
         }
     });
     check_in_child("DaemonContext::open (fake) and detached", || {
-        let ctx = daemonkit::detached(daemonkit::DetachOptions {
+        let ctx = daemonry::detached(daemonry::DetachOptions {
             fake: true,
             ..Default::default()
         });

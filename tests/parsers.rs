@@ -1,7 +1,7 @@
 //! Table tests for the pure `&[u8]` parsers: passwd and group lines, group
 //! members, over hand-written cases and the fixtures in tests/fixtures/.
 
-use daemonkit::account::{parse_group_line, parse_passwd_line};
+use daemonry::account::{parse_group_line, parse_passwd_line};
 
 const PASSWD: &[u8] = include_bytes!("fixtures/passwd");
 const GROUP: &[u8] = include_bytes!("fixtures/group");

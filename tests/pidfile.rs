@@ -7,7 +7,7 @@
 mod common;
 
 use common::{Exit, TempDir, proc_state, spawn};
-use daemonkit::{
+use daemonry::{
     Errno, ErrorKind, Pid, PidStatus, Pidfile, check_pidlock, create_pidlock, parse_pid,
 };
 use std::ffi::CString;
@@ -107,7 +107,7 @@ fn become_nobody() -> Result<(), String> {
 fn fast_dir(tag: &str) -> TempDir {
     let shm = Path::new("/dev/shm");
     if shm.is_dir() {
-        let p = shm.join(format!("daemonkit-{tag}-{}", std::process::id()));
+        let p = shm.join(format!("daemonry-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
         if std::fs::create_dir(&p).is_ok() {
             return TempDir(p);
@@ -479,7 +479,7 @@ fn another_users_live_process_is_running_not_stale() {
     );
     std::fs::remove_file(&path).unwrap();
 
-    // The same with a daemonkit holder: the nobody prober sees the flock.
+    // The same with a daemonry holder: the nobody prober sees the flock.
     let c3 = c.clone();
     let mut holder = spawn(move |ctl| {
         let _l = create_pidlock(c3.as_c_str()).map_err(|e| e.to_string())?;
@@ -922,7 +922,7 @@ fn check_pidlock_has_no_side_effects() {
         (after.ino(), after.mtime_nsec())
     );
     drop(lock);
-    let e = check_pidlock(c"/nonexistent-daemonkit-dir/app.pid").unwrap_err();
+    let e = check_pidlock(c"/nonexistent-daemonry-dir/app.pid").unwrap_err();
     assert_eq!(e.errno(), Some(Errno::NOENT));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

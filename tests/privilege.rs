@@ -6,9 +6,9 @@
 mod common;
 
 use common::{ChildCtl, TempDir, fixture_db, spawn, status_ids};
-use daemonkit::account::AccountDb;
-use daemonkit::privilege::{self, UserRef};
-use daemonkit::{Errno, ErrorKind, Gid, Uid};
+use daemonry::account::AccountDb;
+use daemonry::privilege::{self, UserRef};
+use daemonry::{Errno, ErrorKind, Gid, Uid};
 use std::collections::BTreeSet;
 use std::ffi::CString;
 
@@ -76,7 +76,7 @@ fn regain_root() -> Result<(), Errno> {
 }
 
 fn expect_kind<T: std::fmt::Debug>(
-    r: daemonkit::Result<T>,
+    r: daemonry::Result<T>,
     kind: ErrorKind,
     what: &str,
 ) -> Result<(), String> {
@@ -109,7 +109,7 @@ fn drop_to_nobody_by_uid_only() {
     let want_groups = id_groups("nobody");
     let seen = inspect(|_| {
         libc_setgroups(&ROOT_EXTRA_GROUPS)?;
-        daemonkit::drop_privileges(Some("nobody"), None).map_err(|e| e.to_string())?;
+        daemonry::drop_privileges(Some("nobody"), None).map_err(|e| e.to_string())?;
         ensure!(
             regain_root() == Err(Errno::PERM),
             "setuid(0) after the drop: {:?}",
@@ -151,7 +151,7 @@ fn drop_to_system_user_with_supplementary_groups() {
     let n = name.clone();
     let seen = inspect(move |_| {
         libc_setgroups(&ROOT_EXTRA_GROUPS)?;
-        daemonkit::drop_privileges(Some(&n), None).map_err(|e| e.to_string())?;
+        daemonry::drop_privileges(Some(&n), None).map_err(|e| e.to_string())?;
         ensure!(regain_root() == Err(Errno::PERM), "setuid(0) regained");
         Ok(())
     });
@@ -216,7 +216,7 @@ fn gid_only_drop_leaves_exactly_that_gid() {
     // By number, system database.
     let seen = inspect(|_| {
         libc_setgroups(&ROOT_EXTRA_GROUPS)?;
-        daemonkit::drop_privileges(None, Some("54321")).map_err(|e| e.to_string())
+        daemonry::drop_privileges(None, Some("54321")).map_err(|e| e.to_string())
     });
     assert_eq!(
         (seen.uid, seen.gid, seen.groups),
@@ -261,32 +261,32 @@ fn multi_threaded_process_is_refused_and_unchanged() {
         });
         let g = [Gid::from_raw(1)];
         expect_kind(
-            daemonkit::drop_privileges(Some("nobody"), None),
+            daemonry::drop_privileges(Some("nobody"), None),
             ErrorKind::MultiThreaded,
             "drop_privileges",
         )?;
         expect_kind(
-            daemonkit::drop_privileges(None, Some("nogroup")),
+            daemonry::drop_privileges(None, Some("nogroup")),
             ErrorKind::MultiThreaded,
             "drop_privileges gid",
         )?;
         expect_kind(
-            daemonkit::setuid(Uid::from_raw(65534)),
+            daemonry::setuid(Uid::from_raw(65534)),
             ErrorKind::MultiThreaded,
             "setuid",
         )?;
         expect_kind(
-            daemonkit::setgid(Gid::from_raw(65534)),
+            daemonry::setgid(Gid::from_raw(65534)),
             ErrorKind::MultiThreaded,
             "setgid",
         )?;
         expect_kind(
-            daemonkit::setgroups(&g),
+            daemonry::setgroups(&g),
             ErrorKind::MultiThreaded,
             "setgroups",
         )?;
         expect_kind(
-            daemonkit::initgroups("nobody", Gid::from_raw(65534)),
+            daemonry::initgroups("nobody", Gid::from_raw(65534)),
             ErrorKind::MultiThreaded,
             "initgroups",
         )?;
@@ -425,7 +425,7 @@ fn second_drop_as_the_target_is_a_no_op() {
     require_root!();
     let db = fixture_db();
     let seen = inspect(|_| {
-        daemonkit::drop_privileges(Some("nobody"), None).map_err(|e| e.to_string())?;
+        daemonry::drop_privileges(Some("nobody"), None).map_err(|e| e.to_string())?;
         // From here on any credential system call fails with EXDEV, so a
         // successful second drop issued none.
         forbid_credential_syscalls()?;
@@ -433,13 +433,12 @@ fn second_drop_as_the_target_is_a_no_op() {
             rustix::thread::set_thread_groups(&[Gid::from_raw(65534)]) == Err(Errno::XDEV),
             "the filter should be active"
         );
-        daemonkit::drop_privileges(Some("nobody"), None)
-            .map_err(|e| format!("second drop: {e}"))?;
-        daemonkit::drop_privileges(Some("65534"), Some("nogroup"))
+        daemonry::drop_privileges(Some("nobody"), None).map_err(|e| format!("second drop: {e}"))?;
+        daemonry::drop_privileges(Some("65534"), Some("nogroup"))
             .map_err(|e| format!("third drop: {e}"))?;
-        daemonkit::drop_privileges(None, None).map_err(|e| format!("no-op drop: {e}"))?;
+        daemonry::drop_privileges(None, None).map_err(|e| format!("no-op drop: {e}"))?;
         // A different target does reach the kernel (and fails).
-        match daemonkit::drop_privileges(Some("daemon"), None) {
+        match daemonry::drop_privileges(Some("daemon"), None) {
             Err(e) if e.errno() == Some(Errno::XDEV) => {}
             other => return Err(format!("drop to daemon as nobody: {other:?}")),
         }
@@ -513,7 +512,7 @@ fn more_groups_than_ngroups_max_are_truncated() {
             privilege::ngroups_max()
         );
         let many: Vec<Gid> = (10..20).map(Gid::from_raw).collect();
-        daemonkit::setgroups(&many).map_err(|e| e.to_string())?;
+        daemonry::setgroups(&many).map_err(|e| e.to_string())?;
         let mut buf = [0 as libc::gid_t; 16];
         // SAFETY: `buf` has room for 16 gids.
         let n = unsafe { libc::getgroups(16, buf.as_mut_ptr()) };
@@ -543,7 +542,7 @@ fn einval_backs_off_to_what_the_kernel_takes() {
         );
         let many: Vec<Gid> = (1..=65540).map(Gid::from_raw).collect();
         // SAFETY: not needed here; the checked variant, single thread.
-        daemonkit::setgroups(&many).map_err(|e| e.to_string())
+        daemonry::setgroups(&many).map_err(|e| e.to_string())
     });
     assert_eq!(seen.groups.len(), 65536);
     assert_eq!(seen.groups.first(), Some(&1));
@@ -563,11 +562,11 @@ fn setgroups_eperm_subset_rule() {
         .map_err(|e| e.to_string())?;
         // Current {100, 101} ⊆ requested: EPERM is swallowed.
         let req = [100, 101, 102].map(Gid::from_raw);
-        daemonkit::setgroups(&req).map_err(|e| format!("superset: {e}"))?;
+        daemonry::setgroups(&req).map_err(|e| format!("superset: {e}"))?;
         let req = [101, 100].map(Gid::from_raw);
-        daemonkit::setgroups(&req).map_err(|e| format!("same set: {e}"))?;
+        daemonry::setgroups(&req).map_err(|e| format!("same set: {e}"))?;
         // Current has 101, not requested: the EPERM stands.
-        match daemonkit::setgroups(&[Gid::from_raw(100)]) {
+        match daemonry::setgroups(&[Gid::from_raw(100)]) {
             Err(e) if e.errno() == Some(Errno::PERM) => Ok(()),
             other => Err(format!("subset request: {other:?}")),
         }
@@ -582,12 +581,12 @@ fn real_root_with_non_root_euid_is_refused() {
         rustix::thread::set_thread_res_uid(Uid::ROOT, Uid::from_raw(1000), Uid::ROOT)
             .map_err(|e| e.to_string())?;
         expect_kind(
-            daemonkit::drop_privileges(Some("nobody"), None),
+            daemonry::drop_privileges(Some("nobody"), None),
             ErrorKind::Security,
             "drop_privileges",
         )?;
         expect_kind(
-            daemonkit::drop_privileges(None, Some("nogroup")),
+            daemonry::drop_privileges(None, Some("nogroup")),
             ErrorKind::Security,
             "gid-only drop",
         )
@@ -602,28 +601,28 @@ fn bad_names_change_nothing() {
     let seen = inspect(|_| {
         libc_setgroups(&[7])?;
         expect_kind(
-            daemonkit::drop_privileges(Some("no-such-user-dk"), None),
+            daemonry::drop_privileges(Some("no-such-user-dk"), None),
             ErrorKind::UnknownUser,
             "unknown user",
         )?;
         expect_kind(
-            daemonkit::drop_privileges(Some("nobody"), Some("no-such-group-dk")),
+            daemonry::drop_privileges(Some("nobody"), Some("no-such-group-dk")),
             ErrorKind::UnknownGroup,
             "unknown group",
         )?;
         expect_kind(
-            daemonkit::drop_privileges(Some("-1"), None),
+            daemonry::drop_privileges(Some("-1"), None),
             ErrorKind::InvalidInput,
             "-1",
         )?;
         expect_kind(
-            daemonkit::drop_privileges(Some(""), None),
+            daemonry::drop_privileges(Some(""), None),
             ErrorKind::InvalidInput,
             "empty",
         )?;
         // A uid without a passwd entry has no primary group to take.
         expect_kind(
-            daemonkit::drop_privileges(Some("54321"), None),
+            daemonry::drop_privileges(Some("54321"), None),
             ErrorKind::UnknownUser,
             "numeric uid, no entry",
         )
@@ -638,7 +637,7 @@ fn bad_names_change_nothing() {
 fn numeric_ids_without_entries_work_with_a_gid() {
     require_root!();
     let seen = inspect(|_| {
-        daemonkit::drop_privileges(Some("54321"), Some("54322")).map_err(|e| e.to_string())?;
+        daemonry::drop_privileges(Some("54321"), Some("54322")).map_err(|e| e.to_string())?;
         ensure!(regain_root() == Err(Errno::PERM), "setuid(0) regained");
         Ok(())
     });
@@ -659,7 +658,7 @@ fn zero_and_root_mean_root() {
         )
         .map_err(|e| e.to_string())?;
         libc_setgroups(&[5, 6])?;
-        daemonkit::drop_privileges(Some("root"), None).map_err(|e| e.to_string())
+        daemonry::drop_privileges(Some("root"), None).map_err(|e| e.to_string())
     });
     assert_eq!((&seen.uid, &seen.gid), (&vec![0; 4], &vec![0; 4]));
     assert_eq!(seen.group_set(), id_groups("root"));
@@ -670,7 +669,7 @@ fn zero_and_root_mean_root() {
             Gid::from_raw(4242),
         )
         .map_err(|e| e.to_string())?;
-        daemonkit::drop_privileges(None, Some("0")).map_err(|e| e.to_string())
+        daemonry::drop_privileges(None, Some("0")).map_err(|e| e.to_string())
     });
     assert_eq!(
         (seen.uid, seen.gid, seen.groups),
@@ -682,10 +681,10 @@ fn zero_and_root_mean_root() {
 fn setuid_setgid_set_all_three_ids() {
     require_root!();
     let seen = inspect(|_| {
-        daemonkit::setgid(Gid::from_raw(4321)).map_err(|e| e.to_string())?;
-        daemonkit::setuid(Uid::from_raw(1234)).map_err(|e| e.to_string())?;
+        daemonry::setgid(Gid::from_raw(4321)).map_err(|e| e.to_string())?;
+        daemonry::setuid(Uid::from_raw(1234)).map_err(|e| e.to_string())?;
         // Unprivileged now: another uid is refused with EPERM.
-        match daemonkit::setuid(Uid::from_raw(1235)) {
+        match daemonry::setuid(Uid::from_raw(1235)) {
             Err(e) if e.errno() == Some(Errno::PERM) && e.context() == "setuid" => Ok(()),
             other => Err(format!("setuid as 1234: {other:?}")),
         }
@@ -697,9 +696,8 @@ fn setuid_setgid_set_all_three_ids() {
 fn initgroups_by_name_and_by_uid() {
     require_root!();
     let db = fixture_db();
-    let seen = inspect(|_| {
-        daemonkit::initgroups("nobody", Gid::from_raw(4242)).map_err(|e| e.to_string())
-    });
+    let seen =
+        inspect(|_| daemonry::initgroups("nobody", Gid::from_raw(4242)).map_err(|e| e.to_string()));
     // nobody is listed nowhere: just the given group.
     assert_eq!(seen.groups, [4242]);
     let seen = inspect(|_| {
@@ -733,11 +731,11 @@ fn check_privileges_reports() {
     // As root.
     let seen = inspect(|_| {
         expect_kind(
-            daemonkit::check_privileges(false),
+            daemonry::check_privileges(false),
             ErrorKind::Security,
             "root, not allowed",
         )?;
-        let r = daemonkit::check_privileges(true).map_err(|e| e.to_string())?;
+        let r = daemonry::check_privileges(true).map_err(|e| e.to_string())?;
         ensure!(
             r.root && r.uid.is_root() && r.euid.is_root() && !r.unknown_group,
             "as root: {r:?}"
@@ -748,8 +746,8 @@ fn check_privileges_reports() {
     assert_eq!(seen.uid, [0; 4]);
     // As nobody: nothing to report.
     inspect(|_| {
-        daemonkit::drop_privileges(Some("nobody"), None).map_err(|e| e.to_string())?;
-        let r = daemonkit::check_privileges(false).map_err(|e| e.to_string())?;
+        daemonry::drop_privileges(Some("nobody"), None).map_err(|e| e.to_string())?;
+        let r = daemonry::check_privileges(false).map_err(|e| e.to_string())?;
         ensure!(
             !r.root && !r.admin_group && !r.unknown_group && !r.is_privileged(),
             "as nobody: {r:?}"
@@ -758,8 +756,8 @@ fn check_privileges_reports() {
     });
     // In the sudo group (a name, not an id), or a gid without an entry.
     inspect(|_| {
-        daemonkit::drop_privileges(Some("nobody"), Some("sudo")).map_err(|e| e.to_string())?;
-        let r = daemonkit::check_privileges(false).map_err(|e| e.to_string())?;
+        daemonry::drop_privileges(Some("nobody"), Some("sudo")).map_err(|e| e.to_string())?;
+        let r = daemonry::check_privileges(false).map_err(|e| e.to_string())?;
         ensure!(
             !r.root && r.admin_group && !r.unknown_group && r.is_privileged(),
             "sudo group: {r:?}"
@@ -767,8 +765,8 @@ fn check_privileges_reports() {
         Ok(())
     });
     inspect(|_| {
-        daemonkit::drop_privileges(Some("nobody"), Some("54321")).map_err(|e| e.to_string())?;
-        let r = daemonkit::check_privileges(false).map_err(|e| e.to_string())?;
+        daemonry::drop_privileges(Some("nobody"), Some("54321")).map_err(|e| e.to_string())?;
+        let r = daemonry::check_privileges(false).map_err(|e| e.to_string())?;
         ensure!(
             r.unknown_group && !r.admin_group && r.egid.as_raw() == 54321,
             "unknown gid: {r:?}"
@@ -777,8 +775,8 @@ fn check_privileges_reports() {
     });
     // gid 0 alone is not root (celery#6579).
     inspect(|_| {
-        daemonkit::drop_privileges(Some("nobody"), Some("0")).map_err(|e| e.to_string())?;
-        let r = daemonkit::check_privileges(false).map_err(|e| e.to_string())?;
+        daemonry::drop_privileges(Some("nobody"), Some("0")).map_err(|e| e.to_string())?;
+        let r = daemonry::check_privileges(false).map_err(|e| e.to_string())?;
         ensure!(!r.root && !r.admin_group, "gid 0: {r:?}");
         Ok(())
     });

@@ -6,9 +6,9 @@
 mod common;
 
 use common::{Exit, in_child, proc_stat, proc_status, spawn};
-use daemonkit::process::{self, pdeathsig, set_pdeathsig_for};
-use daemonkit::signal::Signal;
-use daemonkit::{Errno, ErrorKind, Fork, Mode, exit_immediately, fork, parse_umask, set_pdeathsig};
+use daemonry::process::{self, pdeathsig, set_pdeathsig_for};
+use daemonry::signal::Signal;
+use daemonry::{Errno, ErrorKind, Fork, Mode, exit_immediately, fork, parse_umask, set_pdeathsig};
 
 /// `waitpid` that retries on EINTR; returns how the child ended.
 fn wait_for(pid: i32) -> Result<Exit, String> {
@@ -60,8 +60,8 @@ fn make_subreaper() -> Result<(), String> {
     }
 }
 
-/// daemonkit's fork, mapped for the test closures.
-fn dk_fork() -> Result<Fork, String> {
+/// daemonry's fork, mapped for the test closures.
+fn own_fork() -> Result<Fork, String> {
     // SAFETY: the test children below only make system calls (and, in the
     // single-threaded child, ordinary Rust) before they exit.
     unsafe { fork() }.map_err(|e| e.to_string())
@@ -69,7 +69,7 @@ fn dk_fork() -> Result<Fork, String> {
 
 #[test]
 fn fork_exit_immediately_and_wait() {
-    in_child(|| match dk_fork()? {
+    in_child(|| match own_fork()? {
         Fork::Child => exit_immediately(42),
         Fork::Parent(pid) => match wait_for(pid.as_raw_nonzero().get())? {
             Exit::Code(42) => Ok(()),
@@ -83,7 +83,7 @@ fn fork_refuses_a_multithreaded_process() {
     in_child(|| {
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         let t = std::thread::spawn(move || rx.recv());
-        let r = dk_fork_result();
+        let r = own_fork_result();
         drop(tx);
         let _ = t.join();
         match r {
@@ -93,7 +93,7 @@ fn fork_refuses_a_multithreaded_process() {
     });
 }
 
-fn dk_fork_result() -> Result<(), ErrorKind> {
+fn own_fork_result() -> Result<(), ErrorKind> {
     // SAFETY: a child (should one be created) exits at once.
     match unsafe { fork() } {
         Ok(Fork::Child) => exit_immediately(0),
@@ -105,12 +105,12 @@ fn dk_fork_result() -> Result<(), ErrorKind> {
     }
 }
 
-/// glibc's `abort()` in a child forked by daemonkit dies by SIGABRT (with a
+/// glibc's `abort()` in a child forked by daemonry dies by SIGABRT (with a
 /// raw clone, the child's libc keeps the parent's thread id; glibc ≥ 2.34
 /// signals itself through `gettid`, so this holds in both feature states).
 #[test]
 fn abort_in_forked_child_dies_by_sigabrt() {
-    in_child(|| match dk_fork()? {
+    in_child(|| match own_fork()? {
         Fork::Child => {
             // Quiet the core dump, if any: not the point here.
             let lim = libc::rlimit {
@@ -132,12 +132,12 @@ fn abort_in_forked_child_dies_by_sigabrt() {
 #[test]
 fn setsid_makes_a_new_session() {
     let mut c = spawn(|ctl| {
-        let sid = daemonkit::setsid().map_err(|e| e.to_string())?;
+        let sid = daemonry::setsid().map_err(|e| e.to_string())?;
         if sid != rustix::process::getpid() {
             return Err(format!("setsid returned {sid:?}"));
         }
         // A session leader cannot do it again.
-        match daemonkit::setsid() {
+        match daemonry::setsid() {
             Err(e) if e.errno() == Some(Errno::PERM) => {}
             other => return Err(format!("second setsid: {other:?}")),
         }
@@ -157,8 +157,8 @@ fn setsid_makes_a_new_session() {
 #[test]
 fn umask_is_set_and_old_value_returned() {
     let mut c = spawn(|ctl| {
-        let first = daemonkit::umask(Mode::from_raw_mode(0o027));
-        let old = daemonkit::umask(parse_umask("0o077").map_err(|e| e.to_string())?);
+        let first = daemonry::umask(Mode::from_raw_mode(0o027));
+        let old = daemonry::umask(parse_umask("0o077").map_err(|e| e.to_string())?);
         if old != Mode::from_raw_mode(0o027) {
             return Err(format!("umask returned {old:?}, first was {first:?}"));
         }
@@ -201,12 +201,12 @@ fn parent_death(grandchild: fn() -> Result<(), String>) -> Result<Exit, String> 
     make_subreaper()?;
     let (r, w) = pipe();
     let (gr, gw) = pipe();
-    let b = match dk_fork()? {
+    let b = match own_fork()? {
         Fork::Child => {
             // B
             // SAFETY: close our copy of A's read end.
             unsafe { libc::close(r) };
-            match dk_fork() {
+            match own_fork() {
                 Ok(Fork::Child) => {
                     // G
                     let ok = grandchild().is_ok();
@@ -301,10 +301,10 @@ fn pdeathsig_for_reports_a_parent_that_already_died() {
         make_subreaper()?;
         let (r, w) = pipe();
         let (go_r, go_w) = pipe();
-        let b = match dk_fork()? {
+        let b = match own_fork()? {
             Fork::Child => {
                 let parent = rustix::process::getpid();
-                match dk_fork() {
+                match own_fork() {
                     Ok(Fork::Child) => {
                         // G: alive parent first.
                         let alive = set_pdeathsig_for(Some(Signal::TERM), parent).is_ok();
@@ -344,7 +344,7 @@ fn pdeathsig_for_reports_a_parent_that_already_died() {
 
 #[test]
 fn implementation_names_the_kernel() {
-    let s = daemonkit::implementation().to_string();
+    let s = daemonry::implementation().to_string();
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
     assert_eq!(
         s,
@@ -354,7 +354,7 @@ fn implementation_names_the_kernel() {
 
 #[test]
 fn exit_codes() {
-    use daemonkit::{EX_CANTCREAT, EX_FAILURE, EX_OK, EX_UNAVAILABLE, EX_USAGE};
+    use daemonry::{EX_CANTCREAT, EX_FAILURE, EX_OK, EX_UNAVAILABLE, EX_USAGE};
     assert_eq!(
         [EX_OK, EX_FAILURE, EX_USAGE, EX_UNAVAILABLE, EX_CANTCREAT],
         [0, 1, 64, 69, 73]
@@ -385,7 +385,7 @@ fn fork_unchecked_works_in_a_threaded_process() {
 // == issue 7: exec, waiting and reaping, process groups, the terminal's
 // foreground group, the child-subreaper flag ==
 
-use daemonkit::process::{
+use daemonry::process::{
     CStrArray, CStrArrayBuf, ChildExit, execve, execvpe, getpgrp, is_child_subreaper, reap_zombies,
     set_child_subreaper, setpgid, tcgetpgrp, tcsetpgrp,
 };
@@ -394,8 +394,8 @@ use std::os::unix::fs::PermissionsExt;
 
 /// Forks; the grandchild runs `exec` (which must not return) and exits
 /// with 100 + the failed exec's errno otherwise; returns how it ended.
-fn run_exec(exec: impl FnOnce() -> daemonkit::Error) -> Result<ChildExit, String> {
-    match dk_fork()? {
+fn run_exec(exec: impl FnOnce() -> daemonry::Error) -> Result<ChildExit, String> {
+    match own_fork()? {
         Fork::Child => {
             let e = exec();
             exit_immediately(100 + e.errno().map_or(0, |e| e.raw_os_error()))
@@ -569,21 +569,21 @@ fn cstr_arrays_walk_raw_and_built_arrays() {
 #[test]
 fn wait_for_decodes_exits_and_signals() {
     in_child(|| {
-        let code = match dk_fork()? {
+        let code = match own_fork()? {
             Fork::Child => exit_immediately(3),
             Fork::Parent(pid) => process::wait_for(pid).map_err(|e| e.to_string())?,
         };
-        let killed = match dk_fork()? {
+        let killed = match own_fork()? {
             Fork::Child => loop {
                 // SAFETY: pause has no preconditions.
                 unsafe { libc::pause() };
             },
             Fork::Parent(pid) => {
-                daemonkit::signal::kill(pid, libc::SIGKILL).map_err(|e| e.to_string())?;
+                daemonry::signal::kill(pid, libc::SIGKILL).map_err(|e| e.to_string())?;
                 process::wait_for(pid).map_err(|e| e.to_string())?
             }
         };
-        let not_ours = process::wait_for(daemonkit::Pid::INIT);
+        let not_ours = process::wait_for(daemonry::Pid::INIT);
         match (code, killed, not_ours) {
             (
                 ChildExit::Exited(3),
@@ -611,10 +611,10 @@ fn reap_zombies_collects_orphans_as_a_subreaper() {
         }
         let (pids_r, pids_w) = pipe();
         // B forks three grandchildren that exit with 11, 12, 13, and exits.
-        let b = match dk_fork()? {
+        let b = match own_fork()? {
             Fork::Child => {
                 for code in 11..=13 {
-                    if let Ok(Fork::Child) = dk_fork() {
+                    if let Ok(Fork::Child) = own_fork() {
                         // SAFETY: getpid has no preconditions.
                         write_i32(pids_w, unsafe { libc::getpid() });
                         exit_immediately(code);
@@ -681,7 +681,7 @@ fn reap_zombies_collects_orphans_as_a_subreaper() {
 fn reap_zombies_does_not_block_on_live_children() {
     in_child(|| {
         let (r, w) = pipe();
-        let pid = match dk_fork()? {
+        let pid = match own_fork()? {
             Fork::Child => {
                 let _ = read_i32(r);
                 exit_immediately(4)
@@ -707,13 +707,13 @@ fn setpgid_makes_groups_seen_in_proc() {
             return Err(format!("getpgrp {:?}", getpgrp()));
         }
         // Not our child: ESRCH.
-        match setpgid(Some(daemonkit::Pid::INIT), None) {
+        match setpgid(Some(daemonry::Pid::INIT), None) {
             Err(e) if e.errno() == Some(Errno::SRCH) && e.context() == "setpgid" => {}
             other => return Err(format!("setpgid(1): {other:?}")),
         }
         // The parent may move its child into a group of the child's own.
         let (r, w) = pipe();
-        let x = match dk_fork()? {
+        let x = match own_fork()? {
             Fork::Child => {
                 let _ = read_i32(r);
                 exit_immediately(0)
@@ -754,7 +754,7 @@ fn open_pty() -> (i32, CString) {
 fn tcsetpgrp_hands_the_terminal_to_another_group() {
     let (master, slave) = open_pty();
     let mut c = spawn(move |ctl| {
-        daemonkit::setsid().map_err(|e| e.to_string())?;
+        daemonry::setsid().map_err(|e| e.to_string())?;
         // Opening the slave in a new session makes it our controlling tty.
         // SAFETY: `slave` is a valid C string.
         let fd = unsafe { libc::open(slave.as_ptr(), libc::O_RDWR) };
@@ -767,7 +767,7 @@ fn tcsetpgrp_hands_the_terminal_to_another_group() {
             return Err("we should be the foreground group".into());
         }
         let (r, w) = pipe();
-        let x = match dk_fork()? {
+        let x = match own_fork()? {
             Fork::Child => {
                 let _ = setpgid(None, None);
                 let _ = read_i32(r);

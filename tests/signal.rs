@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{Exit, spawn, status_mask};
-use daemonkit::signal::{self, Disposition, SigSet};
-use daemonkit::{Errno, ErrorKind, parse_signal, signal_name};
+use daemonry::signal::{self, Disposition, SigSet};
+use daemonry::{Errno, ErrorKind, parse_signal, signal_name};
 
 const USR1: i32 = libc::SIGUSR1;
 
@@ -335,7 +335,7 @@ fn arm_alarm_below_a_microsecond_still_fires() {
 #[test]
 fn reset_alarm_returns_remaining_and_cancels() {
     common::in_child(|| {
-        let e = |e: daemonkit::Error| e.to_string();
+        let e = |e: daemonry::Error| e.to_string();
         if signal::arm_alarm(Duration::from_secs(100)).map_err(e)? != Duration::ZERO {
             return Err("an alarm was already armed".into());
         }
@@ -364,17 +364,17 @@ fn reset_alarm_returns_remaining_and_cancels() {
 
 // == issue 7: taking signals synchronously and sending them by number ==
 
-use daemonkit::Fork;
-use daemonkit::process::{ChildExit, wait_for};
+use daemonry::Fork;
+use daemonry::process::{ChildExit, wait_for};
 
-/// daemonkit's fork for the test children (which only make system calls,
+/// daemonry's fork for the test children (which only make system calls,
 /// or run ordinary Rust in a single-threaded child, before they exit).
-fn dk_fork() -> Result<Fork, String> {
+fn own_fork() -> Result<Fork, String> {
     // SAFETY: see above.
-    unsafe { daemonkit::fork() }.map_err(|e| e.to_string())
+    unsafe { daemonry::fork() }.map_err(|e| e.to_string())
 }
 
-fn os(e: daemonkit::Error) -> String {
+fn os(e: daemonry::Error) -> String {
     e.to_string()
 }
 
@@ -384,10 +384,10 @@ fn wait_takes_a_blocked_signal_and_names_its_sender() {
         let set = SigSet::from_signals(&[USR1]).map_err(os)?;
         signal::block(&set).map_err(os)?;
         let me = rustix::process::getpid();
-        let sender = match dk_fork()? {
+        let sender = match own_fork()? {
             Fork::Child => {
                 let code = i32::from(signal::kill(me, USR1).is_err());
-                daemonkit::exit_immediately(code)
+                daemonry::exit_immediately(code)
             }
             Fork::Parent(pid) => pid,
         };
@@ -439,8 +439,8 @@ fn sigchld_info_names_the_child_and_its_status() {
     common::in_child(|| {
         let set = SigSet::from_signals(&[libc::SIGCHLD]).map_err(os)?;
         signal::block(&set).map_err(os)?;
-        let child = match dk_fork()? {
-            Fork::Child => daemonkit::exit_immediately(7),
+        let child = match own_fork()? {
+            Fork::Child => daemonry::exit_immediately(7),
             Fork::Parent(pid) => pid,
         };
         let info = set.wait().map_err(os)?;
@@ -479,7 +479,7 @@ fn kill_sends_real_time_signals_which_queue() {
         }
         // An unblocked real-time signal's default action kills.
         signal::set_mask(&SigSet::EMPTY).map_err(os)?;
-        let victim = match dk_fork()? {
+        let victim = match own_fork()? {
             Fork::Child => loop {
                 // SAFETY: pause has no preconditions.
                 unsafe { libc::pause() };
@@ -497,7 +497,7 @@ fn kill_sends_real_time_signals_which_queue() {
 #[test]
 fn kill_group_reaches_every_member() {
     common::in_child(|| {
-        daemonkit::process::set_child_subreaper(true).map_err(os)?;
+        daemonry::process::set_child_subreaper(true).map_err(os)?;
         let (r, w) = {
             let mut fds = [0; 2];
             // SAFETY: `fds` is writable.
@@ -506,10 +506,10 @@ fn kill_group_reaches_every_member() {
         };
         // X leads a new group; its child Y is in it too. Both report, then
         // wait for a signal.
-        let x = match dk_fork()? {
+        let x = match own_fork()? {
             Fork::Child => {
-                let _ = daemonkit::process::setpgid(None, None);
-                let _ = dk_fork();
+                let _ = daemonry::process::setpgid(None, None);
+                let _ = own_fork();
                 // SAFETY: `w` is open; one byte per member.
                 unsafe { libc::write(w, b"x".as_ptr().cast(), 1) };
                 loop {
@@ -562,7 +562,7 @@ fn kill_checks_numbers_and_reports_missing_processes() {
     // A reaped child's pid (not reused this soon) and its empty group.
     let mut c = spawn(|_| Ok(()));
     c.wait();
-    let gone = daemonkit::Pid::from_raw(c.pid).unwrap();
+    let gone = daemonry::Pid::from_raw(c.pid).unwrap();
     let e = signal::kill(gone, libc::SIGTERM).unwrap_err();
     assert_eq!(
         (e.errno(), e.context()),

@@ -12,8 +12,8 @@
 mod common;
 
 use common::{proc_cmdline, spawn};
-use daemonkit::title::{argv_capacity, name};
-use daemonkit::{ErrorKind, Title, set_mp_process_title, set_name, set_process_title};
+use daemonry::title::{argv_capacity, name};
+use daemonry::{ErrorKind, Title, set_mp_process_title, set_name, set_process_title};
 
 fn comm(pid: i32) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap()

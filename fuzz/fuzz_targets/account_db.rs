@@ -5,8 +5,8 @@
 //! work bounded by the input (a fixed number of lookups per input).
 #![no_main]
 
-use daemonkit::account::{AccountDb, parse_group_line, parse_passwd_line};
-use daemonkit::{ErrorKind, Gid};
+use daemonry::account::{AccountDb, parse_group_line, parse_passwd_line};
+use daemonry::{ErrorKind, Gid};
 use libfuzzer_sys::fuzz_target;
 
 /// Lines the line reader hands out whole are at most this long.

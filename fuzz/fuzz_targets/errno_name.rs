@@ -5,9 +5,9 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Some(e) = daemonkit::errno::from_name_bytes(data) {
-        let name = daemonkit::errno::name(e).expect("a parsed errno has a name");
-        assert_eq!(daemonkit::errno::from_name(name), Some(e));
-        assert!(daemonkit::errno::description(e).is_some());
+    if let Some(e) = daemonry::errno::from_name_bytes(data) {
+        let name = daemonry::errno::name(e).expect("a parsed errno has a name");
+        assert_eq!(daemonry::errno::from_name(name), Some(e));
+        assert!(daemonry::errno::description(e).is_some());
     }
 });

@@ -3,7 +3,7 @@
 //! member iterator.
 #![no_main]
 
-use daemonkit::account::parse_group_line;
+use daemonry::account::parse_group_line;
 use libfuzzer_sys::fuzz_target;
 
 const BLANKS: &[u8] = b" \t\r\x0b\x0c";

@@ -2,7 +2,7 @@
 //! obeys the line rules and survives a round trip through its own fields.
 #![no_main]
 
-use daemonkit::account::parse_passwd_line;
+use daemonry::account::parse_passwd_line;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

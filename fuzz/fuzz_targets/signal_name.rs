@@ -6,17 +6,17 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    match daemonkit::signal::parse_signal_bytes(data) {
+    match daemonry::signal::parse_signal_bytes(data) {
         Ok(n) => {
             assert!((1..=64).contains(&n));
-            let name = daemonkit::signal_name(n).expect("a parsed signal has a name");
-            assert_eq!(daemonkit::parse_signal(name.as_str()).ok(), Some(n));
-            assert_eq!(daemonkit::parse_signal(name.short()).ok(), Some(n));
+            let name = daemonry::signal_name(n).expect("a parsed signal has a name");
+            assert_eq!(daemonry::parse_signal(name.as_str()).ok(), Some(n));
+            assert_eq!(daemonry::parse_signal(name.short()).ok(), Some(n));
         }
         Err(e) => {
-            assert_eq!(e.kind(), daemonkit::ErrorKind::InvalidInput);
+            assert_eq!(e.kind(), daemonry::ErrorKind::InvalidInput);
             let shown = e.input().expect("the error names the input");
-            let len = data.len().min(daemonkit::Name::CAPACITY);
+            let len = data.len().min(daemonry::Name::CAPACITY);
             assert_eq!(shown.as_bytes(), &data[..len]);
         }
     }

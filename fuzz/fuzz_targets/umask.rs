@@ -6,12 +6,12 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    match daemonkit::process::parse_umask_bytes(data) {
+    match daemonry::process::parse_umask_bytes(data) {
         Ok(mode) => {
             let bits = mode.bits();
             assert!(bits <= 0o777);
             let text = format!("{bits:o}");
-            let again = daemonkit::process::parse_umask_bytes(text.as_bytes()).expect("round trip");
+            let again = daemonry::process::parse_umask_bytes(text.as_bytes()).expect("round trip");
             assert_eq!(again.bits(), bits);
             // Every accepted input is octal digits, optionally after 0o.
             let digits = data
@@ -20,6 +20,6 @@ fuzz_target!(|data: &[u8]| {
                 .unwrap_or(data);
             assert!(!digits.is_empty() && digits.iter().all(|b| (b'0'..=b'7').contains(b)));
         }
-        Err(e) => assert_eq!(e.kind(), daemonkit::ErrorKind::InvalidInput),
+        Err(e) => assert_eq!(e.kind(), daemonry::ErrorKind::InvalidInput),
     }
 });

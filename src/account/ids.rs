@@ -104,12 +104,12 @@ pub(crate) fn resolve_user<'s>(db: &AccountDb<'_>, s: &'s str) -> Result<UserArg
 /// # Examples
 ///
 /// ```
-/// use daemonkit::{ErrorKind, parse_uid};
+/// use daemonry::{ErrorKind, parse_uid};
 /// assert_eq!(parse_uid("1000")?.as_raw(), 1000);
 /// assert_eq!(parse_uid("root")?.as_raw(), 0);
 /// assert_eq!(parse_uid("no-such-user").unwrap_err().kind(), ErrorKind::UnknownUser);
 /// assert_eq!(parse_uid("-1").unwrap_err().kind(), ErrorKind::InvalidInput);
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn parse_uid(s: &str) -> Result<Uid> {
     parse_uid_in(&AccountDb::system(), s)
@@ -132,10 +132,10 @@ pub fn parse_uid(s: &str) -> Result<Uid> {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::{AccountDb, account::parse_uid_in};
+/// use daemonry::{AccountDb, account::parse_uid_in};
 /// let db = AccountDb::from_bytes(b"app:x:990:990::/srv/app:/bin/false\n", b"");
 /// assert_eq!(parse_uid_in(&db, "app")?.as_raw(), 990);
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn parse_uid_in(db: &AccountDb<'_>, s: &str) -> Result<Uid> {
     match id_arg(s, "parse_uid")? {
@@ -176,11 +176,11 @@ pub fn parse_uid_in(db: &AccountDb<'_>, s: &str) -> Result<Uid> {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::{ErrorKind, parse_gid};
+/// use daemonry::{ErrorKind, parse_gid};
 /// assert_eq!(parse_gid("100")?.as_raw(), 100);
 /// assert_eq!(parse_gid("root")?.as_raw(), 0);
 /// assert_eq!(parse_gid("no-such-group").unwrap_err().kind(), ErrorKind::UnknownGroup);
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn parse_gid(s: &str) -> Result<Gid> {
     parse_gid_in(&AccountDb::system(), s)
@@ -203,10 +203,10 @@ pub fn parse_gid(s: &str) -> Result<Gid> {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::{AccountDb, account::parse_gid_in};
+/// use daemonry::{AccountDb, account::parse_gid_in};
 /// let db = AccountDb::from_bytes(b"", b"app:x:990:\n");
 /// assert_eq!(parse_gid_in(&db, "app")?.as_raw(), 990);
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn parse_gid_in(db: &AccountDb<'_>, s: &str) -> Result<Gid> {
     match id_arg(s, "parse_gid")? {

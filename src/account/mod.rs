@@ -3,7 +3,7 @@
 //!
 //! # No NSS
 //!
-//! daemonkit reads the two files itself, the way glibc's `files` module
+//! daemonry reads the two files itself, the way glibc's `files` module
 //! does. Users and groups that only exist in other name services (LDAP,
 //! sssd, NIS, systemd's dynamic users) are **not visible**: a name lookup
 //! says "unknown". Numeric ids always work. This is what makes the lookups
@@ -139,7 +139,7 @@ enum Db<'a> {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::{AccountDb, Gid};
+/// use daemonry::{AccountDb, Gid};
 /// let db = AccountDb::from_bytes(
 ///     b"alice:x:1000:1000::/home/alice:/bin/sh\n",
 ///     b"alice:x:1000:\nwheel:x:10:root,alice\n",
@@ -149,7 +149,7 @@ enum Db<'a> {
 /// let mut buf = [Gid::ROOT; 8];
 /// let groups = db.group_list("alice", Gid::from_raw(1000), &mut buf)?;
 /// assert_eq!(groups, [Gid::from_raw(1000), Gid::from_raw(10)]);
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct AccountDb<'a> {
@@ -183,9 +183,9 @@ impl AccountDb<'static> {
     /// # Examples
     ///
     /// ```
-    /// let db = daemonkit::AccountDb::system();
+    /// let db = daemonry::AccountDb::system();
     /// assert!(db.user_by_name("root")?.is_some());
-    /// # Ok::<(), daemonkit::Error>(())
+    /// # Ok::<(), daemonry::Error>(())
     /// ```
     pub const fn system() -> AccountDb<'static> {
         AccountDb::new(c"/etc/passwd", c"/etc/group")
@@ -204,7 +204,7 @@ impl<'a> AccountDb<'a> {
     /// # Examples
     ///
     /// ```
-    /// let db = daemonkit::AccountDb::new(c"/srv/jail/etc/passwd", c"/srv/jail/etc/group");
+    /// let db = daemonry::AccountDb::new(c"/srv/jail/etc/passwd", c"/srv/jail/etc/group");
     /// # let _ = db;
     /// ```
     pub const fn new(passwd: &'a CStr, group: &'a CStr) -> AccountDb<'a> {
@@ -223,9 +223,9 @@ impl<'a> AccountDb<'a> {
     /// # Examples
     ///
     /// ```
-    /// let db = daemonkit::AccountDb::from_bytes(b"app:x:990:990::/:/bin/false\n", b"");
-    /// assert_eq!(db.user_by_uid(daemonkit::Uid::from_raw(990))?.map(|u| u.gid.as_raw()), Some(990));
-    /// # Ok::<(), daemonkit::Error>(())
+    /// let db = daemonry::AccountDb::from_bytes(b"app:x:990:990::/:/bin/false\n", b"");
+    /// assert_eq!(db.user_by_uid(daemonry::Uid::from_raw(990))?.map(|u| u.gid.as_raw()), Some(990));
+    /// # Ok::<(), daemonry::Error>(())
     /// ```
     pub const fn from_bytes(passwd: &'a [u8], group: &'a [u8]) -> AccountDb<'a> {
         AccountDb {
@@ -313,9 +313,9 @@ impl<'a> AccountDb<'a> {
     /// # Examples
     ///
     /// ```
-    /// let root = daemonkit::AccountDb::system().user_by_name("root")?;
+    /// let root = daemonry::AccountDb::system().user_by_name("root")?;
     /// assert_eq!(root.map(|u| u.uid.as_raw()), Some(0));
-    /// # Ok::<(), daemonkit::Error>(())
+    /// # Ok::<(), daemonry::Error>(())
     /// ```
     #[doc(alias = "getpwnam")]
     pub fn user_by_name(&self, name: impl AsRef<[u8]>) -> Result<Option<User>> {
@@ -351,10 +351,10 @@ impl<'a> AccountDb<'a> {
     /// # Examples
     ///
     /// ```
-    /// use daemonkit::{AccountDb, Uid};
+    /// use daemonry::{AccountDb, Uid};
     /// let root = AccountDb::system().user_by_uid(Uid::ROOT)?;
-    /// assert_eq!(root.map(|u| u.name), Some(daemonkit::Name::new(b"root")));
-    /// # Ok::<(), daemonkit::Error>(())
+    /// assert_eq!(root.map(|u| u.name), Some(daemonry::Name::new(b"root")));
+    /// # Ok::<(), daemonry::Error>(())
     /// ```
     #[doc(alias = "getpwuid")]
     pub fn user_by_uid(&self, uid: Uid) -> Result<Option<User>> {
@@ -385,9 +385,9 @@ impl<'a> AccountDb<'a> {
     /// # Examples
     ///
     /// ```
-    /// let root = daemonkit::AccountDb::system().group_by_name("root")?;
+    /// let root = daemonry::AccountDb::system().group_by_name("root")?;
     /// assert_eq!(root.map(|g| g.gid.as_raw()), Some(0));
-    /// # Ok::<(), daemonkit::Error>(())
+    /// # Ok::<(), daemonry::Error>(())
     /// ```
     #[doc(alias = "getgrnam")]
     pub fn group_by_name(&self, name: impl AsRef<[u8]>) -> Result<Option<Group>> {
@@ -421,10 +421,10 @@ impl<'a> AccountDb<'a> {
     /// # Examples
     ///
     /// ```
-    /// use daemonkit::{AccountDb, Gid};
+    /// use daemonry::{AccountDb, Gid};
     /// let root = AccountDb::system().group_by_gid(Gid::ROOT)?;
-    /// assert_eq!(root.map(|g| g.name), Some(daemonkit::Name::new(b"root")));
-    /// # Ok::<(), daemonkit::Error>(())
+    /// assert_eq!(root.map(|g| g.name), Some(daemonry::Name::new(b"root")));
+    /// # Ok::<(), daemonry::Error>(())
     /// ```
     #[doc(alias = "getgrgid")]
     pub fn group_by_gid(&self, gid: Gid) -> Result<Option<Group>> {
@@ -461,12 +461,12 @@ impl<'a> AccountDb<'a> {
     /// ```
     /// use core::ops::ControlFlow;
     /// let mut n = 0;
-    /// daemonkit::AccountDb::system().for_each_user(|_| {
+    /// daemonry::AccountDb::system().for_each_user(|_| {
     ///     n += 1;
     ///     ControlFlow::Continue(())
     /// })?;
     /// assert!(n >= 1);
-    /// # Ok::<(), daemonkit::Error>(())
+    /// # Ok::<(), daemonry::Error>(())
     /// ```
     #[doc(alias = "getpwent")]
     pub fn for_each_user(
@@ -506,15 +506,15 @@ impl<'a> AccountDb<'a> {
     /// ```
     /// use core::ops::ControlFlow;
     /// let mut root = None;
-    /// daemonkit::AccountDb::system().for_each_group(|g| {
+    /// daemonry::AccountDb::system().for_each_group(|g| {
     ///     if g.gid.as_raw() == 0 {
-    ///         root = Some(daemonkit::Name::new(g.name));
+    ///         root = Some(daemonry::Name::new(g.name));
     ///         return ControlFlow::Break(());
     ///     }
     ///     ControlFlow::Continue(())
     /// })?;
     /// assert!(root.is_some());
-    /// # Ok::<(), daemonkit::Error>(())
+    /// # Ok::<(), daemonry::Error>(())
     /// ```
     #[doc(alias = "getgrent")]
     pub fn for_each_group(&self, f: impl FnMut(&GroupEntry<'_>) -> ControlFlow<()>) -> Result<()> {
@@ -551,11 +551,11 @@ impl<'a> AccountDb<'a> {
     /// # Examples
     ///
     /// ```
-    /// use daemonkit::{AccountDb, Gid};
+    /// use daemonry::{AccountDb, Gid};
     /// let mut buf = [Gid::ROOT; 64];
     /// let groups = AccountDb::system().group_list("root", Gid::ROOT, &mut buf)?;
     /// assert_eq!(groups.first(), Some(&Gid::ROOT));
-    /// # Ok::<(), daemonkit::Error>(())
+    /// # Ok::<(), daemonry::Error>(())
     /// ```
     #[doc(alias = "getgrouplist")]
     pub fn group_list<'b>(

@@ -105,7 +105,7 @@ impl fmt::Debug for PasswdEntry<'_> {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::account::parse_passwd_line;
+/// use daemonry::account::parse_passwd_line;
 /// let e = parse_passwd_line(b"nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
 ///     .ok_or("malformed")?;
 /// assert_eq!(e.name, b"nobody");
@@ -250,7 +250,7 @@ impl<'a> Iterator for Members<'a> {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::account::parse_group_line;
+/// use daemonry::account::parse_group_line;
 /// let g = parse_group_line(b"ssl-cert:x:103:postgres, www-data,,\n").ok_or("malformed")?;
 /// assert_eq!(g.name, b"ssl-cert");
 /// assert_eq!(g.gid.as_raw(), 103);

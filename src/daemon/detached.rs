@@ -54,7 +54,7 @@ pub struct DetachOptions<'a> {
 /// # Examples
 ///
 /// ```no_run
-/// use daemonkit::{detached, DetachOptions};
+/// use daemonry::{detached, DetachOptions};
 /// let ctx = detached(DetachOptions {
 ///     logfile: Some(c"/var/log/worker.log"),
 ///     pidfile: Some(c"/run/worker.pid"),
@@ -62,7 +62,7 @@ pub struct DetachOptions<'a> {
 ///     ..Default::default()
 /// })?;
 /// let _daemon = ctx.open()?;
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn detached(opts: DetachOptions<'_>) -> Result<DaemonContext<'_>> {
     let umask = opts.umask.unwrap_or(Mode::empty());

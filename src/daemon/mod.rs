@@ -23,7 +23,7 @@
 //! ready, then exits 0 ([`Parent::Exit`], the default) or returns the
 //! daemon's pid ([`Parent::Return`]). If any step fails, the daemon writes
 //! the error to the pipe and exits; the original process prints it
-//! (`daemonkit: chdir: "/nonexistent": ENOENT (No such file or directory)`)
+//! (`daemonry: chdir: "/nonexistent": ENOENT (No such file or directory)`)
 //! and exits non-zero (73, `EX_CANTCREAT`, for a held pidfile), or returns
 //! it. Errors never vanish into `/dev/null`.
 //!
@@ -122,7 +122,7 @@ pub enum Opened<'a> {
 /// # Examples
 ///
 /// ```no_run
-/// use daemonkit::{DaemonContext, Opened, Output};
+/// use daemonry::{DaemonContext, Opened, Output};
 /// let opened = DaemonContext::new()
 ///     .pidfile(c"/run/mydaemon.pid")
 ///     .stdout(Output::Append(c"/var/log/mydaemon.log"))
@@ -135,7 +135,7 @@ pub enum Opened<'a> {
 ///     let _ = daemon.pid();
 ///     // ... serve ...
 /// }
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub struct DaemonContext<'a> {
     workdir: Option<&'a CStr>,

@@ -250,7 +250,7 @@ pub(super) fn wait_for_daemon(reader: &OwnedFd, first_child: Pid) -> Result<Pid>
     }
 }
 
-/// Writes `daemonkit: <error>` to stderr (fd 2), with no allocation.
+/// Writes `daemonry: <error>` to stderr (fd 2), with no allocation.
 pub(super) fn print_error(e: &Error) {
     struct Buf {
         b: [u8; 512],
@@ -269,7 +269,7 @@ pub(super) fn print_error(e: &Error) {
         }
     }
     let mut buf = Buf { b: [0; 512], n: 0 };
-    let _ = fmt::write(&mut buf, format_args!("daemonkit: {e}\n"));
+    let _ = fmt::write(&mut buf, format_args!("daemonry: {e}\n"));
     // fd 2 may be closed or anything: a raw write just fails then.
     let _ = crate::sys::write(2, buf.b.get(..buf.n).unwrap_or(&[]));
 }

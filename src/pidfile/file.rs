@@ -22,7 +22,7 @@ const MODE: u32 = 0o644;
 
 /// How often a reader re-reads an empty file, and how long it waits in
 /// between (BSD `pidfile_open`: 20 × 5 ms). Only files of other tools are
-/// ever empty: daemonkit publishes complete files.
+/// ever empty: daemonry publishes complete files.
 const EMPTY_RETRIES: u32 = 20;
 const EMPTY_WAIT_NS: i64 = 5_000_000;
 

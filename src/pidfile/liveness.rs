@@ -1,7 +1,7 @@
 //! Is the process a pidfile names still the one that wrote it?
 //!
 //! Used only for files whose `flock` nobody holds: files left by a dead
-//! daemonkit holder, or written by tools that never lock (celery, the
+//! daemonry holder, or written by tools that never lock (celery, the
 //! `pidlock` crate, `echo $$ > file`). The rule, in order:
 //!
 //! 1. our own pid → stale (a container restarted and we are pid 1 again);

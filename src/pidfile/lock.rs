@@ -32,13 +32,13 @@ const CREATE_ROUNDS: u32 = 16;
 /// # let dir = std::env::temp_dir().join(format!("dk-doc-lock-{}", std::process::id()));
 /// # std::fs::create_dir_all(&dir).unwrap();
 /// # let path = std::ffi::CString::new(format!("{}/app.pid", dir.display())).unwrap();
-/// let lock = daemonkit::create_pidlock(path.as_c_str())?;
+/// let lock = daemonry::create_pidlock(path.as_c_str())?;
 /// assert_eq!(lock.pid(), rustix::process::getpid());
 /// let fd = lock.fd().expect("held"); // keep it across close_open_fds
 /// # let _ = fd;
 /// lock.release()?;
 /// # std::fs::remove_dir_all(&dir).unwrap();
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub struct PidLock<'a> {
     pidfile: Pidfile<'a>,
@@ -130,7 +130,7 @@ pub(crate) mod private {
 /// types (`&str`, `String`, `&Path`, `PathBuf`, `&OsStr`, `&CString`),
 /// made absolute at once.
 ///
-/// Sealed: implemented by daemonkit only.
+/// Sealed: implemented by daemonry only.
 pub trait PidfilePath<'a>: private::Sealed {
     /// The [`Pidfile`] for this path.
     ///
@@ -217,7 +217,7 @@ mod std_paths {
 /// ```
 /// # let dir = std::env::temp_dir().join(format!("dk-doc-cpl-{}", std::process::id()));
 /// # std::fs::create_dir_all(&dir).unwrap();
-/// use daemonkit::{create_pidlock, ErrorKind};
+/// use daemonry::{create_pidlock, ErrorKind};
 /// let path = dir.join("app.pid");
 /// let cpath = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
 /// std::fs::write(&path, "999999\n").unwrap(); // a crashed holder's file
@@ -228,7 +228,7 @@ mod std_paths {
 /// drop(lock);
 /// assert!(!path.exists());
 /// # std::fs::remove_dir_all(&dir).unwrap();
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn create_pidlock<'a, P: PidfilePath<'a>>(path: P) -> Result<PidLock<'a>> {
     let mut pidfile = path.into_pidfile()?;
@@ -298,9 +298,9 @@ pub fn create_pidlock<'a, P: PidfilePath<'a>>(path: P) -> Result<PidLock<'a>> {
 /// # Examples
 ///
 /// ```
-/// daemonkit::check_pidlock(c"/tmp/surely-not-running.pid")?;
-/// assert!(daemonkit::check_pidlock(c"/nonexistent-dir/x.pid").is_err());
-/// # Ok::<(), daemonkit::Error>(())
+/// daemonry::check_pidlock(c"/tmp/surely-not-running.pid")?;
+/// assert!(daemonry::check_pidlock(c"/nonexistent-dir/x.pid").is_err());
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn check_pidlock<'a, P: PidfilePath<'a>>(path: P) -> Result<()> {
     let pidfile = path.into_pidfile()?;

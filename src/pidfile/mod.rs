@@ -60,7 +60,7 @@
 //! price is that a pid reused within a second of the file's write is judged
 //! alive (a refused start, never a displaced holder). A wall-clock step of
 //! more than a second between writing and probing can mislead rule 4 for
-//! files without a lock; files of live daemonkit holders are always
+//! files without a lock; files of live daemonry holders are always
 //! [`PidStatus::Held`] first, whatever the clock or the pid numbers do.
 //!
 //! # Paths
@@ -97,7 +97,7 @@ use rustix::process::{self, Pid};
 /// # Examples
 ///
 /// ```
-/// use daemonkit::{PidStatus, Pid};
+/// use daemonry::{PidStatus, Pid};
 /// let s = PidStatus::Running(Pid::INIT);
 /// assert!(s.is_live());
 /// assert_eq!(s.pid(), Some(Pid::INIT));
@@ -185,7 +185,7 @@ struct Held {
 /// ```
 /// # let dir = std::env::temp_dir().join(format!("dk-doc-pf-{}", std::process::id()));
 /// # std::fs::create_dir_all(&dir).unwrap();
-/// use daemonkit::{Pidfile, PidStatus};
+/// use daemonry::{Pidfile, PidStatus};
 /// let path = std::ffi::CString::new(format!("{}/app.pid", dir.display())).unwrap();
 /// let mut pf = Pidfile::new(&path);
 /// pf.acquire()?;
@@ -194,7 +194,7 @@ struct Held {
 /// pf.release()?;
 /// assert!(!pf.is_locked()?);
 /// # std::fs::remove_dir_all(&dir).unwrap();
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub struct Pidfile<'a> {
     path: PathRepr<'a>,
@@ -212,7 +212,7 @@ impl<'a> Pidfile<'a> {
     /// # Examples
     ///
     /// ```
-    /// let pf = daemonkit::Pidfile::new(c"/run/app.pid");
+    /// let pf = daemonry::Pidfile::new(c"/run/app.pid");
     /// assert_eq!(pf.path(), c"/run/app.pid");
     /// ```
     pub const fn new(path: &'a CStr) -> Pidfile<'a> {
@@ -239,10 +239,10 @@ impl<'a> Pidfile<'a> {
     /// # Examples
     ///
     /// ```
-    /// let pf = daemonkit::Pidfile::from_path("app.pid")?;
+    /// let pf = daemonry::Pidfile::from_path("app.pid")?;
     /// assert!(pf.as_path().is_absolute());
     /// assert!(pf.as_path().ends_with("app.pid"));
-    /// # Ok::<(), daemonkit::Error>(())
+    /// # Ok::<(), daemonry::Error>(())
     /// ```
     #[cfg(feature = "std")]
     #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
@@ -416,7 +416,7 @@ impl<'a> Pidfile<'a> {
     /// ```
     /// # let dir = std::env::temp_dir().join(format!("dk-doc-acq-{}", std::process::id()));
     /// # std::fs::create_dir_all(&dir).unwrap();
-    /// use daemonkit::{ErrorKind, Pidfile};
+    /// use daemonry::{ErrorKind, Pidfile};
     /// let path = std::ffi::CString::new(dir.join("a.pid").into_os_string().into_encoded_bytes()).unwrap();
     /// let mut first = Pidfile::new(&path);
     /// first.acquire()?;
@@ -424,7 +424,7 @@ impl<'a> Pidfile<'a> {
     /// let err = Pidfile::new(&path).acquire().unwrap_err();
     /// assert_eq!(err.kind(), ErrorKind::LockFailed { pid: Some(me) });
     /// # drop(first); std::fs::remove_dir_all(&dir).unwrap();
-    /// # Ok::<(), daemonkit::Error>(())
+    /// # Ok::<(), daemonry::Error>(())
     /// ```
     pub fn acquire(&mut self) -> Result<()> {
         if self.is_held() {
@@ -466,7 +466,7 @@ impl<'a> Pidfile<'a> {
     /// The contents must be ASCII digits and one `\n`, the pid within
     /// `1..=kernel.pid_max` (see [`parse_pid`]). An empty file is re-read up
     /// to 20 times, 5 ms apart, since another tool may be about to write it
-    /// (BSD `pidfile_open` does the same); daemonkit's own files are never
+    /// (BSD `pidfile_open` does the same); daemonry's own files are never
     /// empty. At most [`MAX_PIDFILE_LEN`] + 1 bytes are read.
     ///
     /// # Errors
@@ -487,9 +487,9 @@ impl<'a> Pidfile<'a> {
     /// # Examples
     ///
     /// ```
-    /// let pf = daemonkit::Pidfile::new(c"/nonexistent/app.pid");
+    /// let pf = daemonry::Pidfile::new(c"/nonexistent/app.pid");
     /// assert_eq!(pf.read_pid()?, None);
-    /// # Ok::<(), daemonkit::Error>(())
+    /// # Ok::<(), daemonry::Error>(())
     /// ```
     pub fn read_pid(&self) -> Result<Option<Pid>> {
         let Some((fd, _)) = file::open_existing(self.path())? else {
@@ -506,7 +506,7 @@ impl<'a> Pidfile<'a> {
     /// calling process's pid, fsynced, and this copy becomes the owner that
     /// [`release`](Pidfile::release) and drop act for: BSD `pidfile_write`
     /// after the daemon's final fork. The lock is held throughout, so
-    /// daemonkit's probers see [`PidStatus::Held`]; readers that ignore the
+    /// daemonry's probers see [`PidStatus::Held`]; readers that ignore the
     /// lock may see a torn file for an instant. Otherwise it is
     /// [`acquire`](Pidfile::acquire).
     ///
@@ -618,11 +618,11 @@ impl<'a> Pidfile<'a> {
     /// let path = dir.join("broken.pid");
     /// std::fs::write(&path, "garbage\n").unwrap();
     /// let cpath = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
-    /// let pf = daemonkit::Pidfile::new(&cpath);
+    /// let pf = daemonry::Pidfile::new(&cpath);
     /// assert!(pf.remove_if_stale()?);
     /// assert!(!path.exists());
     /// # std::fs::remove_dir_all(&dir).unwrap();
-    /// # Ok::<(), daemonkit::Error>(())
+    /// # Ok::<(), daemonry::Error>(())
     /// ```
     pub fn remove_if_stale(&self) -> Result<bool> {
         let (status, opened) = file::examine(self.path())?;
@@ -667,9 +667,9 @@ impl<'a> Pidfile<'a> {
     /// # Examples
     ///
     /// ```
-    /// use daemonkit::{Pidfile, PidStatus};
+    /// use daemonry::{Pidfile, PidStatus};
     /// assert_eq!(Pidfile::new(c"/nonexistent/x.pid").probe()?, PidStatus::Absent);
-    /// # Ok::<(), daemonkit::Error>(())
+    /// # Ok::<(), daemonry::Error>(())
     /// ```
     pub fn probe(&self) -> Result<PidStatus> {
         file::examine(self.path()).map(|(s, _)| s)

@@ -45,12 +45,12 @@ pub const MAX_PIDFILE_LEN: usize = 32;
 /// # Examples
 ///
 /// ```
-/// use daemonkit::{parse_pid, ErrorKind};
+/// use daemonry::{parse_pid, ErrorKind};
 /// assert_eq!(parse_pid(b"1816\n")?.as_raw_nonzero().get(), 1816);
 /// for bad in [&b""[..], b"1816", b" 1816\n", b"+5\n", b"-1\n", b"0\n", b"abc\n"] {
 ///     assert_eq!(parse_pid(bad).unwrap_err().kind(), ErrorKind::InvalidInput);
 /// }
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn parse_pid(contents: &[u8]) -> Result<Pid> {
     let bad = |ctx: &'static str| Error::invalid(ctx).with_input(contents);

@@ -7,7 +7,7 @@
 //! On Linux the credential system calls (`setresuid`, `setresgid`,
 //! `setgroups`, …) change **only the calling thread**. glibc and musl hide
 //! this: their wrappers signal every other thread and make it repeat the
-//! call (glibc's `SIGSETXID` broadcast). daemonkit talks to the kernel
+//! call (glibc's `SIGSETXID` broadcast). daemonry talks to the kernel
 //! directly and cannot do that safely (it would need a reserved signal and a
 //! handler in every thread, and threads can appear during the broadcast). A
 //! process whose threads disagree about their credentials is a security
@@ -83,7 +83,7 @@ const KERNEL_NGROUPS_MAX: usize = 65536;
 /// # Examples
 ///
 /// ```
-/// assert!(daemonkit::privilege::ngroups_max().unwrap_or(65536) >= 32);
+/// assert!(daemonry::privilege::ngroups_max().unwrap_or(65536) >= 32);
 /// ```
 #[doc(alias = "NGROUPS_MAX")]
 pub fn ngroups_max() -> Option<usize> {
@@ -119,8 +119,8 @@ pub fn ngroups_max() -> Option<usize> {
 /// # Examples
 ///
 /// ```no_run
-/// daemonkit::setuid(daemonkit::Uid::from_raw(65534))?;
-/// # Ok::<(), daemonkit::Error>(())
+/// daemonry::setuid(daemonry::Uid::from_raw(65534))?;
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[doc(alias = "setresuid")]
 pub fn setuid(uid: Uid) -> Result<()> {
@@ -153,8 +153,8 @@ pub fn setuid(uid: Uid) -> Result<()> {
 ///
 /// ```no_run
 /// // SAFETY: a freshly forked child has one thread.
-/// unsafe { daemonkit::privilege::setuid_unchecked(daemonkit::Uid::from_raw(65534))? };
-/// # Ok::<(), daemonkit::Error>(())
+/// unsafe { daemonry::privilege::setuid_unchecked(daemonry::Uid::from_raw(65534))? };
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub unsafe fn setuid_unchecked(uid: Uid) -> Result<()> {
     thread::set_thread_res_uid(uid, uid, uid).map_err(|e| Error::os("setuid", e))
@@ -182,8 +182,8 @@ pub unsafe fn setuid_unchecked(uid: Uid) -> Result<()> {
 /// # Examples
 ///
 /// ```no_run
-/// daemonkit::setgid(daemonkit::Gid::from_raw(65534))?;
-/// # Ok::<(), daemonkit::Error>(())
+/// daemonry::setgid(daemonry::Gid::from_raw(65534))?;
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[doc(alias = "setresgid")]
 pub fn setgid(gid: Gid) -> Result<()> {
@@ -214,8 +214,8 @@ pub fn setgid(gid: Gid) -> Result<()> {
 ///
 /// ```no_run
 /// // SAFETY: a freshly forked child has one thread.
-/// unsafe { daemonkit::privilege::setgid_unchecked(daemonkit::Gid::from_raw(65534))? };
-/// # Ok::<(), daemonkit::Error>(())
+/// unsafe { daemonry::privilege::setgid_unchecked(daemonry::Gid::from_raw(65534))? };
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub unsafe fn setgid_unchecked(gid: Gid) -> Result<()> {
     thread::set_thread_res_gid(gid, gid, gid).map_err(|e| Error::os("setgid", e))
@@ -300,9 +300,9 @@ fn current_groups(buf: &mut [u32]) -> Option<&[u32]> {
 /// # Examples
 ///
 /// ```no_run
-/// use daemonkit::Gid;
-/// daemonkit::setgroups(&[Gid::from_raw(100), Gid::from_raw(104)])?;
-/// # Ok::<(), daemonkit::Error>(())
+/// use daemonry::Gid;
+/// daemonry::setgroups(&[Gid::from_raw(100), Gid::from_raw(104)])?;
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn setgroups(groups: &[Gid]) -> Result<()> {
     procfs::require_single_thread("setgroups")?;
@@ -332,8 +332,8 @@ pub fn setgroups(groups: &[Gid]) -> Result<()> {
 ///
 /// ```no_run
 /// // SAFETY: a freshly forked child has one thread.
-/// unsafe { daemonkit::privilege::setgroups_unchecked(&[])? };
-/// # Ok::<(), daemonkit::Error>(())
+/// unsafe { daemonry::privilege::setgroups_unchecked(&[])? };
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub unsafe fn setgroups_unchecked(groups: &[Gid]) -> Result<()> {
     apply_groups(groups, "setgroups").map(drop)
@@ -448,8 +448,8 @@ fn target_groups<'b>(
 /// # Examples
 ///
 /// ```no_run
-/// daemonkit::initgroups("postgres", daemonkit::parse_gid("postgres")?)?;
-/// # Ok::<(), daemonkit::Error>(())
+/// daemonry::initgroups("postgres", daemonry::parse_gid("postgres")?)?;
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn initgroups<'u>(user: impl Into<UserRef<'u>>, gid: Gid) -> Result<()> {
     initgroups_in(&AccountDb::system(), user, gid)
@@ -472,10 +472,10 @@ pub fn initgroups<'u>(user: impl Into<UserRef<'u>>, gid: Gid) -> Result<()> {
 /// # Examples
 ///
 /// ```no_run
-/// use daemonkit::{AccountDb, Gid, privilege::initgroups_in};
+/// use daemonry::{AccountDb, Gid, privilege::initgroups_in};
 /// let db = AccountDb::new(c"/srv/jail/etc/passwd", c"/srv/jail/etc/group");
 /// initgroups_in(&db, "app", Gid::from_raw(990))?;
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn initgroups_in<'u>(db: &AccountDb<'_>, user: impl Into<UserRef<'u>>, gid: Gid) -> Result<()> {
     procfs::require_single_thread("initgroups")?;
@@ -504,12 +504,12 @@ pub fn initgroups_in<'u>(db: &AccountDb<'_>, user: impl Into<UserRef<'u>>, gid: 
 /// # Examples
 ///
 /// ```no_run
-/// use daemonkit::{AccountDb, Gid, Uid};
+/// use daemonry::{AccountDb, Gid, Uid};
 /// // SAFETY: a freshly forked child has one thread.
 /// unsafe {
-///     daemonkit::privilege::initgroups_unchecked(&AccountDb::system(), Uid::from_raw(101), Gid::from_raw(104))?
+///     daemonry::privilege::initgroups_unchecked(&AccountDb::system(), Uid::from_raw(101), Gid::from_raw(104))?
 /// };
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub unsafe fn initgroups_unchecked<'u>(
     db: &AccountDb<'_>,
@@ -591,9 +591,9 @@ pub unsafe fn initgroups_unchecked<'u>(
 /// # Examples
 ///
 /// ```no_run
-/// daemonkit::drop_privileges(Some("nobody"), None)?;
+/// daemonry::drop_privileges(Some("nobody"), None)?;
 /// // Now set the parent-death signal, if wanted: the drop cleared it.
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[doc(alias = "maybe_drop_privileges")]
 pub fn drop_privileges(uid: Option<&str>, gid: Option<&str>) -> Result<()> {
@@ -618,10 +618,10 @@ pub fn drop_privileges(uid: Option<&str>, gid: Option<&str>) -> Result<()> {
 /// # Examples
 ///
 /// ```no_run
-/// use daemonkit::{AccountDb, privilege::drop_privileges_in};
+/// use daemonry::{AccountDb, privilege::drop_privileges_in};
 /// let db = AccountDb::new(c"/srv/jail/etc/passwd", c"/srv/jail/etc/group");
 /// drop_privileges_in(&db, Some("app"), None)?;
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn drop_privileges_in(db: &AccountDb<'_>, uid: Option<&str>, gid: Option<&str>) -> Result<()> {
     procfs::require_single_thread("drop_privileges")?;
@@ -657,10 +657,10 @@ fn same_set(a: &[u32], b: &[Gid]) -> bool {
 /// # Examples
 ///
 /// ```no_run
-/// use daemonkit::AccountDb;
+/// use daemonry::AccountDb;
 /// // SAFETY: a freshly forked child has one thread.
-/// unsafe { daemonkit::privilege::drop_privileges_unchecked(&AccountDb::system(), Some("nobody"), None)? };
-/// # Ok::<(), daemonkit::Error>(())
+/// unsafe { daemonry::privilege::drop_privileges_unchecked(&AccountDb::system(), Some("nobody"), None)? };
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub unsafe fn drop_privileges_unchecked(
     db: &AccountDb<'_>,

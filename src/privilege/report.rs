@@ -74,9 +74,9 @@ impl PrivilegeReport {
 /// # Examples
 ///
 /// ```
-/// let report = daemonkit::check_privileges(true)?;
+/// let report = daemonry::check_privileges(true)?;
 /// assert_eq!(report.root, report.uid.is_root() || report.euid.is_root());
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn check_privileges(allow_root: bool) -> Result<PrivilegeReport> {
     check_privileges_in(&AccountDb::system(), allow_root)
@@ -99,11 +99,11 @@ pub fn check_privileges(allow_root: bool) -> Result<PrivilegeReport> {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::{AccountDb, privilege::check_privileges_in};
+/// use daemonry::{AccountDb, privilege::check_privileges_in};
 /// let db = AccountDb::from_bytes(b"", b"wheel:x:0:\n");
 /// let report = check_privileges_in(&db, true)?;
 /// assert_eq!(report.admin_group, report.gid.as_raw() == 0 || report.egid.as_raw() == 0);
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn check_privileges_in(db: &AccountDb<'_>, allow_root: bool) -> Result<PrivilegeReport> {
     const CTX: &str = "check_privileges";

@@ -40,7 +40,7 @@ use crate::error::{Error, ErrorKind};
 /// # Examples
 ///
 /// ```
-/// use daemonkit::process::CStrArrayBuf;
+/// use daemonry::process::CStrArrayBuf;
 /// let mut buf = CStrArrayBuf::<4>::new();
 /// buf.push(c"ls")?;
 /// buf.push(c"-l")?;
@@ -48,7 +48,7 @@ use crate::error::{Error, ErrorKind};
 /// assert_eq!(argv.len(), 2);
 /// assert_eq!(argv.get(1), Some(c"-l"));
 /// assert_eq!(argv.skip(1).iter().collect::<Vec<_>>(), [c"-l"]);
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[derive(Clone, Copy)]
 pub struct CStrArray<'a> {
@@ -160,7 +160,7 @@ impl<'a> CStrArray<'a> {
     /// # Examples
     ///
     /// ```
-    /// use daemonkit::process::CStrArrayBuf;
+    /// use daemonry::process::CStrArrayBuf;
     /// let mut env = CStrArrayBuf::<4>::new();
     /// env.push(c"PATH=/bin")?;
     /// env.push(c"EMPTY=")?;
@@ -168,7 +168,7 @@ impl<'a> CStrArray<'a> {
     /// assert_eq!(env.env_var(b"PATH"), Some(c"/bin"));
     /// assert_eq!(env.env_var(b"EMPTY"), Some(c""));
     /// assert_eq!(env.env_var(b"PAT"), None);
-    /// # Ok::<(), daemonkit::Error>(())
+    /// # Ok::<(), daemonry::Error>(())
     /// ```
     #[doc(alias = "getenv")]
     pub fn env_var(&self, name: &[u8]) -> Option<&'a CStr> {
@@ -228,13 +228,13 @@ impl<'a> Iterator for CStrArrayIter<'a> {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::process::CStrArrayBuf;
+/// use daemonry::process::CStrArrayBuf;
 /// let mut argv = CStrArrayBuf::<3>::new();
 /// argv.push(c"true")?;
 /// argv.push(c"x")?;
 /// assert!(argv.push(c"full").is_err()); // N = 3: two strings and the null
 /// assert_eq!(argv.as_array().len(), 2);
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub struct CStrArrayBuf<'a, const N: usize> {
     ptrs: [*const c_char; N],
@@ -338,12 +338,12 @@ impl<const N: usize> core::fmt::Debug for CStrArrayBuf<'_, N> {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::process::{execve, CStrArray, CStrArrayBuf};
+/// use daemonry::process::{execve, CStrArray, CStrArrayBuf};
 /// let mut argv = CStrArrayBuf::<2>::new();
 /// argv.push(c"nothing-here")?;
 /// let err = execve(c"/nonexistent/program", argv.as_array(), CStrArray::EMPTY);
-/// assert_eq!(err.errno(), Some(daemonkit::Errno::NOENT));
-/// # Ok::<(), daemonkit::Error>(())
+/// assert_eq!(err.errno(), Some(daemonry::Errno::NOENT));
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn execve(path: &CStr, argv: CStrArray<'_>, envp: CStrArray<'_>) -> Error {
     // SAFETY: both arrays are null-terminated arrays of valid C strings
@@ -392,14 +392,14 @@ pub const DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
 /// # Examples
 ///
 /// ```
-/// use daemonkit::process::{execvpe, CStrArrayBuf};
+/// use daemonry::process::{execvpe, CStrArrayBuf};
 /// let mut argv = CStrArrayBuf::<2>::new();
 /// argv.push(c"no-such-program-here")?;
 /// let mut env = CStrArrayBuf::<2>::new();
 /// env.push(c"PATH=/nonexistent:/also/not")?;
 /// let err = execvpe(c"no-such-program-here", argv.as_array(), env.as_array());
-/// assert_eq!(err.errno(), Some(daemonkit::Errno::NOENT));
-/// # Ok::<(), daemonkit::Error>(())
+/// assert_eq!(err.errno(), Some(daemonry::Errno::NOENT));
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[doc(alias = "execvp")]
 pub fn execvpe(file: &CStr, argv: CStrArray<'_>, envp: CStrArray<'_>) -> Error {

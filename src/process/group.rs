@@ -32,9 +32,9 @@ use crate::error::{Context, Result};
 ///
 /// ```no_run
 /// // In a forked child: lead a group of our own.
-/// daemonkit::process::setpgid(None, None)?;
-/// assert_eq!(daemonkit::process::getpgrp(), rustix::process::getpid());
-/// # Ok::<(), daemonkit::Error>(())
+/// daemonry::process::setpgid(None, None)?;
+/// assert_eq!(daemonry::process::getpgrp(), rustix::process::getpid());
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn setpgid(pid: Option<Pid>, pgid: Option<Pid>) -> Result<()> {
     rustix::process::setpgid(pid, pgid).ctx("setpgid")
@@ -53,7 +53,7 @@ pub fn setpgid(pid: Option<Pid>, pgid: Option<Pid>) -> Result<()> {
 /// # Examples
 ///
 /// ```
-/// let pgid = daemonkit::process::getpgrp();
+/// let pgid = daemonry::process::getpgrp();
 /// assert!(pgid.as_raw_nonzero().get() > 0);
 /// ```
 pub fn getpgrp() -> Pid {
@@ -88,15 +88,15 @@ pub fn getpgrp() -> Pid {
 /// # Examples
 ///
 /// ```no_run
-/// use daemonkit::process::{getpgrp, tcsetpgrp};
+/// use daemonry::process::{getpgrp, tcsetpgrp};
 /// use rustix::fs::{open, Mode, OFlags};
 /// let tty = open(c"/dev/tty", OFlags::RDWR, Mode::empty())
-///     .map_err(|e| daemonkit::Error::os("open /dev/tty", e))?;
+///     .map_err(|e| daemonry::Error::os("open /dev/tty", e))?;
 /// match tcsetpgrp(&tty, getpgrp()) {
-///     Err(e) if e.errno() == Some(daemonkit::Errno::NOTTY) => {} // no terminal
+///     Err(e) if e.errno() == Some(daemonry::Errno::NOTTY) => {} // no terminal
 ///     other => other?,
 /// }
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[doc(alias = "TIOCSPGRP")]
 pub fn tcsetpgrp(fd: impl AsFd, pgid: Pid) -> Result<()> {
@@ -124,8 +124,8 @@ pub fn tcsetpgrp(fd: impl AsFd, pgid: Pid) -> Result<()> {
 /// ```
 /// // A pipe is no terminal.
 /// let (r, _w) = rustix::pipe::pipe().unwrap();
-/// let e = daemonkit::process::tcgetpgrp(&r).unwrap_err();
-/// assert_eq!(e.errno(), Some(daemonkit::Errno::NOTTY));
+/// let e = daemonry::process::tcgetpgrp(&r).unwrap_err();
+/// assert_eq!(e.errno(), Some(daemonry::Errno::NOTTY));
 /// ```
 #[doc(alias = "TIOCGPGRP")]
 pub fn tcgetpgrp(fd: impl AsFd) -> Result<Pid> {
@@ -157,9 +157,9 @@ pub fn tcgetpgrp(fd: impl AsFd) -> Result<Pid> {
 /// # Examples
 ///
 /// ```no_run
-/// daemonkit::process::set_child_subreaper(true)?;
-/// assert!(daemonkit::process::is_child_subreaper()?);
-/// # Ok::<(), daemonkit::Error>(())
+/// daemonry::process::set_child_subreaper(true)?;
+/// assert!(daemonry::process::is_child_subreaper()?);
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[doc(alias = "PR_SET_CHILD_SUBREAPER")]
 pub fn set_child_subreaper(on: bool) -> Result<()> {
@@ -187,8 +187,8 @@ pub fn set_child_subreaper(on: bool) -> Result<()> {
 ///
 /// ```
 /// // The test runner is no subreaper.
-/// assert!(!daemonkit::process::is_child_subreaper()?);
-/// # Ok::<(), daemonkit::Error>(())
+/// assert!(!daemonry::process::is_child_subreaper()?);
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[doc(alias = "PR_GET_CHILD_SUBREAPER")]
 pub fn is_child_subreaper() -> Result<bool> {

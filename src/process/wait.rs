@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 /// # Examples
 ///
 /// ```
-/// use daemonkit::process::ChildExit;
+/// use daemonry::process::ChildExit;
 /// assert_eq!(ChildExit::Exited(3).shell_code(), 3);
 /// let killed = ChildExit::Signaled { signal: 15, core_dumped: false };
 /// assert_eq!(killed.shell_code(), 143);
@@ -114,17 +114,17 @@ impl ChildExit {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::process::{wait_for, ChildExit};
-/// use daemonkit::{exit_immediately, Fork};
+/// use daemonry::process::{wait_for, ChildExit};
+/// use daemonry::{exit_immediately, Fork};
 /// // SAFETY: the child only exits.
 /// # if false {
-/// if let Fork::Parent(pid) = unsafe { daemonkit::fork()? } {
+/// if let Fork::Parent(pid) = unsafe { daemonry::fork()? } {
 ///     assert_eq!(wait_for(pid)?, ChildExit::Exited(7));
 /// } else {
 ///     exit_immediately(7);
 /// }
 /// # }
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[doc(alias = "waitpid")]
 pub fn wait_for(pid: Pid) -> Result<ChildExit> {
@@ -169,11 +169,11 @@ pub fn wait_for(pid: Pid) -> Result<ChildExit> {
 /// # Examples
 ///
 /// ```
-/// for reaped in daemonkit::process::reap_zombies() {
+/// for reaped in daemonry::process::reap_zombies() {
 ///     let (pid, exit) = reaped?;
 ///     println!("{} ended: {exit:?}", pid.as_raw_nonzero());
 /// }
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[doc(alias = "waitpid")]
 pub fn reap_zombies() -> ReapZombies {

@@ -35,10 +35,10 @@ use crate::sys;
 /// # Examples
 ///
 /// ```
-/// use daemonkit::signal::{handler, Disposition};
+/// use daemonry::signal::{handler, Disposition};
 /// // The default action of SIGKILL can never change.
 /// assert_eq!(handler(9)?, Disposition::Default);
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -67,7 +67,7 @@ impl Disposition {
     /// # Examples
     ///
     /// ```
-    /// use daemonkit::signal::Disposition;
+    /// use daemonry::signal::Disposition;
     /// extern "C" fn on_hup(_: i32) {}
     /// let d = Disposition::from_handler(on_hup);
     /// assert!(matches!(d, Disposition::Handler { siginfo: false, .. }));
@@ -171,12 +171,12 @@ fn set_all(sigs: &[i32], word: usize, context: &'static str) -> Result<()> {
 /// # Examples
 ///
 /// ```
-/// # daemonkit::signal::ignore(&[])?;
+/// # daemonry::signal::ignore(&[])?;
 /// # if false {
 /// use rustix::process::Signal;
-/// daemonkit::signal::ignore(&[Signal::HUP.as_raw(), daemonkit::parse_signal("USR2")?])?;
+/// daemonry::signal::ignore(&[Signal::HUP.as_raw(), daemonry::parse_signal("USR2")?])?;
 /// # }
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[doc(alias = "ignore_signal")]
 pub fn ignore(sigs: &[i32]) -> Result<()> {
@@ -203,11 +203,11 @@ pub fn ignore(sigs: &[i32]) -> Result<()> {
 /// # Examples
 ///
 /// ```
-/// # daemonkit::signal::reset(&[])?;
+/// # daemonry::signal::reset(&[])?;
 /// # if false {
-/// daemonkit::signal::reset(&[daemonkit::parse_signal("TERM")?])?;
+/// daemonry::signal::reset(&[daemonry::parse_signal("TERM")?])?;
 /// # }
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[doc(alias = "reset_signal")]
 pub fn reset(sigs: &[i32]) -> Result<()> {
@@ -220,11 +220,11 @@ pub fn reset(sigs: &[i32]) -> Result<()> {
 /// The action is installed with `SA_RESTART` (interrupted system calls are
 /// restarted where the kernel can) and an empty `sa_mask` (only `sig`
 /// itself is blocked while the handler runs), plus `SA_RESTORER` with
-/// daemonkit's own `rt_sigreturn` trampoline: a raw `rt_sigaction` without
+/// daemonry's own `rt_sigreturn` trampoline: a raw `rt_sigaction` without
 /// it cannot return from a handler. The handler returns normally and the
 /// interrupted code continues.
 ///
-/// Mixing with libc: libc's `sigaction` will report daemonkit's trampoline
+/// Mixing with libc: libc's `sigaction` will report daemonry's trampoline
 /// as `sa_restorer` for this signal; that is harmless.
 ///
 /// # Errors
@@ -262,9 +262,9 @@ pub fn reset(sigs: &[i32]) -> Result<()> {
 /// }
 /// # if false {
 /// // SAFETY: the handler only stores to an atomic.
-/// unsafe { daemonkit::signal::set_handler(10, on_usr1)? };
+/// unsafe { daemonry::signal::set_handler(10, on_usr1)? };
 /// # }
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[doc(alias = "install_signal_handler")]
 #[doc(alias = "sigaction")]
@@ -322,10 +322,10 @@ fn disposition(act: &sys::KernelSigaction) -> Disposition {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::signal::{handler, Disposition};
+/// use daemonry::signal::{handler, Disposition};
 /// // Rust's runtime ignores SIGPIPE in every std program.
 /// assert_eq!(handler(13)?, Disposition::Ignore);
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn handler(sig: i32) -> Result<Disposition> {
     const CONTEXT: &str = "signal::handler";
@@ -346,9 +346,9 @@ pub fn handler(sig: i32) -> Result<Disposition> {
 /// # Examples
 ///
 /// ```
-/// assert!(daemonkit::signal::supported("SIGUSR1"));
-/// assert!(daemonkit::signal::supported("rtmin+2"));
-/// assert!(!daemonkit::signal::supported("SIGFOO"));
+/// assert!(daemonry::signal::supported("SIGUSR1"));
+/// assert!(daemonry::signal::supported("rtmin+2"));
+/// assert!(!daemonry::signal::supported("SIGFOO"));
 /// ```
 pub fn supported(name: &str) -> bool {
     super::names::parse_signal(name).is_ok()
@@ -390,8 +390,8 @@ pub fn supported(name: &str) -> bool {
 ///
 /// ```no_run
 /// // In a freshly forked daemon child:
-/// daemonkit::signal::reset_all()?;
-/// # Ok::<(), daemonkit::Error>(())
+/// daemonry::signal::reset_all()?;
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn reset_all() -> Result<()> {
     const CONTEXT: &str = "signal::reset_all";
@@ -419,12 +419,12 @@ pub fn reset_all() -> Result<()> {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::signal::SigSet;
+/// use daemonry::signal::SigSet;
 /// let set = SigSet::from_signals(&[1, 15])?;
 /// assert!(set.contains(15) && !set.contains(2));
 /// assert_eq!(set.as_raw(), 0x4001);
 /// assert_eq!(set.iter().collect::<Vec<_>>(), [1, 15]);
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct SigSet(u64);
@@ -545,11 +545,11 @@ fn sigprocmask(how: u32, set: Option<&SigSet>, context: &'static str) -> Result<
 /// # Examples
 ///
 /// ```
-/// use daemonkit::signal::{block, set_mask, SigSet};
+/// use daemonry::signal::{block, set_mask, SigSet};
 /// let old = block(&SigSet::from_signals(&[10])?)?;
-/// assert!(daemonkit::signal::mask()?.contains(10));
+/// assert!(daemonry::signal::mask()?.contains(10));
 /// set_mask(&old)?;
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn block(set: &SigSet) -> Result<SigSet> {
     sigprocmask(g::SIG_BLOCK, Some(set), "signal::block")
@@ -579,12 +579,12 @@ pub fn block(set: &SigSet) -> Result<SigSet> {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::signal::{block, unblock, SigSet};
+/// use daemonry::signal::{block, unblock, SigSet};
 /// let usr2 = SigSet::from_signals(&[12])?;
 /// block(&usr2)?;
 /// unblock(&usr2)?;
-/// assert!(!daemonkit::signal::mask()?.contains(12));
-/// # Ok::<(), daemonkit::Error>(())
+/// assert!(!daemonry::signal::mask()?.contains(12));
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn unblock(set: &SigSet) -> Result<SigSet> {
     sigprocmask(g::SIG_UNBLOCK, Some(set), "signal::unblock")
@@ -613,10 +613,10 @@ pub fn unblock(set: &SigSet) -> Result<SigSet> {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::signal::{set_mask, SigSet};
+/// use daemonry::signal::{set_mask, SigSet};
 /// let old = set_mask(&SigSet::EMPTY)?;
 /// set_mask(&old)?;
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn set_mask(set: &SigSet) -> Result<SigSet> {
     sigprocmask(g::SIG_SETMASK, Some(set), "signal::set_mask")
@@ -640,9 +640,9 @@ pub fn set_mask(set: &SigSet) -> Result<SigSet> {
 /// # Examples
 ///
 /// ```
-/// let m = daemonkit::signal::mask()?;
+/// let m = daemonry::signal::mask()?;
 /// assert!(!m.contains(9));
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn mask() -> Result<SigSet> {
     sigprocmask(g::SIG_BLOCK, None, "signal::mask")
@@ -687,10 +687,10 @@ fn to_duration(tv: &g::timeval) -> Duration {
 /// ```
 /// use std::time::Duration;
 /// # if false {
-/// daemonkit::signal::arm_alarm(Duration::from_millis(1500))?;
+/// daemonry::signal::arm_alarm(Duration::from_millis(1500))?;
 /// # }
-/// let left = daemonkit::signal::reset_alarm()?;
-/// # Ok::<(), daemonkit::Error>(())
+/// let left = daemonry::signal::reset_alarm()?;
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[doc(alias = "alarm")]
 pub fn arm_alarm(after: Duration) -> Result<Duration> {
@@ -733,8 +733,8 @@ pub fn arm_alarm(after: Duration) -> Result<Duration> {
 /// # Examples
 ///
 /// ```
-/// assert_eq!(daemonkit::signal::reset_alarm()?, std::time::Duration::ZERO);
-/// # Ok::<(), daemonkit::Error>(())
+/// assert_eq!(daemonry::signal::reset_alarm()?, std::time::Duration::ZERO);
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn reset_alarm() -> Result<Duration> {
     let new = g::itimerval {

@@ -7,7 +7,7 @@
 //! rustix's [`Signal`] cannot express real-time signals. [`SIGRTMIN`] is 32
 //! and [`SIGRTMAX`] is 64; glibc's `SIGRTMIN` macro says 34 because glibc
 //! reserves 32 and 33 for itself (musl reserves 32–34), so Python on glibc
-//! means 37 by "SIGRTMIN+3" where daemonkit and the kernel mean 35. Use
+//! means 37 by "SIGRTMIN+3" where daemonry and the kernel mean 35. Use
 //! `Signal::TERM.as_raw()` to pass a rustix `Signal`.
 //!
 //! # Names
@@ -27,7 +27,7 @@
 //! over [`SigSet`]) and the one-shot alarm ([`arm_alarm`],
 //! [`reset_alarm`]). They use raw `rt_sigaction`/`rt_sigprocmask`/
 //! `setitimer` calls, not libc's wrappers (which keep no state for these,
-//! so nothing goes stale). Handlers return through daemonkit's own
+//! so nothing goes stale). Handlers return through daemonry's own
 //! `SA_RESTORER` trampoline. Differences from celery: bad numbers and
 //! names are errors instead of being silently skipped; SIGKILL/SIGSTOP are
 //! a clear `Os(EINVAL)` error; installing a handler is `unsafe` (the
@@ -39,7 +39,7 @@
 //! synchronously (`sigtimedwait(2)`) and report a [`SigInfo`] (number,
 //! sender); [`kill`] and [`kill_group`] send any signal by number, real-time
 //! signals included. Together with [`block`] they make the handler-free
-//! signal loop of an init (see `tools/init`, dkinit).
+//! signal loop of an init (see `tools/init`, daemonry-init).
 //!
 //! Everything here is safe between fork and exec.
 

@@ -5,7 +5,7 @@
 //! glibc's `SIGRTMIN` macro says 34 because glibc reserves 32 and 33 for
 //! itself (thread cancellation and `setxid` broadcasts); musl reserves
 //! 32–34. Python on glibc (and so celery) therefore means 37 by
-//! "SIGRTMIN+3" where daemonkit, `kill(2)` and `/proc` mean 35.
+//! "SIGRTMIN+3" where daemonry, `kill(2)` and `/proc` mean 35.
 //!
 //! Everything here is `const` data and pure functions: safe between fork
 //! and exec.
@@ -128,7 +128,7 @@ const _: () = assert!(REALTIME.len() as i32 == SIGRTMAX - SIGRTMIN + 1);
 /// # Examples
 ///
 /// ```
-/// let n = daemonkit::signal_name(15).unwrap();
+/// let n = daemonry::signal_name(15).unwrap();
 /// assert_eq!(n.to_string(), "SIGTERM");
 /// assert_eq!(n.short(), "TERM");
 /// assert_eq!(n.number(), 15);
@@ -184,7 +184,7 @@ impl core::fmt::Display for SignalName {
 /// # Examples
 ///
 /// ```
-/// use daemonkit::signal_name;
+/// use daemonry::signal_name;
 /// assert_eq!(signal_name(17).unwrap().as_str(), "SIGCHLD");
 /// assert_eq!(signal_name(35).unwrap().as_str(), "SIGRTMIN+3");
 /// assert_eq!(signal_name(63).unwrap().as_str(), "SIGRTMAX-1");
@@ -210,7 +210,7 @@ pub fn signal_name(sig: i32) -> Option<SignalName> {
 /// # Examples
 ///
 /// ```
-/// let all: Vec<_> = daemonkit::signal::all().collect();
+/// let all: Vec<_> = daemonry::signal::all().collect();
 /// assert_eq!(all.len(), 64);
 /// assert_eq!(all[14].as_str(), "SIGTERM");
 /// ```
@@ -236,7 +236,7 @@ const MAX_NAME: usize = 16;
 ///   (64). The offset is plain decimal digits.
 ///
 /// No whitespace and no sign are accepted. celery returns any integer
-/// unchanged; daemonkit rejects 0 and numbers above 64.
+/// unchanged; daemonry rejects 0 and numbers above 64.
 ///
 /// # Errors
 ///
@@ -255,7 +255,7 @@ const MAX_NAME: usize = 16;
 /// # Examples
 ///
 /// ```
-/// use daemonkit::parse_signal;
+/// use daemonry::parse_signal;
 /// assert_eq!(parse_signal("term")?, 15);
 /// assert_eq!(parse_signal("SIGTERM")?, 15);
 /// assert_eq!(parse_signal("15")?, 15);
@@ -263,7 +263,7 @@ const MAX_NAME: usize = 16;
 /// assert_eq!(parse_signal("rtmax-1")?, 63);
 /// assert!(parse_signal("SIGFOO").is_err());
 /// assert!(parse_signal("65").is_err());
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[doc(alias = "signum")]
 #[doc(alias = "get_signal")]
@@ -285,8 +285,8 @@ pub fn parse_signal(s: &str) -> Result<i32> {
 /// # Examples
 ///
 /// ```
-/// assert_eq!(daemonkit::signal::parse_signal_bytes(b"hup")?, 1);
-/// # Ok::<(), daemonkit::Error>(())
+/// assert_eq!(daemonry::signal::parse_signal_bytes(b"hup")?, 1);
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn parse_signal_bytes(s: &[u8]) -> Result<i32> {
     let unknown = || Error::invalid("parse_signal: unknown signal name").with_input(s);

@@ -106,7 +106,7 @@ impl SigSet {
     /// # Examples
     ///
     /// ```
-    /// use daemonkit::signal::{self, SigSet};
+    /// use daemonry::signal::{self, SigSet};
     /// let usr1 = SigSet::from_signals(&[10])?;
     /// let old = signal::block(&usr1)?;
     /// signal::kill(rustix::process::getpid(), 10)?; // stays pending: blocked
@@ -114,7 +114,7 @@ impl SigSet {
     /// assert_eq!(info.signal(), 10);
     /// assert_eq!(info.pid(), Some(rustix::process::getpid()));
     /// signal::set_mask(&old)?;
-    /// # Ok::<(), daemonkit::Error>(())
+    /// # Ok::<(), daemonry::Error>(())
     /// ```
     #[doc(alias = "sigwaitinfo")]
     #[doc(alias = "sigtimedwait")]
@@ -149,12 +149,12 @@ impl SigSet {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use daemonkit::signal::{self, SigSet};
+    /// use daemonry::signal::{self, SigSet};
     /// let usr2 = SigSet::from_signals(&[12])?;
     /// let old = signal::block(&usr2)?;
     /// assert_eq!(usr2.wait_timeout(Duration::ZERO)?, None); // nothing pending
     /// signal::set_mask(&old)?;
-    /// # Ok::<(), daemonkit::Error>(())
+    /// # Ok::<(), daemonry::Error>(())
     /// ```
     #[doc(alias = "sigtimedwait")]
     pub fn wait_timeout(&self, timeout: Duration) -> Result<Option<SigInfo>> {
@@ -216,11 +216,11 @@ fn sigtimedwait(
 /// # Examples
 ///
 /// ```
-/// use daemonkit::signal;
+/// use daemonry::signal;
 /// // SIGCHLD's default action is to ignore it: harmless to send ourselves.
 /// signal::kill(rustix::process::getpid(), 17)?;
 /// assert!(signal::kill(rustix::process::getpid(), 65).is_err());
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn kill(pid: Pid, sig: i32) -> Result<()> {
     const CONTEXT: &str = "signal::kill";
@@ -251,12 +251,12 @@ pub fn kill(pid: Pid, sig: i32) -> Result<()> {
 /// # Examples
 ///
 /// ```no_run
-/// use daemonkit::signal;
+/// use daemonry::signal;
 /// # let child_pgid = rustix::process::getpid();
 /// // Stop a child's whole job (its group), then let it continue.
 /// signal::kill_group(child_pgid, 19)?;
 /// signal::kill_group(child_pgid, 18)?;
-/// # Ok::<(), daemonkit::Error>(())
+/// # Ok::<(), daemonry::Error>(())
 /// ```
 #[doc(alias = "killpg")]
 pub fn kill_group(pgid: Pid, sig: i32) -> Result<()> {

@@ -1,8 +1,8 @@
 //! The system calls rustix keeps private, as raw `asm!` stubs.
 //!
 //! rustix exposes fork, exit_group, execve, sigaction and sigprocmask only
-//! through its hidden, unstable runtime module, which daemonkit never uses
-//! (it was renamed in a patch release). The few calls daemonkit needs beyond
+//! through its hidden, unstable runtime module, which daemonry never uses
+//! (it was renamed in a patch release). The few calls daemonry needs beyond
 //! rustix's public API live here, with their numbers and structures from
 //! `linux-raw-sys`. Everything else goes through rustix.
 //!
@@ -29,7 +29,7 @@ mod arch;
 
 #[cfg(not(target_arch = "x86_64"))]
 compile_error!(
-    "daemonkit: the raw system-call layer (src/sys) has no port for this architecture yet; \
+    "daemonry: the raw system-call layer (src/sys) has no port for this architecture yet; \
      add src/sys/<arch>.rs beside x86_64.rs (syscall0..5, exit_group, restore_rt)"
 );
 

@@ -4,7 +4,7 @@
 //!   through a pipe and its exit status, so the test runner's own state
 //!   (uid, groups, dispositions, fds, session) never changes.
 //! - [`require_root!`]: skip visibly when not root, or fail when
-//!   `DAEMONKIT_REQUIRE_ROOT=1`.
+//!   `DAEMONRY_REQUIRE_ROOT=1`.
 //! - `/proc/<pid>` readers: the kernel is the judge.
 //!
 //! It calls libc (fork, pipes, waitpid): a test file that has `mod common;`
@@ -17,14 +17,14 @@ use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// Skips the current test (printing `SKIP <test>: needs root`) unless we
-/// run as root; panics instead when `DAEMONKIT_REQUIRE_ROOT=1`.
+/// run as root; panics instead when `DAEMONRY_REQUIRE_ROOT=1`.
 #[macro_export]
 macro_rules! require_root {
     () => {
         if !$crate::common::is_root() {
             let name = std::thread::current().name().unwrap_or("?").to_string();
-            if std::env::var("DAEMONKIT_REQUIRE_ROOT").as_deref() == Ok("1") {
-                panic!("{name}: needs root, and DAEMONKIT_REQUIRE_ROOT=1");
+            if std::env::var("DAEMONRY_REQUIRE_ROOT").as_deref() == Ok("1") {
+                panic!("{name}: needs root, and DAEMONRY_REQUIRE_ROOT=1");
             }
             eprintln!("SKIP {name}: needs root");
             return;
@@ -330,8 +330,8 @@ pub fn proc_cmdline(pid: i32) -> Vec<u8> {
 }
 
 /// The account database of `tests/fixtures/{passwd,group}`.
-pub fn fixture_db() -> daemonkit::AccountDb<'static> {
-    daemonkit::AccountDb::new(
+pub fn fixture_db() -> daemonry::AccountDb<'static> {
+    daemonry::AccountDb::new(
         c_path(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/fixtures/passwd\0"
@@ -354,7 +354,7 @@ impl TempDir {
     pub fn new(tag: &str) -> TempDir {
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!("daemonkit-{tag}-{}-{n}", std::process::id()));
+        let p = std::env::temp_dir().join(format!("daemonry-{tag}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).expect("create temp dir");
         TempDir(p)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Whole-process bench: `dkinit -s -- true` against Debian's tini 0.19
+# Whole-process bench: `daemonry-init -s -- true` against Debian's tini 0.19
 # (dynamic) and tini-static doing the same, in one hyperfine run, plus the
 # size table. Installs `tini` and `hyperfine` with apt when missing.
 #
@@ -14,7 +14,7 @@ if ! have tini || ! have tini-static || ! have hyperfine; then
 fi
 
 cargo build --release --locked
-dk="$PWD/target/release/dkinit"
+dk="$PWD/target/release/daemonry-init"
 tini=$(command -v tini)
 tini_static=$(command -v tini-static)
 runs="${RUNS:-3000}"
@@ -31,7 +31,7 @@ done
 
 echo "=== start a child and reap it: <init> -s -- true ($runs runs each)"
 hyperfine -N --warmup 200 --runs "$runs" --export-json "$json" \
-  -n dkinit "$dk -s -- true" \
+  -n daemonry-init "$dk -s -- true" \
   -n tini-static "$tini_static -s -- true" \
   -n tini "$tini -s -- true" \
   -n 'true (no init)' "true"
@@ -44,7 +44,7 @@ med = {k: r["median"] * 1e6 for k, r in rs.items()}
 base = med["tini-static"]
 print("\n| command | median | ratio to tini-static |")
 print("|---|---|---|")
-for k in ["dkinit", "tini-static", "tini", "true (no init)"]:
+for k in ["daemonry-init", "tini-static", "tini", "true (no init)"]:
     print(f"| {k} | {med[k]:.0f} µs | {med[k] / base:.2f}× |")
 PY
 fi

@@ -1,4 +1,4 @@
-//! Links the `dkinit` binary as a static, non-PIE executable without the
+//! Links the `daemonry-init` binary as a static, non-PIE executable without the
 //! C runtime's start files (origin provides `_start`), and without unwind
 //! tables.
 //!

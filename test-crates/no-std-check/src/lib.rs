@@ -1,45 +1,45 @@
-//! Proves that daemonkit builds as `#![no_std]` with `default-features =
+//! Proves that daemonry builds as `#![no_std]` with `default-features =
 //! false`: every core function is referenced here, so a dependency on `std`
 //! or `alloc` anywhere in its core would fail this build.
 
 #![no_std]
 #![deny(warnings)]
 
-use daemonkit::{Errno, RawFd};
+use daemonry::{Errno, RawFd};
 
 /// Calls the core API so that every function is monomorphised and linked.
 pub fn exercise(keep: &[RawFd]) -> usize {
     let mut n = 0usize;
-    if daemonkit::errno::name(Errno::NOENT).is_some() {
+    if daemonry::errno::name(Errno::NOENT).is_some() {
         n += 1;
     }
-    if daemonkit::errno::description(Errno::NOENT).is_some() {
+    if daemonry::errno::description(Errno::NOENT).is_some() {
         n += 1;
     }
-    if daemonkit::errno::from_name("ENOENT").is_some() {
+    if daemonry::errno::from_name("ENOENT").is_some() {
         n += 1;
     }
     let r: Result<(), Errno> = Err(Errno::NOENT);
-    if let Ok(None) = daemonkit::errno::ignore_errno(r, &[Errno::NOENT]) {
+    if let Ok(None) = daemonry::errno::ignore_errno(r, &[Errno::NOENT]) {
         n += 1;
     }
-    n += daemonkit::fd_max(1024) as usize;
-    if let Ok(fds) = daemonkit::open_fds() {
+    n += daemonry::fd_max(1024) as usize;
+    if let Ok(fds) = daemonry::open_fds() {
         n += fds.count();
     }
-    let _ = daemonkit::fds_for_path(c"/dev/null", |_| n += 1);
-    let _ = daemonkit::cloexec_open_fds(keep);
-    let _ = daemonkit::close_open_fds(keep);
+    let _ = daemonry::fds_for_path(c"/dev/null", |_| n += 1);
+    let _ = daemonry::cloexec_open_fds(keep);
+    let _ = daemonry::close_open_fds(keep);
     n
 }
 
 /// The pidfile core (issue 4): every call on a `&CStr` path.
 pub fn exercise_pidfile(path: &core::ffi::CStr) -> usize {
     let mut n = 0usize;
-    if daemonkit::parse_pid(b"1\n").is_ok() {
+    if daemonry::parse_pid(b"1\n").is_ok() {
         n += 1;
     }
-    let mut pf = daemonkit::Pidfile::new(path);
+    let mut pf = daemonry::Pidfile::new(path);
     if pf.acquire().is_ok() {
         n += 1;
     }
@@ -51,8 +51,8 @@ pub fn exercise_pidfile(path: &core::ffi::CStr) -> usize {
     let _ = pf.release();
     let _ = pf.remove_if_stale();
     let _ = pf.remove();
-    let _ = daemonkit::check_pidlock(path);
-    if let Ok(lock) = daemonkit::create_pidlock(path) {
+    let _ = daemonry::check_pidlock(path);
+    if let Ok(lock) = daemonry::create_pidlock(path) {
         n += lock.pid().as_raw_nonzero().get() as usize;
     }
     n

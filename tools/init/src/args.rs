@@ -1,9 +1,9 @@
 //! tini's command line and environment, parsed without allocation.
 //!
-//! `dkinit [-h] [-s] [-p SIGNAL] [-v] [-w] [-g] [-l] [-e EXIT_CODE]...
+//! `daemonry-init [-h] [-s] [-p SIGNAL] [-v] [-w] [-g] [-l] [-e EXIT_CODE]...
 //! [--close-fds] [--user USER[:GROUP]] [--pidfile PATH] [--] PROGRAM
-//! [ARGS...]`, or `dkinit --version` alone. The long options are
-//! daemonkit's extras (tini has none of them); their values come in the
+//! [ARGS...]`, or `daemonry-init --version` alone. The long options are
+//! daemonry's extras (tini has none of them); their values come in the
 //! next word or after `=` (`--user=nobody`), as with getopt_long.
 //! Options follow getopt's short-option rules (clusters such as `-vvs`, an
 //! argument attached as in `-pSIGKILL` or in the next word); parsing stops at
@@ -47,14 +47,14 @@ pub struct Options<'a> {
     pub kill_group: bool,
     /// `-e CODE`: exit codes reported as 0.
     pub remap: ExitSet,
-    /// `--close-fds` (daemonkit extra, off by default): close every fd but
+    /// `--close-fds` (daemonry extra, off by default): close every fd but
     /// 0, 1 and 2 in the child before exec.
     pub close_fds: bool,
-    /// `--user USER[:GROUP]` (daemonkit extra): run PROGRAM with these
-    /// credentials (`drop_privileges` in the child); dkinit stays as it is.
+    /// `--user USER[:GROUP]` (daemonry extra): run PROGRAM with these
+    /// credentials (`drop_privileges` in the child); daemonry-init stays as it is.
     pub user: Option<User<'a>>,
-    /// `--pidfile PATH` (daemonkit extra): hold a locked pidfile with
-    /// dkinit's pid while it runs.
+    /// `--pidfile PATH` (daemonry extra): hold a locked pidfile with
+    /// daemonry-init's pid while it runs.
     pub pidfile: Option<&'a [u8]>,
     /// The index of PROGRAM in the full argv (argv\[0\] is index 0).
     pub program: usize,
@@ -257,13 +257,13 @@ where
     }
 }
 
-/// A `-p` value: a signal name or number daemonkit's `parse_signal`
+/// A `-p` value: a signal name or number daemonry's `parse_signal`
 /// accepts ("SIGKILL", "KILL", "9", any case) among the standard signals
 /// 1..=31 (tini accepts exactly its table of "SIG…" names; real-time
 /// signals are refused as by tini).
 pub fn parse_pdeathsig(value: &[u8]) -> Option<i32> {
-    let sig = daemonkit::signal::parse_signal_bytes(value).ok()?;
-    (sig < daemonkit::signal::SIGRTMIN).then_some(sig)
+    let sig = daemonry::signal::parse_signal_bytes(value).ok()?;
+    (sig < daemonry::signal::SIGRTMIN).then_some(sig)
 }
 
 /// A `-e` value: like tini's `strtol(…, 10)` check (leading white space and

@@ -1,6 +1,6 @@
-//! # dkinit
+//! # daemonry-init
 //!
-//! A tini-compatible container init built on daemonkit: `#![no_std]`, no
+//! A tini-compatible container init built on daemonry: `#![no_std]`, no
 //! libc, no allocator, statically linked (see README.md). This library is
 //! the whole program except its entry point (`src/main.rs`, started by
 //! origin), so that the pure parts can be unit-tested with the ordinary
@@ -23,23 +23,23 @@ pub mod supervise;
 
 use core::ffi::CStr;
 
-use daemonkit::process::CStrArray;
+use daemonry::process::CStrArray;
 
 use args::{Command, UsageError};
 use msg::Part::S;
 use msg::{Level, Log, write_all};
 
 /// The version line (`--version`).
-const VERSION: &[u8] = concat!("dkinit version ", env!("CARGO_PKG_VERSION"), "\n").as_bytes();
+const VERSION: &[u8] = concat!("daemonry-init version ", env!("CARGO_PKG_VERSION"), "\n").as_bytes();
 
 /// The `-l` text.
-const LICENSE: &[u8] = b"dkinit is part of daemonkit and is licensed under the MIT license or the \
+const LICENSE: &[u8] = b"daemonry-init is part of daemonry and is licensed under the MIT license or the \
 Apache License, Version 2.0, at your option (SPDX: MIT OR Apache-2.0).\n";
 
-/// The usage text after its first line (tini's, with dkinit's extra).
+/// The usage text after its first line (tini's, with daemonry-init's extra).
 const USAGE: &[u8] = b" [OPTIONS] [--] PROGRAM [ARGS] | --version
 
-Execute a program under the supervision of a valid init process (dkinit)
+Execute a program under the supervision of a valid init process (daemonry-init)
 
 Command line options:
 
@@ -62,7 +62,7 @@ const USAGE_USER: &[u8] = if cfg!(feature = "user") {
     b""
 };
 const USAGE_PIDFILE: &[u8] = if cfg!(feature = "pidfile") {
-    b"  --pidfile PATH: Hold a locked pidfile with dkinit's pid while running.\n"
+    b"  --pidfile PATH: Hold a locked pidfile with daemonry-init's pid while running.\n"
 } else {
     b""
 };
@@ -127,7 +127,7 @@ fn usage_error(argv0: &[u8], e: UsageError<'_>) {
                 Level::Fatal,
                 &[
                     S(option),
-                    S(b" is not built in: build dkinit with --features "),
+                    S(b" is not built in: build daemonry-init with --features "),
                     S(option.strip_prefix(b"--").unwrap_or(option)),
                 ],
             );
@@ -149,7 +149,7 @@ fn usage_error(argv0: &[u8], e: UsageError<'_>) {
 /// The whole program: parses `argv` and the environment, then supervises
 /// PROGRAM; returns the status to exit with.
 pub fn main(argv: CStrArray<'_>, envp: CStrArray<'_>) -> i32 {
-    let argv0 = argv.first().map_or(&b"dkinit"[..], CStr::to_bytes);
+    let argv0 = argv.first().map_or(&b"daemonry-init"[..], CStr::to_bytes);
     let mut opts = match args::parse(argv.skip(1).iter().map(CStr::to_bytes)) {
         Ok(Command::Run(opts)) => opts,
         Ok(Command::Help) => {
@@ -179,14 +179,14 @@ mod tests {
 
     #[test]
     fn basenames() {
-        assert_eq!(basename(b"/usr/bin/dkinit"), b"dkinit");
-        assert_eq!(basename(b"dkinit"), b"dkinit");
+        assert_eq!(basename(b"/usr/bin/daemonry-init"), b"daemonry-init");
+        assert_eq!(basename(b"daemonry-init"), b"daemonry-init");
         assert_eq!(basename(b"/"), b"");
     }
 
     #[test]
     fn version_line() {
-        assert!(VERSION.starts_with(b"dkinit version 0."));
+        assert!(VERSION.starts_with(b"daemonry-init version 0."));
         assert!(VERSION.ends_with(b"\n"));
     }
 }

@@ -1,5 +1,5 @@
 //! Messages in tini's format, built on the stack and written with one
-//! `write(2)` each: `[WARN  dkinit (PID)] text`.
+//! `write(2)` each: `[WARN  daemonry-init (PID)] text`.
 //!
 //! Levels as tini's: fatal always; warnings from verbosity 1 (the
 //! default); info from 2 (`-v`); debug from 3 (`-vv`); trace from 4
@@ -13,13 +13,13 @@
 
 #![allow(unsafe_code)]
 
-use daemonkit::Errno;
+use daemonry::Errno;
 use rustix::fd::BorrowedFd;
 
 /// How important a message is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
-    /// Always shown; dkinit is about to exit with an error.
+    /// Always shown; daemonry-init is about to exit with an error.
     Fatal,
     /// Shown from verbosity 1 (the default).
     Warn,
@@ -34,11 +34,11 @@ pub enum Level {
 impl Level {
     fn tag(self) -> &'static [u8] {
         match self {
-            Level::Fatal => b"[FATAL dkinit (",
-            Level::Warn => b"[WARN  dkinit (",
-            Level::Info => b"[INFO  dkinit (",
-            Level::Debug => b"[DEBUG dkinit (",
-            Level::Trace => b"[TRACE dkinit (",
+            Level::Fatal => b"[FATAL daemonry-init (",
+            Level::Warn => b"[WARN  daemonry-init (",
+            Level::Info => b"[INFO  daemonry-init (",
+            Level::Debug => b"[DEBUG daemonry-init (",
+            Level::Trace => b"[TRACE daemonry-init (",
         }
     }
 
@@ -104,7 +104,7 @@ impl Line {
     /// Appends an error's text as `strerror(3)` words it ("No such file
     /// or directory"), or its number when it has none.
     pub fn errno(&mut self, e: Errno) -> &mut Line {
-        match daemonkit::errno::description(e) {
+        match daemonry::errno::description(e) {
             Some(text) => self.push(text.as_bytes()),
             None => self.push(b"errno ").num(i64::from(e.raw_os_error())),
         }
@@ -113,18 +113,18 @@ impl Line {
     /// Appends a signal's name ("SIGTERM"; tini prints `strsignal(3)`'s
     /// "Terminated"), or its number.
     pub fn signal(&mut self, sig: i32) -> &mut Line {
-        match daemonkit::signal_name(sig) {
+        match daemonry::signal_name(sig) {
             Some(name) => self.push(name.as_str().as_bytes()),
             None => self.num(i64::from(sig)),
         }
     }
 
-    /// Appends a daemonkit error as "context: what": the errno's text, the
+    /// Appends a daemonry error as "context: what": the errno's text, the
     /// holder of a lock, or the input that was refused (`Error`'s own
     /// `Display` would pull in `core::fmt`, which a 25 KB binary avoids).
     #[cfg(any(feature = "user", feature = "pidfile"))]
-    pub fn error(&mut self, e: &daemonkit::Error) -> &mut Line {
-        use daemonkit::ErrorKind as K;
+    pub fn error(&mut self, e: &daemonry::Error) -> &mut Line {
+        use daemonry::ErrorKind as K;
         self.push(e.context().as_bytes());
         let what: &[u8] = match e.kind() {
             K::LockFailed { pid: Some(pid) } => {
@@ -174,13 +174,13 @@ pub enum Part<'a> {
     E(Errno),
     /// A signal's name.
     Sig(i32),
-    /// A daemonkit error, described without `core::fmt` (only the extras
+    /// A daemonry error, described without `core::fmt` (only the extras
     /// report whole errors).
     #[cfg(any(feature = "user", feature = "pidfile"))]
-    Dk(daemonkit::Error),
+    Dk(daemonry::Error),
 }
 
-/// Builds a whole message: `[LEVEL dkinit (pid)] ` + `parts` + a newline.
+/// Builds a whole message: `[LEVEL daemonry-init (pid)] ` + `parts` + a newline.
 pub fn format(level: Level, pid: i32, parts: &[Part<'_>]) -> Line {
     let mut line = Line::new();
     line.push(level.tag()).num(i64::from(pid)).push(b")] ");
@@ -264,43 +264,43 @@ mod tests {
         );
         assert_eq!(
             text(&l),
-            "[WARN  dkinit (42)] Reaped zombie process with pid=7\n"
+            "[WARN  daemonry-init (42)] Reaped zombie process with pid=7\n"
         );
         let l = format(Level::Fatal, 1, &[S(b"exec x failed: "), E(Errno::NOENT)]);
         assert_eq!(
             text(&l),
-            "[FATAL dkinit (1)] exec x failed: No such file or directory\n"
+            "[FATAL daemonry-init (1)] exec x failed: No such file or directory\n"
         );
         let l = format(
             Level::Debug,
             3,
             &[Sig(15), S(b" "), Sig(99), S(b" "), N(-12), S(b" "), N(0)],
         );
-        assert_eq!(text(&l), "[DEBUG dkinit (3)] SIGTERM 99 -12 0\n");
+        assert_eq!(text(&l), "[DEBUG daemonry-init (3)] SIGTERM 99 -12 0\n");
         let l = format(Level::Trace, 9, &[N(i64::MIN)]);
-        assert_eq!(text(&l), "[TRACE dkinit (9)] -9223372036854775808\n");
+        assert_eq!(text(&l), "[TRACE daemonry-init (9)] -9223372036854775808\n");
         #[cfg(any(feature = "user", feature = "pidfile"))]
         dk_errors();
     }
 
     #[cfg(any(feature = "user", feature = "pidfile"))]
     fn dk_errors() {
-        let e = daemonkit::Error::os("setgroups", Errno::PERM);
+        let e = daemonry::Error::os("setgroups", Errno::PERM);
         let l = format(Level::Fatal, 2, &[S(b"x: "), Dk(e)]);
         assert_eq!(
             text(&l),
-            "[FATAL dkinit (2)] x: setgroups: Operation not permitted\n"
+            "[FATAL daemonry-init (2)] x: setgroups: Operation not permitted\n"
         );
-        let e = daemonkit::Error::new(
-            daemonkit::ErrorKind::LockFailed {
-                pid: daemonkit::Pid::from_raw(42),
+        let e = daemonry::Error::new(
+            daemonry::ErrorKind::LockFailed {
+                pid: daemonry::Pid::from_raw(42),
             },
             "create_pidlock",
         );
         let l = format(Level::Fatal, 2, &[Dk(e)]);
         assert_eq!(
             text(&l),
-            "[FATAL dkinit (2)] create_pidlock: locked by pid 42\n"
+            "[FATAL daemonry-init (2)] create_pidlock: locked by pid 42\n"
         );
     }
 
@@ -310,7 +310,7 @@ mod tests {
         let l = format(Level::Info, 5, &[S(&long)]);
         assert_eq!(l.as_bytes().len(), LINE);
         assert!(l.as_bytes().ends_with(b"a\n"));
-        assert!(text(&l).starts_with("[INFO  dkinit (5)] aaa"));
+        assert!(text(&l).starts_with("[INFO  daemonry-init (5)] aaa"));
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! The init proper: block signals, spawn PROGRAM in its own process group,
 //! then take each signal synchronously, forward it, and reap every zombie
 //! until PROGRAM has exited. tini's `main`, `spawn`, `wait_and_forward_signal`
-//! and `reap_zombies`, on daemonkit.
+//! and `reap_zombies`, on daemonry.
 //!
 //! # Safety
 //!
-//! [`run`] forks with `daemonkit::fork`. dkinit is single-threaded and has
+//! [`run`] forks with `daemonry::fork`. daemonry-init is single-threaded and has
 //! no allocator or libc, and the child only makes system calls (through
-//! daemonkit's async-signal-safe core and rustix) before it execs or exits,
+//! daemonry's async-signal-safe core and rustix) before it execs or exits,
 //! so the raw fork's contract holds. fd 0 is borrowed by number for
 //! `tcsetpgrp` (a closed fd 0 is an `EBADF` we handle).
 
@@ -15,9 +15,9 @@
 
 use core::ffi::CStr;
 
-use daemonkit::process::{self, CStrArray, ChildExit};
-use daemonkit::signal::{self, Disposition, SigSet};
-use daemonkit::{Errno, Fork, Pid};
+use daemonry::process::{self, CStrArray, ChildExit};
+use daemonry::signal::{self, Disposition, SigSet};
+use daemonry::{Errno, Fork, Pid};
 use rustix::fd::BorrowedFd;
 
 use crate::args::{ExitSet, Options};
@@ -30,8 +30,8 @@ const SIGCHLD: i32 = 17;
 const SIGTTIN: i32 = 21;
 const SIGTTOU: i32 = 22;
 
-/// Signals dkinit leaves unblocked (tini's list): faults and traps that
-/// concern dkinit itself and must take effect at once.
+/// Signals daemonry-init leaves unblocked (tini's list): faults and traps that
+/// concern daemonry-init itself and must take effect at once.
 const FOR_DKINIT: [i32; 7] = [
     4,  // SIGILL
     5,  // SIGTRAP
@@ -42,7 +42,7 @@ const FOR_DKINIT: [i32; 7] = [
     31, // SIGSYS
 ];
 
-/// Every signal dkinit blocks and takes in its loop: all of 1..=64 but
+/// Every signal daemonry-init blocks and takes in its loop: all of 1..=64 but
 /// [`FOR_DKINIT`] (the kernel never blocks SIGKILL and SIGSTOP).
 pub fn waited_signals() -> SigSet {
     let mut set = SigSet::FULL;
@@ -52,7 +52,7 @@ pub fn waited_signals() -> SigSet {
     set
 }
 
-/// The status dkinit exits with when PROGRAM ended with `exit`: its code,
+/// The status daemonry-init exits with when PROGRAM ended with `exit`: its code,
 /// or 128 + the signal number, and 0 when that number was given to `-e`.
 pub fn exit_status(exit: ChildExit, remap: &ExitSet) -> u8 {
     let code = exit.shell_code();
@@ -61,9 +61,9 @@ pub fn exit_status(exit: ChildExit, remap: &ExitSet) -> u8 {
 
 /// What the child must restore before exec.
 struct Inherited {
-    /// The signal mask dkinit started with.
+    /// The signal mask daemonry-init started with.
     mask: SigSet,
-    /// SIGCHLD was ignored when dkinit started (dkinit takes it back to
+    /// SIGCHLD was ignored when daemonry-init started (daemonry-init takes it back to
     /// see its child exit; the program gets it ignored again).
     sigchld_ignored: bool,
 }
@@ -123,14 +123,14 @@ Are you using Linux >= 3.4?",
             let Some(cpath) = c_path(&mut path, p) else {
                 return fatal(&log, &[S(b"Pidfile path too long: "), S(p)]);
             };
-            match daemonkit::create_pidlock(cpath) {
+            match daemonry::create_pidlock(cpath) {
                 Ok(lock) => Some(lock),
                 Err(e) => {
                     log.emit(
                         Level::Fatal,
                         &[S(b"Failed to create pidfile '"), S(p), S(b"': "), Dk(e)],
                     );
-                    return daemonkit::EX_CANTCREAT;
+                    return daemonry::EX_CANTCREAT;
                 }
             }
         }
@@ -175,7 +175,7 @@ fn supervise(
     };
     // SAFETY: see the module's `# Safety`: single-threaded, and the child
     // only makes system calls until it execs or exits.
-    let child = match unsafe { daemonkit::fork() } {
+    let child = match unsafe { daemonry::fork() } {
         Ok(Fork::Child) => child(opts, &log, name, program, envp, inherited),
         Ok(Fork::Parent(pid)) => pid,
         Err(e) => return fatal(&log, &[S(b"fork failed: "), E(errno(e))]),
@@ -224,9 +224,9 @@ fn supervise(
 /// Sets our parent-death signal. If the parent died during the call, the
 /// signal will never come: send it to ourselves now (it is blocked, so the
 /// loop forwards it), which is what it would have done.
-fn set_pdeathsig(sig: i32) -> Result<(), daemonkit::Error> {
-    let signal = daemonkit::Signal::from_named_raw(sig);
-    match daemonkit::set_pdeathsig(signal) {
+fn set_pdeathsig(sig: i32) -> Result<(), daemonry::Error> {
+    let signal = daemonry::Signal::from_named_raw(sig);
+    match daemonry::set_pdeathsig(signal) {
         Err(e) if e.errno() == Some(Errno::SRCH) => signal::kill(rustix::process::getpid(), sig),
         other => other,
     }
@@ -251,10 +251,10 @@ fn reaper_check(log: &Log) {
     log.emit(
         Level::Warn,
         &[S(
-            b"dkinit is not running as PID 1 and isn't registered as a child subreaper.\n\
-Zombie processes will not be re-parented to dkinit, so zombie reaping won't work.\n\
+            b"daemonry-init is not running as PID 1 and isn't registered as a child subreaper.\n\
+Zombie processes will not be re-parented to daemonry-init, so zombie reaping won't work.\n\
 To fix the problem, use the -s option or set the environment variable TINI_SUBREAPER \
-to register dkinit as a child subreaper, or run dkinit as PID 1.",
+to register daemonry-init as a child subreaper, or run daemonry-init as PID 1.",
         )],
     );
 }
@@ -291,14 +291,14 @@ fn child(
             &[S(b"tcsetpgrp failed: "), S(why), S(b" (ok to proceed)")],
         );
     }
-    // --user: the program's credentials (dkinit keeps its own). Signals
+    // --user: the program's credentials (daemonry-init keeps its own). Signals
     // are still blocked here, so nothing interrupts the change.
     #[cfg(feature = "user")]
     if let Some(user) = opts.user
-        && let Err(e) = daemonkit::drop_privileges(user.user, user.group)
+        && let Err(e) = daemonry::drop_privileges(user.user, user.group)
     {
         log.emit(Level::Fatal, &[S(b"Failed to drop privileges: "), Dk(e)]);
-        daemonkit::exit_immediately(1);
+        daemonry::exit_immediately(1);
     }
     if inherited.sigchld_ignored
         && let Err(e) = signal::ignore(&[SIGCHLD])
@@ -309,7 +309,7 @@ fn child(
         child_fatal(log, b"Restoring child signal mask failed: ", e);
     }
     if opts.close_fds
-        && let Err(e) = daemonkit::close_open_fds(&[0, 1, 2])
+        && let Err(e) = daemonry::close_open_fds(&[0, 1, 2])
     {
         child_fatal(log, b"Closing inherited fds failed: ", e);
     }
@@ -328,12 +328,12 @@ fn child(
             E(errno(e)),
         ],
     );
-    daemonkit::exit_immediately(status)
+    daemonry::exit_immediately(status)
 }
 
-fn child_fatal(log: &Log, what: &[u8], e: daemonkit::Error) -> ! {
+fn child_fatal(log: &Log, what: &[u8], e: daemonry::Error) -> ! {
     log.emit(Level::Fatal, &[S(what), E(errno(e))]);
-    daemonkit::exit_immediately(1)
+    daemonry::exit_immediately(1)
 }
 
 /// Handles one signal taken from the queue: SIGCHLD means "reap";
@@ -420,7 +420,7 @@ fn raw(pid: Pid) -> i64 {
     i64::from(pid.as_raw_nonzero().get())
 }
 
-fn errno(e: daemonkit::Error) -> Errno {
+fn errno(e: daemonry::Error) -> Errno {
     e.errno().unwrap_or(Errno::INVAL)
 }
 

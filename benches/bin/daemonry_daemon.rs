@@ -1,4 +1,4 @@
-//! Bench competitor: daemonizes with daemonkit's `DaemonContext`, holding
+//! Bench competitor: daemonizes with daemonry's `DaemonContext`, holding
 //! the pidfile given as the first argument, then idles until killed.
 //! Built and run by `benches/daemon.rs`.
 
@@ -7,11 +7,11 @@ fn main() {
         std::process::exit(64)
     };
     let path = std::ffi::CString::new(path).expect("no NUL");
-    match daemonkit::DaemonContext::new().pidfile(&path).open() {
-        Ok(daemonkit::Opened::Daemon(_d)) => loop {
+    match daemonry::DaemonContext::new().pidfile(&path).open() {
+        Ok(daemonry::Opened::Daemon(_d)) => loop {
             std::thread::sleep(std::time::Duration::from_secs(3600));
         },
-        Ok(daemonkit::Opened::Parent(_)) => {}
+        Ok(daemonry::Opened::Parent(_)) => {}
         Err(e) => {
             eprintln!("{e}");
             std::process::exit(1)

@@ -1,12 +1,12 @@
-//! `daemonize`: start, inspect and stop a command as a daemon with a
-//! pidfile lock, built on daemonkit.
+//! `daemonry`: start, inspect and stop a command as a daemon with a
+//! pidfile lock, built on daemonry.
 //!
 //! ```text
-//! daemonize start --pidfile P [--logfile L] [--user U] [--group G] [--umask 022]
+//! daemonry start --pidfile P [--logfile L] [--user U] [--group G] [--umask 022]
 //!                 [--workdir D] [--foreground] -- CMD ARGS…
-//! daemonize status --pidfile P
-//! daemonize stop --pidfile P [--signal TERM] [--timeout 10]
-//! daemonize names
+//! daemonry status --pidfile P
+//! daemonry stop --pidfile P [--signal TERM] [--timeout 10]
+//! daemonry names
 //! ```
 //!
 //! `start` runs CMD as a daemon: double fork, new session, stdio on
@@ -27,7 +27,7 @@
 //! stopping an absent daemon prints `not running` and exits 0. `names`
 //! prints the signal and errno tables.
 
-use daemonkit::{
+use daemonry::{
     DaemonContext, Errno, Error, ErrorKind, Opened, Output, Parent, PidStatus, Pidfile,
 };
 use std::ffi::{CString, OsString};
@@ -41,11 +41,11 @@ const EX_NOUSER: u8 = 67;
 const EX_CANTCREAT: u8 = 73;
 
 const USAGE: &str = "usage:
-  daemonize start --pidfile P [--logfile L] [--user U] [--group G] [--umask 022]
+  daemonry start --pidfile P [--logfile L] [--user U] [--group G] [--umask 022]
                   [--workdir D] [--foreground] -- CMD ARGS...
-  daemonize status --pidfile P
-  daemonize stop --pidfile P [--signal TERM] [--timeout 10]
-  daemonize names";
+  daemonry status --pidfile P
+  daemonry stop --pidfile P [--signal TERM] [--timeout 10]
+  daemonry names";
 
 /// Parsed command line.
 #[derive(Default)]
@@ -121,7 +121,7 @@ fn parse(args: Vec<OsString>) -> Result<Opts, String> {
 }
 
 fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("daemonize: {msg}");
+    eprintln!("daemonry: {msg}");
     ExitCode::from(code)
 }
 
@@ -168,21 +168,21 @@ fn start(o: Opts) -> ExitCode {
         return fail(EX_USAGE, "start needs a command after --");
     };
     // Check what can be checked while the user still sees the terminal.
-    let umask = match o.umask.as_deref().map(daemonkit::parse_umask).transpose() {
+    let umask = match o.umask.as_deref().map(daemonry::parse_umask).transpose() {
         Ok(m) => m,
         Err(e) => return fail(EX_USAGE, e),
     };
     if let Some(u) = &o.user
-        && let Err(e) = daemonkit::parse_uid(u)
+        && let Err(e) = daemonry::parse_uid(u)
     {
         return fail(start_code(&e), e);
     }
     if let Some(g) = &o.group
-        && let Err(e) = daemonkit::parse_gid(g)
+        && let Err(e) = daemonry::parse_gid(g)
     {
         return fail(start_code(&e), e);
     }
-    if let Err(e) = daemonkit::check_pidlock(pidfile) {
+    if let Err(e) = daemonry::check_pidlock(pidfile) {
         return fail(start_code(&e), e);
     }
 
@@ -286,11 +286,11 @@ fn status(o: Opts) -> ExitCode {
 /// before 5.3) through its pid.
 enum Target {
     Pidfd(rustix::fd::OwnedFd),
-    Pid(daemonkit::Pid),
+    Pid(daemonry::Pid),
 }
 
 impl Target {
-    fn signal(&self, sig: daemonkit::Signal) -> rustix::io::Result<()> {
+    fn signal(&self, sig: daemonry::Signal) -> rustix::io::Result<()> {
         match self {
             Target::Pidfd(fd) => rustix::process::pidfd_send_signal(fd, sig),
             Target::Pid(p) => rustix::process::kill_process(*p, sig),
@@ -330,7 +330,7 @@ impl Target {
 }
 
 /// Whether `pid` names a live process (not gone, not a zombie).
-fn alive(pid: daemonkit::Pid) -> bool {
+fn alive(pid: daemonry::Pid) -> bool {
     match std::fs::read(format!("/proc/{}/stat", pid.as_raw_nonzero())) {
         Ok(stat) => {
             let after = stat
@@ -350,8 +350,8 @@ fn stop(o: Opts) -> ExitCode {
     let Some(pidfile) = o.pidfile.as_deref() else {
         return fail(EX_USAGE, "stop needs --pidfile");
     };
-    let sig = match daemonkit::parse_signal(o.signal.as_deref().unwrap_or("TERM")) {
-        Ok(n) => match daemonkit::Signal::from_named_raw(n) {
+    let sig = match daemonry::parse_signal(o.signal.as_deref().unwrap_or("TERM")) {
+        Ok(n) => match daemonry::Signal::from_named_raw(n) {
             Some(s) => s,
             None => return fail(EX_USAGE, format!("--signal: {n} cannot be sent by stop")),
         },
@@ -408,10 +408,10 @@ fn stop(o: Opts) -> ExitCode {
     let mut died = target.wait_exit(timeout);
     if !died {
         eprintln!(
-            "daemonize: pid {} did not exit within {timeout:?}; sending SIGKILL",
+            "daemonry: pid {} did not exit within {timeout:?}; sending SIGKILL",
             pid.as_raw_nonzero()
         );
-        let _ = target.signal(daemonkit::Signal::KILL);
+        let _ = target.signal(daemonry::Signal::KILL);
         died = target.wait_exit(Duration::from_secs(5));
     }
     if !died {
@@ -424,10 +424,10 @@ fn stop(o: Opts) -> ExitCode {
 }
 
 fn names() -> ExitCode {
-    for s in daemonkit::signal::all() {
+    for s in daemonry::signal::all() {
         println!("{} {}", s.number(), s);
     }
-    for (e, name, desc) in daemonkit::errno::all() {
+    for (e, name, desc) in daemonry::errno::all() {
         println!("{} {name} {desc}", e.raw_os_error());
     }
     ExitCode::SUCCESS

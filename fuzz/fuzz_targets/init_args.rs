@@ -1,9 +1,9 @@
-//! dkinit's command-line parser over arbitrary argument lists (the input
+//! daemonry-init's command-line parser over arbitrary argument lists (the input
 //! split at NUL bytes) and its number parsers: never panics; PROGRAM is
 //! always a real, non-option position; accepted `-e` values round-trip.
 #![no_main]
 
-use dkinit::args::{Command, parse, parse_exit_code, parse_pdeathsig, parse_verbosity};
+use daemonry_init::args::{Command, parse, parse_exit_code, parse_pdeathsig, parse_verbosity};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
