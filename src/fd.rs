@@ -17,7 +17,8 @@
 //! of a daemon, as celery and python-daemon do. [`cloexec_open_fds`] is the
 //! gentler choice just before `exec`.
 
-use crate::error::{Context, Error, ErrorKind, Result};
+use crate::error::Op;
+use crate::error::{Context, Error, Result};
 use crate::sys;
 use core::ffi::CStr;
 use rustix::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
@@ -183,7 +184,7 @@ impl OpenFds {
 
     /// The error that ended the iteration early, if any.
     pub fn error(&self) -> Option<Error> {
-        self.error.map(|e| Error::os("read /proc/self/fd", e))
+        self.error.map(|e| Error::os(Op::ReadProcFd, e))
     }
 }
 
@@ -266,10 +267,7 @@ enum Action {
 /// returns the prefix in use.
 fn sorted_keep<'a>(keep: &[RawFd], out: &'a mut [RawFd; MAX_KEEP]) -> Result<&'a [RawFd]> {
     if keep.len() > MAX_KEEP {
-        return Err(Error::new(
-            ErrorKind::BufferTooSmall { needed: keep.len() },
-            "keep list (more than 256 fds)",
-        ));
+        return Err(Error::buffer_too_small(Op::CloseRange, keep.len()));
     }
     // Insertion into the sorted, duplicate-free prefix `out[..n]`. Keep
     // lists are short (at most MAX_KEEP), and this is far less code than a
@@ -324,7 +322,7 @@ fn apply(keep: &[RawFd], action: Action) -> Result<()> {
         // ENOSYS: kernel < 5.9. EPERM: seccomp profiles that answer unknown
         // syscalls with EPERM. EINVAL: CLOSE_RANGE_CLOEXEC on 5.9/5.10.
         Err(Errno::NOSYS | Errno::PERM | Errno::INVAL) => {}
-        Err(e) => return Err(Error::os("close_range", e)),
+        Err(e) => return Err(Error::os(Op::CloseRange, e)),
     }
     apply_each(keep, action)
 }
@@ -344,7 +342,7 @@ fn apply_each(keep: &[RawFd], action: Action) -> Result<()> {
             Action::Cloexec => {
                 if let Ok(fl) = sys::fcntl_getfd(fd) {
                     let cloexec = linux_raw_sys::general::FD_CLOEXEC;
-                    sys::fcntl_setfd(fd, fl | cloexec).ctx("fcntl(F_SETFD)")?;
+                    sys::fcntl_setfd(fd, fl | cloexec).ctx(Op::Fcntl)?;
                 }
             }
         }
@@ -419,7 +417,7 @@ pub fn cloexec_open_fds(keep: &[RawFd]) -> Result<()> {
 
 /// `(st_dev, st_ino)` of a path, following symlinks as `open` would.
 fn file_id(path: &CStr) -> Result<(u64, u64)> {
-    let st = fs::statat(fs::CWD, path, fs::AtFlags::empty()).ctx("stat")?;
+    let st = fs::statat(fs::CWD, path, fs::AtFlags::empty()).ctx(Op::Stat)?;
     Ok((st.st_dev, st.st_ino))
 }
 
@@ -538,7 +536,8 @@ mod tests {
         let big = [1; MAX_KEEP + 1];
         let mut buf = [0; MAX_KEEP];
         let e = sorted_keep(&big, &mut buf).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::BufferTooSmall { needed: 257 });
+        assert_eq!(e.kind(), crate::ErrorKind::BufferTooSmall);
+        assert_eq!(e.needed(), Some(257));
     }
 
     #[test]

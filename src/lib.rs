@@ -99,7 +99,7 @@ pub mod title;
 // == modules: daemon (issue 6) ==
 pub mod daemon;
 
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorInput, ErrorKind, Op, Result};
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use fd::fd_by_path;

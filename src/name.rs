@@ -78,12 +78,6 @@ impl Name {
         core::str::from_utf8(self.as_bytes()).ok()
     }
 
-    /// The same name, flagged as cut from a longer input.
-    pub(crate) const fn mark_truncated(mut self) -> Name {
-        self.truncated = true;
-        self
-    }
-
     /// Whether the original input was longer than [`Name::CAPACITY`].
     pub const fn is_truncated(&self) -> bool {
         self.truncated
@@ -97,17 +91,22 @@ impl Name {
 
 impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for chunk in self.as_bytes().utf8_chunks() {
-            f.write_str(chunk.valid())?;
-            for b in chunk.invalid() {
-                write!(f, "\\x{b:02x}")?;
-            }
-        }
-        if self.truncated {
-            f.write_str("…")?;
-        }
-        Ok(())
+        fmt_bytes(f, self.as_bytes(), self.truncated)
     }
+}
+
+/// Writes bytes as text: invalid UTF-8 as `\xNN`, and `…` after a cut.
+pub(crate) fn fmt_bytes(f: &mut fmt::Formatter<'_>, bytes: &[u8], truncated: bool) -> fmt::Result {
+    for chunk in bytes.utf8_chunks() {
+        f.write_str(chunk.valid())?;
+        for b in chunk.invalid() {
+            write!(f, "\\x{b:02x}")?;
+        }
+    }
+    if truncated {
+        f.write_str("…")?;
+    }
+    Ok(())
 }
 
 impl fmt::Debug for Name {

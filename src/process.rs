@@ -17,6 +17,7 @@
 
 #![allow(unsafe_code)]
 
+use crate::error::Op;
 use core::fmt;
 
 use rustix::fs::Mode;
@@ -141,7 +142,7 @@ mod libc_fork {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub unsafe fn fork() -> Result<Fork> {
-    crate::procfs::require_single_thread("fork")?;
+    crate::procfs::require_single_thread(Op::Fork)?;
     // SAFETY: the process is single-threaded; the caller upholds the rest
     // of the contract.
     unsafe { fork_unchecked() }
@@ -191,19 +192,19 @@ pub unsafe fn fork_unchecked() -> Result<Fork> {
             0 => Ok(Fork::Child),
             r if r > 0 => Pid::from_raw(r)
                 .map(Fork::Parent)
-                .ok_or(Error::os("fork", Errno::INVAL)),
+                .ok_or(Error::os(Op::Fork, Errno::INVAL)),
             _ => {
                 let errno = std::io::Error::last_os_error()
                     .raw_os_error()
                     .map_or(Errno::AGAIN, Errno::from_raw_os_error);
-                Err(Error::os("fork", errno))
+                Err(Error::os(Op::Fork, errno))
             }
         }
     }
     #[cfg(not(feature = "std"))]
     {
         // SAFETY: the caller upholds the contract of a raw fork.
-        match unsafe { crate::sys::fork() }.ctx("fork")? {
+        match unsafe { crate::sys::fork() }.ctx(Op::Fork)? {
             None => Ok(Fork::Child),
             Some(pid) => Ok(Fork::Parent(pid)),
         }
@@ -264,7 +265,7 @@ pub fn exit_immediately(code: i32) -> ! {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn setsid() -> Result<Pid> {
-    rustix::process::setsid().ctx("setsid")
+    rustix::process::setsid().ctx(Op::Setsid)
 }
 
 /// `umask(2)`—Sets the file-mode creation mask and returns the previous
@@ -351,13 +352,13 @@ pub fn parse_umask_bytes(s: &[u8]) -> Result<Mode> {
         _ => s,
     };
     if digits.is_empty() || !digits.iter().all(|b| (b'0'..=b'7').contains(b)) {
-        return Err(Error::invalid("parse_umask: not an octal number").with_input(s));
+        return Err(Error::invalid(Op::ParseUmask).with_input(s));
     }
     let mut v: u32 = 0;
     for &d in digits {
         v = v * 8 + u32::from(d - b'0');
         if v > 0o777 {
-            return Err(Error::invalid("parse_umask: greater than 0o777").with_input(s));
+            return Err(Error::invalid(Op::ParseUmask).with_input(s));
         }
     }
     Ok(Mode::from_raw_mode(v))
@@ -406,7 +407,7 @@ pub fn parse_umask_bytes(s: &[u8]) -> Result<Mode> {
 #[doc(alias = "PR_SET_PDEATHSIG")]
 pub fn set_pdeathsig(signal: Option<Signal>) -> Result<()> {
     let before = rustix::process::getppid();
-    rustix::process::set_parent_process_death_signal(signal).ctx("set_pdeathsig")?;
+    rustix::process::set_parent_process_death_signal(signal).ctx(Op::SetPdeathsig)?;
     if signal.is_some() && rustix::process::getppid() != before {
         return Err(parent_gone());
     }
@@ -414,7 +415,7 @@ pub fn set_pdeathsig(signal: Option<Signal>) -> Result<()> {
 }
 
 fn parent_gone() -> Error {
-    Error::os("set_pdeathsig: the parent had already exited", Errno::SRCH)
+    Error::os(Op::SetPdeathsig, Errno::SRCH)
 }
 
 /// `prctl(PR_SET_PDEATHSIG)`—[`set_pdeathsig`] for a child that knows its
@@ -453,7 +454,7 @@ fn parent_gone() -> Error {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn set_pdeathsig_for(signal: Option<Signal>, parent: Pid) -> Result<()> {
-    rustix::process::set_parent_process_death_signal(signal).ctx("set_pdeathsig")?;
+    rustix::process::set_parent_process_death_signal(signal).ctx(Op::SetPdeathsig)?;
     if signal.is_some() && rustix::process::getppid() != Some(parent) {
         return Err(parent_gone());
     }
@@ -484,7 +485,7 @@ pub fn set_pdeathsig_for(signal: Option<Signal>, parent: Pid) -> Result<()> {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn pdeathsig() -> Result<Option<Signal>> {
-    rustix::process::parent_process_death_signal().ctx("pdeathsig")
+    rustix::process::parent_process_death_signal().ctx(Op::GetPdeathsig)
 }
 
 /// The kernel's name, release and machine, from `uname(2)`; what

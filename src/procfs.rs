@@ -10,6 +10,7 @@
 
 #![allow(unsafe_code)] // See "Safety" above.
 
+use crate::error::Op;
 use crate::error::{Error, ErrorKind, Result};
 use core::ffi::CStr;
 use rustix::fd::AsFd;
@@ -90,12 +91,12 @@ fn trim(mut s: &[u8]) -> &[u8] {
 /// `/proc/self/status`).
 pub(crate) fn thread_count() -> Result<usize> {
     let mut buf = [0u8; 4096];
-    let status = read_file(c"/proc/self/status", &mut buf)
-        .map_err(|e| Error::os("read /proc/self/status", e))?;
+    let status =
+        read_file(c"/proc/self/status", &mut buf).map_err(|e| Error::os(Op::CountThreads, e))?;
     status_field(status, b"Threads")
         .and_then(crate::num::parse_u64)
         .map(|n| n as usize)
-        .ok_or(Error::invalid("parse /proc/self/status Threads"))
+        .ok_or(Error::invalid(Op::CountThreads))
 }
 
 /// `Ok` when the process has exactly one thread, else
@@ -107,7 +108,7 @@ pub(crate) fn thread_count() -> Result<usize> {
 /// fork), and it works without `/proc`. When a seccomp filter refuses
 /// `unshare` (`EPERM`, `ENOSYS`), the `Threads:` count of
 /// `/proc/self/status` decides.
-pub(crate) fn require_single_thread(context: &'static str) -> Result<()> {
+pub(crate) fn require_single_thread(context: Op) -> Result<()> {
     let flags =
         rustix::thread::UnshareFlags::from_bits_retain(linux_raw_sys::general::CLONE_THREAD);
     // SAFETY: `unshare_unsafe`'s hazard is unsharing the fd table
@@ -119,7 +120,7 @@ pub(crate) fn require_single_thread(context: &'static str) -> Result<()> {
         Err(_) => match thread_count() {
             Ok(1) => Ok(()),
             Ok(_) => Err(Error::new(ErrorKind::MultiThreaded, context)),
-            Err(e) => Err(e.with_context(context)),
+            Err(e) => Err(e.with_op(context)),
         },
     }
 }

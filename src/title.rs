@@ -53,12 +53,13 @@
 
 #![allow(unsafe_code)]
 
+use crate::error::Op;
 use core::fmt;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use rustix::io::Errno;
 
-use crate::error::{Context, Error, ErrorKind, Result};
+use crate::error::{Context, Error, Result};
 use crate::procfs;
 
 /// The longest comm name the kernel keeps (16 bytes with the NUL).
@@ -199,8 +200,8 @@ fn set_comm(name: &[u8]) -> Result<()> {
     if let (Some(dst), Some(src)) = (buf.get_mut(..n), name.get(..n)) {
         dst.copy_from_slice(src);
     }
-    let c = core::ffi::CStr::from_bytes_until_nul(&buf).map_err(|_| Error::invalid("set_name"))?;
-    rustix::thread::set_name(c).ctx("set_name")
+    let c = core::ffi::CStr::from_bytes_until_nul(&buf).map_err(|_| Error::invalid(Op::SetName))?;
+    rustix::thread::set_name(c).ctx(Op::SetName)
 }
 
 /// `prctl(PR_SET_NAME)`—Sets the comm name, cut to 15 bytes on a UTF-8
@@ -239,7 +240,7 @@ fn set_comm(name: &[u8]) -> Result<()> {
 #[doc(alias = "PR_SET_NAME")]
 pub fn set_name(name: &[u8]) -> Result<()> {
     if name.contains(&0) {
-        return Err(Error::invalid("set_name: NUL byte in name").with_input(name));
+        return Err(Error::invalid(Op::SetName).with_input(name));
     }
     set_comm(name)
 }
@@ -269,7 +270,7 @@ pub fn set_name(name: &[u8]) -> Result<()> {
 /// ```
 #[doc(alias = "PR_GET_NAME")]
 pub fn name() -> Result<[u8; 16]> {
-    crate::sys::prctl_get_name().ctx("name")
+    crate::sys::prctl_get_name().ctx(Op::GetName)
 }
 
 /// The argv area's start (0 until known) and end, cached after the first
@@ -293,7 +294,7 @@ fn argv_area() -> Result<(usize, usize)> {
     if start != 0 {
         return Ok((start, ARG_END.load(Ordering::Relaxed)));
     }
-    const CONTEXT: &str = "read argv bounds from /proc/self/stat";
+    const CONTEXT: Op = Op::ReadArgv;
     let mut buf = [0u8; 2048];
     let stat = procfs::read_file(c"/proc/self/stat", &mut buf).ctx(CONTEXT)?;
     let field = |n| {
@@ -306,17 +307,11 @@ fn argv_area() -> Result<(usize, usize)> {
     };
     if start >= end {
         // execve with an empty argv: there is nothing to rewrite.
-        return Err(Error::new(
-            ErrorKind::BufferTooSmall { needed: 1 },
-            "the argv area is empty",
-        ));
+        return Err(Error::buffer_too_small(Op::SetProcessTitle, 1));
     }
     // The strings sit above the initial stack pointer, on the stack.
     if stack == 0 || stack > start || end - stack > MAX_AREA {
-        return Err(Error::os(
-            "the argv area is not on the initial stack",
-            Errno::FAULT,
-        ));
+        return Err(Error::os(Op::ReadArgv, Errno::FAULT));
     }
     ARG_END.store(end, Ordering::Relaxed);
     ARG_START.store(start, Ordering::Release);
@@ -365,10 +360,7 @@ fn write_argv(title: &[u8]) -> Result<usize> {
     let area = end - start;
     let shown = floor_char_boundary(title, area - 1);
     if WRITING.swap(true, Ordering::Acquire) {
-        return Err(Error::os(
-            "set_process_title: rewrite argv area",
-            Errno::BUSY,
-        ));
+        return Err(Error::os(Op::SetProcessTitle, Errno::BUSY));
     }
     let p = core::ptr::with_exposed_provenance_mut::<u8>(start);
     // SAFETY: `[start, end)` is the argv area of our own initial stack
@@ -394,15 +386,15 @@ fn write_argv(title: &[u8]) -> Result<usize> {
 fn apply(mut title: Title) -> Result<Title> {
     let bytes = title.as_bytes();
     if bytes.contains(&0) {
-        return Err(Error::invalid("set_process_title: NUL byte in title").with_input(bytes));
+        return Err(Error::invalid(Op::SetProcessTitle).with_input(bytes));
     }
     set_comm(bytes)?;
-    let shown = write_argv(title.as_bytes()).map_err(|e| e.with_context(ARGV_CONTEXT))?;
+    let shown = write_argv(title.as_bytes()).map_err(|e| e.with_op(ARGV_CONTEXT))?;
     title.shown = shown as u16;
     Ok(title)
 }
 
-const ARGV_CONTEXT: &str = "set_process_title: rewrite argv area";
+const ARGV_CONTEXT: Op = Op::SetProcessTitle;
 
 /// Sets the process title to `"[progname] info"` (or `"[progname]"` when
 /// `info` is `None` or empty), exactly celery's format, and returns it.

@@ -736,15 +736,19 @@ fn errors_after_detaching_reach_the_caller() {
     let pidfile = CString::new(dir.path().join("x.pid").to_str().unwrap()).unwrap();
     let pidfile2 = pidfile.clone();
     common::in_child(move || {
-        let mut hook =
-            || Err(daemonry::Error::os("my hook", daemonry::Errno::ACCESS).with_input(b"detail"));
+        let mut hook = || {
+            Err(
+                daemonry::Error::os(daemonry::Op::Hook, daemonry::Errno::ACCESS)
+                    .with_input(b"detail"),
+            )
+        };
         let e = daemonry::DaemonContext::new()
             .parent(daemonry::Parent::Return)
             .after_chdir(&mut hook)
             .open()
             .err()
             .ok_or("hook error not reported")?;
-        if e.to_string() != "my hook: \"detail\": EACCES (Permission denied)" {
+        if e.to_string() != "hook: \"detail\": EACCES (Permission denied)" {
             return Err(format!("got {e}"));
         }
         Ok(())
@@ -760,7 +764,7 @@ fn errors_after_detaching_reach_the_caller() {
         // The holder is the test process, our parent.
         let holder = rustix::process::getppid();
         match e.kind() {
-            daemonry::ErrorKind::LockFailed { pid } if pid == holder => Ok(()),
+            daemonry::ErrorKind::LockFailed if e.pid() == holder => Ok(()),
             _ => Err(format!("got {e}")),
         }
     });
@@ -778,7 +782,7 @@ fn detached_checks_before_detaching() {
         ..Default::default()
     })
     .unwrap_err();
-    assert!(matches!(e.kind(), daemonry::ErrorKind::LockFailed { .. }));
+    assert!(matches!(e.kind(), daemonry::ErrorKind::LockFailed));
     assert_eq!(
         read_pid(Path::new(pidfile.to_str().unwrap())),
         std::process::id() as i32
@@ -789,7 +793,7 @@ fn detached_checks_before_detaching() {
         ..Default::default()
     })
     .unwrap_err();
-    assert_eq!(e.context(), "open log file");
+    assert_eq!(e.op(), daemonry::Op::OpenLog);
 }
 
 #[test]

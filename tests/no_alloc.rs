@@ -94,7 +94,7 @@ fn errno_and_error() {
     check("Error Display", || {
         use std::fmt::Write;
         let mut b = FixedBuf([0; 512], 0);
-        let e = Error::os("setgroups", Errno::PERM).with_input(b"someone");
+        let e = Error::os(daemonry::Op::Setgroups, Errno::PERM).with_input(b"someone");
         write!(b, "{e} / {e:?}").expect("fits");
         b.1
     });

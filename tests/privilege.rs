@@ -685,7 +685,7 @@ fn setuid_setgid_set_all_three_ids() {
         daemonry::setuid(Uid::from_raw(1234)).map_err(|e| e.to_string())?;
         // Unprivileged now: another uid is refused with EPERM.
         match daemonry::setuid(Uid::from_raw(1235)) {
-            Err(e) if e.errno() == Some(Errno::PERM) && e.context() == "setuid" => Ok(()),
+            Err(e) if e.errno() == Some(Errno::PERM) && e.op() == daemonry::Op::Setuid => Ok(()),
             other => Err(format!("setuid as 1234: {other:?}")),
         }
     });

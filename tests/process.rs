@@ -8,7 +8,9 @@ mod common;
 use common::{Exit, in_child, proc_stat, proc_status, spawn};
 use daemonry::process::{self, pdeathsig, set_pdeathsig_for};
 use daemonry::signal::Signal;
-use daemonry::{Errno, ErrorKind, Fork, Mode, exit_immediately, fork, parse_umask, set_pdeathsig};
+use daemonry::{
+    Errno, ErrorKind, Fork, Mode, Op, exit_immediately, fork, parse_umask, set_pdeathsig,
+};
 
 /// `waitpid` that retries on EINTR; returns how the child ended.
 fn wait_for(pid: i32) -> Result<Exit, String> {
@@ -448,7 +450,7 @@ fn execve_failures_return_the_errno() {
     in_child(|| {
         for (path, want) in &cases {
             let e = execve(path, CStrArray::EMPTY, CStrArray::EMPTY);
-            if e.errno() != Some(*want) || e.context() != "execve" {
+            if e.errno() != Some(*want) || e.op() != Op::Execve {
                 return Err(format!("{path:?}: {e:?}, want {want:?}"));
             }
         }
@@ -510,12 +512,12 @@ fn execvpe_searches_path_like_glibc() {
     });
     // Errors that need no search.
     let e = execvpe(c"", CStrArray::EMPTY, CStrArray::EMPTY);
-    assert_eq!((e.errno(), e.context()), (Some(Errno::NOENT), "execvpe"));
+    assert_eq!((e.errno(), e.op()), (Some(Errno::NOENT), Op::Execvpe));
     let long = CString::new("x".repeat(256)).unwrap();
     let e = execvpe(&long, CStrArray::EMPTY, CStrArray::EMPTY);
     assert_eq!(e.errno(), Some(Errno::NAMETOOLONG));
     let e = execvpe(c"/nonexistent/prog", CStrArray::EMPTY, CStrArray::EMPTY);
-    assert_eq!((e.errno(), e.context()), (Some(Errno::NOENT), "execvpe"));
+    assert_eq!((e.errno(), e.op()), (Some(Errno::NOENT), Op::Execvpe));
 }
 
 #[test]
@@ -554,7 +556,7 @@ fn cstr_arrays_walk_raw_and_built_arrays() {
 
     let mut one = CStrArrayBuf::<1>::new();
     let e = one.push(c"x").unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::BufferTooSmall { needed: 2 });
+    assert_eq!((e.kind(), e.needed()), (ErrorKind::BufferTooSmall, Some(2)));
     assert!(one.as_array().is_empty());
     assert!(CStrArrayBuf::<0>::new().as_array().is_empty());
     let mut b = CStrArrayBuf::<3>::new();
@@ -708,7 +710,7 @@ fn setpgid_makes_groups_seen_in_proc() {
         }
         // Not our child: ESRCH.
         match setpgid(Some(daemonry::Pid::INIT), None) {
-            Err(e) if e.errno() == Some(Errno::SRCH) && e.context() == "setpgid" => {}
+            Err(e) if e.errno() == Some(Errno::SRCH) && e.op() == Op::Setpgid => {}
             other => return Err(format!("setpgid(1): {other:?}")),
         }
         // The parent may move its child into a group of the child's own.
@@ -797,5 +799,5 @@ fn tcsetpgrp_hands_the_terminal_to_another_group() {
     // A pipe is no terminal.
     let (r, _w) = rustix::pipe::pipe().unwrap();
     let e = tcsetpgrp(&r, getpgrp()).unwrap_err();
-    assert_eq!((e.errno(), e.context()), (Some(Errno::NOTTY), "tcsetpgrp"));
+    assert_eq!((e.errno(), e.op()), (Some(Errno::NOTTY), Op::Tcsetpgrp));
 }

@@ -564,13 +564,7 @@ fn kill_checks_numbers_and_reports_missing_processes() {
     c.wait();
     let gone = daemonry::Pid::from_raw(c.pid).unwrap();
     let e = signal::kill(gone, libc::SIGTERM).unwrap_err();
-    assert_eq!(
-        (e.errno(), e.context()),
-        (Some(Errno::SRCH), "signal::kill")
-    );
+    assert_eq!((e.errno(), e.op()), (Some(Errno::SRCH), daemonry::Op::Kill));
     let e = signal::kill_group(gone, libc::SIGTERM).unwrap_err();
-    assert_eq!(
-        (e.errno(), e.context()),
-        (Some(Errno::SRCH), "signal::kill_group")
-    );
+    assert_eq!((e.errno(), e.op()), (Some(Errno::SRCH), daemonry::Op::Kill));
 }

@@ -2,6 +2,7 @@
 //! (celery's `parse_uid`/`parse_gid`).
 
 use super::{AccountDb, User, parse};
+use crate::error::Op;
 use crate::error::{Error, ErrorKind, Result};
 use rustix::process::{Gid, Uid};
 
@@ -14,7 +15,7 @@ enum IdArg<'s> {
 }
 
 /// Classifies a [`parse_uid`]/[`parse_gid`] argument.
-fn id_arg<'s>(s: &'s str, context: &'static str) -> Result<IdArg<'s>> {
+fn id_arg<'s>(s: &'s str, context: Op) -> Result<IdArg<'s>> {
     let b = s.as_bytes();
     let digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
     if b.is_empty() || b.contains(&0) {
@@ -46,28 +47,23 @@ pub(crate) struct UserArg<'s> {
 
 /// Resolves a user argument as [`parse_uid_in`] does, keeping the entry.
 pub(crate) fn resolve_user<'s>(db: &AccountDb<'_>, s: &'s str) -> Result<UserArg<'s>> {
-    match id_arg(s, "parse_uid")? {
+    match id_arg(s, Op::ParseUid)? {
         IdArg::Id(id) => {
             let uid = Uid::from_raw(id);
-            let entry = db
-                .user_by_uid(uid)
-                .map_err(|e| e.with_context("parse_uid"))?;
+            let entry = db.user_by_uid(uid).map_err(|e| e.with_op(Op::ParseUid))?;
             Ok(UserArg {
                 uid,
                 entry,
                 name: None,
             })
         }
-        IdArg::Name(name) => match db
-            .user_by_name(name)
-            .map_err(|e| e.with_context("parse_uid"))?
-        {
+        IdArg::Name(name) => match db.user_by_name(name).map_err(|e| e.with_op(Op::ParseUid))? {
             Some(u) => Ok(UserArg {
                 uid: u.uid,
                 entry: Some(u),
                 name: Some(name),
             }),
-            None => Err(Error::new(ErrorKind::UnknownUser, "parse_uid").with_input(name)),
+            None => Err(Error::new(ErrorKind::UnknownUser, Op::ParseUid).with_input(name)),
         },
     }
 }
@@ -138,14 +134,11 @@ pub fn parse_uid(s: &str) -> Result<Uid> {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn parse_uid_in(db: &AccountDb<'_>, s: &str) -> Result<Uid> {
-    match id_arg(s, "parse_uid")? {
+    match id_arg(s, Op::ParseUid)? {
         IdArg::Id(id) => Ok(Uid::from_raw(id)),
-        IdArg::Name(name) => match db
-            .user_by_name(name)
-            .map_err(|e| e.with_context("parse_uid"))?
-        {
+        IdArg::Name(name) => match db.user_by_name(name).map_err(|e| e.with_op(Op::ParseUid))? {
             Some(u) => Ok(u.uid),
-            None => Err(Error::new(ErrorKind::UnknownUser, "parse_uid").with_input(name)),
+            None => Err(Error::new(ErrorKind::UnknownUser, Op::ParseUid).with_input(name)),
         },
     }
 }
@@ -209,14 +202,14 @@ pub fn parse_gid(s: &str) -> Result<Gid> {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn parse_gid_in(db: &AccountDb<'_>, s: &str) -> Result<Gid> {
-    match id_arg(s, "parse_gid")? {
+    match id_arg(s, Op::ParseGid)? {
         IdArg::Id(id) => Ok(Gid::from_raw(id)),
         IdArg::Name(name) => match db
             .group_by_name(name)
-            .map_err(|e| e.with_context("parse_gid"))?
+            .map_err(|e| e.with_op(Op::ParseGid))?
         {
             Some(g) => Ok(g.gid),
-            None => Err(Error::new(ErrorKind::UnknownGroup, "parse_gid").with_input(name)),
+            None => Err(Error::new(ErrorKind::UnknownGroup, Op::ParseGid).with_input(name)),
         },
     }
 }

@@ -61,7 +61,8 @@ pub use ids::{parse_gid, parse_gid_in, parse_uid, parse_uid_in};
 
 pub use parse::{GroupEntry, Members, PasswdEntry, parse_group_line, parse_passwd_line};
 
-use crate::error::{Context, Error, ErrorKind, Result};
+use crate::error::Op;
+use crate::error::{Context, Error, Result};
 use crate::name::Name;
 use core::ffi::CStr;
 use core::ops::ControlFlow;
@@ -164,7 +165,7 @@ impl Default for AccountDb<'static> {
 
 /// Parses a name argument: `Ok(None)` for an empty name (it matches
 /// nothing), `InvalidInput` for a NUL inside.
-fn check_name<'n>(name: &'n [u8], context: &'static str) -> Result<Option<&'n [u8]>> {
+fn check_name(name: &[u8], context: Op) -> Result<Option<&[u8]>> {
     if name.contains(&0) {
         return Err(Error::invalid(context).with_input(name));
     }
@@ -235,8 +236,8 @@ impl<'a> AccountDb<'a> {
 
     fn source(&self, passwd: bool) -> Result<Option<Source<'a>>> {
         match (self.db, passwd) {
-            (Db::Files { passwd, .. }, true) => Source::open(passwd).ctx("open passwd database"),
-            (Db::Files { group, .. }, false) => Source::open(group).ctx("open group database"),
+            (Db::Files { passwd, .. }, true) => Source::open(passwd).ctx(Op::OpenPasswd),
+            (Db::Files { group, .. }, false) => Source::open(group).ctx(Op::OpenGroup),
             (Db::Bytes { passwd, .. }, true) => Ok(Some(Source::Bytes(passwd))),
             (Db::Bytes { group, .. }, false) => Ok(Some(Source::Bytes(group))),
         }
@@ -248,7 +249,7 @@ impl<'a> AccountDb<'a> {
             return Ok(None);
         };
         let mut r = LineReader::<{ reader::LINE_BUF }>::new(src);
-        while let Some(line) = r.next_line().ctx("read passwd database")? {
+        while let Some(line) = r.next_line().ctx(Op::ReadPasswd)? {
             // A cut passwd line has lost its shell at least: skip it.
             if let Line::Whole(l) = line
                 && let ControlFlow::Break(t) = f(l)
@@ -272,7 +273,7 @@ impl<'a> AccountDb<'a> {
             return Ok(None);
         };
         let mut r = LineReader::<{ reader::LINE_BUF }>::new(src);
-        while let Some(line) = r.next_line().ctx("read group database")? {
+        while let Some(line) = r.next_line().ctx(Op::ReadGroup)? {
             let (Line::Whole(l) | Line::Head(l)) = line;
             if let Some(name) = name
                 && !may_name(l, name)
@@ -319,7 +320,7 @@ impl<'a> AccountDb<'a> {
     /// ```
     #[doc(alias = "getpwnam")]
     pub fn user_by_name(&self, name: impl AsRef<[u8]>) -> Result<Option<User>> {
-        let Some(name) = check_name(name.as_ref(), "user_by_name")? else {
+        let Some(name) = check_name(name.as_ref(), Op::ParseUid)? else {
             return Ok(None);
         };
         self.scan_passwd(|line| {
@@ -391,7 +392,7 @@ impl<'a> AccountDb<'a> {
     /// ```
     #[doc(alias = "getgrnam")]
     pub fn group_by_name(&self, name: impl AsRef<[u8]>) -> Result<Option<Group>> {
-        let Some(name) = check_name(name.as_ref(), "group_by_name")? else {
+        let Some(name) = check_name(name.as_ref(), Op::ParseGid)? else {
             return Ok(None);
         };
         self.scan_group(Some(name), |e| {
@@ -566,10 +567,7 @@ impl<'a> AccountDb<'a> {
     ) -> Result<&'b [Gid]> {
         let (filled, total) = self.group_list_raw(user.as_ref(), primary, buf)?;
         if total > buf.len() {
-            return Err(Error::new(
-                ErrorKind::BufferTooSmall { needed: total },
-                "group_list",
-            ));
+            return Err(Error::buffer_too_small(Op::GroupList, total));
         }
         Ok(buf.get(..filled).unwrap_or(&[]))
     }
@@ -583,7 +581,7 @@ impl<'a> AccountDb<'a> {
         primary: Gid,
         buf: &mut [Gid],
     ) -> Result<(usize, usize)> {
-        let user = check_name(user, "group_list")?.unwrap_or(&[]);
+        let user = check_name(user, Op::GroupList)?.unwrap_or(&[]);
         let mut filled = 0;
         let mut total = 0;
         if user.is_empty() {
@@ -622,7 +620,7 @@ impl<'a> AccountDb<'a> {
         };
         let mut buf = [core::mem::MaybeUninit::uninit(); reader::LINE_BUF];
         loop {
-            let chunk = src.next_chunk(&mut buf).ctx("read group database")?;
+            let chunk = src.next_chunk(&mut buf).ctx(Op::ReadGroup)?;
             if chunk.is_empty() {
                 break;
             }

@@ -2,6 +2,7 @@
 //! then a [`DaemonContext`] to open.
 
 use super::{DaemonContext, Output};
+use crate::error::Op;
 use crate::error::{Error, Result};
 use crate::pidfile::check_pidlock;
 use core::ffi::CStr;
@@ -73,7 +74,7 @@ pub fn detached(opts: DetachOptions<'_>) -> Result<DaemonContext<'_>> {
             OFlags::WRONLY | OFlags::APPEND | OFlags::CREATE | OFlags::CLOEXEC | OFlags::NOCTTY,
             mode,
         )
-        .map_err(|e| Error::os("open log file", e).with_input(log.to_bytes()))?;
+        .map_err(|e| Error::os(Op::OpenLog, e).with_input(log.to_bytes()))?;
     }
     if let Some(pidfile) = opts.pidfile {
         check_pidlock(pidfile)?;

@@ -57,7 +57,8 @@ pub use detached::{DetachOptions, detached};
 pub use ready::Daemon;
 
 use crate::account::AccountDb;
-use crate::error::{Context, Error, ErrorKind, Result};
+use crate::error::Op;
+use crate::error::{Context, Error, Result};
 use crate::pidfile::{PidLock, create_pidlock};
 use crate::process::{Fork, exit_immediately};
 use core::ffi::CStr;
@@ -355,7 +356,7 @@ impl<'a> DaemonContext<'a> {
         if self.fake {
             return self.run_fake();
         }
-        crate::procfs::require_single_thread("daemonize")?;
+        crate::procfs::require_single_thread(Op::Daemonize)?;
         #[cfg(feature = "std")]
         {
             use std::io::Write;
@@ -363,7 +364,7 @@ impl<'a> DaemonContext<'a> {
         }
         let files = self.open_files()?;
         let (reader, writer) =
-            rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).ctx("pipe")?;
+            rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).ctx(Op::Pipe)?;
         // SAFETY: the process is single-threaded (checked above), and the
         // child only runs this crate's daemon steps and the caller's hook
         // before returning into the caller's program as the daemon.
@@ -394,12 +395,12 @@ impl<'a> DaemonContext<'a> {
     /// The first child: new session, second fork, leave.
     fn first_child(self, writer: OwnedFd, files: Files) -> Result<Opened<'a>> {
         if let Err(e) = rustix::process::setsid() {
-            fail(Some(&writer), &Error::os("setsid", e));
+            fail(Some(&writer), &Error::os(Op::Setsid, e));
         }
         // SAFETY: this child is single-threaded (a fork of a single-threaded
         // process); the grandchild continues as the daemon.
         match unsafe { crate::process::fork_unchecked() } {
-            Err(e) => fail(Some(&writer), &e.with_context("fork (second)")),
+            Err(e) => fail(Some(&writer), &e.with_op(Op::Fork)),
             Ok(Fork::Parent(_)) => exit_immediately(0),
             Ok(Fork::Child) => self.daemon(writer, files),
         }
@@ -437,7 +438,7 @@ impl<'a> DaemonContext<'a> {
     fn common_steps(&mut self) -> Result<Option<PidLock<'a>>> {
         if let Some(dir) = self.workdir {
             rustix::process::chdir(dir)
-                .map_err(|e| Error::os("chdir", e).with_input(dir.to_bytes()))?;
+                .map_err(|e| Error::os(Op::Chdir, e).with_input(dir.to_bytes()))?;
         }
         if let Some(mask) = self.umask {
             rustix::process::umask(mask);
@@ -447,7 +448,7 @@ impl<'a> DaemonContext<'a> {
                 current: Some(0),
                 maximum: Some(0),
             };
-            rustix::process::setrlimit(Resource::Core, zero).ctx("setrlimit(RLIMIT_CORE)")?;
+            rustix::process::setrlimit(Resource::Core, zero).ctx(Op::Setrlimit)?;
         }
         let lock = match self.pidfile {
             Some(path) => Some(create_pidlock(path)?),
@@ -471,10 +472,9 @@ impl<'a> DaemonContext<'a> {
         let needed = self.keep_fds.len() + OWN_KEEP;
         let mut n = 0;
         let mut push = |fd: RawFd| -> Result<()> {
-            let slot = keep.get_mut(n).ok_or(Error::new(
-                ErrorKind::BufferTooSmall { needed },
-                "keep_fds (more than 250 fds)",
-            ))?;
+            let slot = keep
+                .get_mut(n)
+                .ok_or(Error::buffer_too_small(Op::Daemonize, needed))?;
             *slot = fd;
             n += 1;
             Ok(())
@@ -500,20 +500,16 @@ impl<'a> DaemonContext<'a> {
             push(2)?;
         }
         crate::fd::close_open_fds(keep.get(..n).unwrap_or(&[]))?;
-        rustix::stdio::dup2_stdin(&files.null).ctx("dup2 /dev/null onto stdin")?;
+        rustix::stdio::dup2_stdin(&files.null).ctx(Op::Dup)?;
         match (&files.stdout, self.stdout) {
             (_, Output::Inherit) => {}
-            (Some(log), _) => rustix::stdio::dup2_stdout(log).ctx("dup2 log onto stdout")?,
-            (None, _) => {
-                rustix::stdio::dup2_stdout(&files.null).ctx("dup2 /dev/null onto stdout")?
-            }
+            (Some(log), _) => rustix::stdio::dup2_stdout(log).ctx(Op::Dup)?,
+            (None, _) => rustix::stdio::dup2_stdout(&files.null).ctx(Op::Dup)?,
         }
         match (&files.stderr, self.stderr) {
             (_, Output::Inherit) => {}
-            (Some(log), _) => rustix::stdio::dup2_stderr(log).ctx("dup2 log onto stderr")?,
-            (None, _) => {
-                rustix::stdio::dup2_stderr(&files.null).ctx("dup2 /dev/null onto stderr")?
-            }
+            (Some(log), _) => rustix::stdio::dup2_stderr(log).ctx(Op::Dup)?,
+            (None, _) => rustix::stdio::dup2_stderr(&files.null).ctx(Op::Dup)?,
         }
         if self.reset_signals {
             crate::signal::reset_all()?;
@@ -540,7 +536,7 @@ impl<'a> DaemonContext<'a> {
             OFlags::RDWR | OFlags::CLOEXEC | OFlags::NOCTTY,
             Mode::empty(),
         )
-        .ctx("open /dev/null")?;
+        .ctx(Op::OpenDevNull)?;
         let mode = Mode::from_raw_mode(0o666 & !self.umask.map_or(0, |m| m.as_raw_mode()));
         let open_log = |path: &CStr| -> Result<OwnedFd> {
             rustix::fs::open(
@@ -548,7 +544,7 @@ impl<'a> DaemonContext<'a> {
                 OFlags::WRONLY | OFlags::APPEND | OFlags::CREATE | OFlags::CLOEXEC | OFlags::NOCTTY,
                 mode,
             )
-            .map_err(|e| Error::os("open log file", e).with_input(path.to_bytes()))
+            .map_err(|e| Error::os(Op::OpenLog, e).with_input(path.to_bytes()))
         };
         let stdout = match self.stdout {
             Output::Append(p) => Some(open_log(p)?),
@@ -556,7 +552,7 @@ impl<'a> DaemonContext<'a> {
         };
         let stderr = match (self.stderr, self.stdout, &stdout) {
             (Output::Append(e), Output::Append(o), Some(fd)) if e == o => {
-                Some(io::fcntl_dupfd_cloexec(fd, 3).ctx("dup log fd")?)
+                Some(io::fcntl_dupfd_cloexec(fd, 3).ctx(Op::Dup)?)
             }
             (Output::Append(p), _, _) => Some(open_log(p)?),
             _ => None,

@@ -6,7 +6,8 @@
 //! then means success), `E` + an encoded [`Error`]. The original process
 //! reads until `R`, an error, or the end of the pipe.
 
-use crate::error::{Error, ErrorKind, Result, WIRE_LEN};
+use crate::error::Op;
+use crate::error::{Error, ErrorKind, Result};
 use crate::pidfile::PidLock;
 use crate::process::{EX_CANTCREAT, EX_FAILURE, exit_immediately};
 use core::fmt;
@@ -68,10 +69,10 @@ pub(super) fn send_pid(fd: &OwnedFd, pid: Pid) {
 }
 
 fn send_error(fd: &OwnedFd, e: &Error) {
-    let mut rec = [0u8; 1 + WIRE_LEN];
+    let mut rec = [0u8; 1 + 32];
     rec[0] = TAG_ERROR;
     if let Some(dst) = rec.get_mut(1..) {
-        dst.copy_from_slice(&e.encode());
+        dst.copy_from_slice(&e.to_bytes());
     }
     write_all(fd, &rec);
 }
@@ -87,7 +88,7 @@ pub(super) fn fail(ready: Option<&OwnedFd>, e: &Error) -> ! {
 /// The exit status for a failed daemon: 73 for a held pidfile, else 1.
 pub(super) fn exit_code(e: &Error) -> i32 {
     match e.kind() {
-        ErrorKind::LockFailed { .. } => EX_CANTCREAT,
+        ErrorKind::LockFailed => EX_CANTCREAT,
         _ => EX_FAILURE,
     }
 }
@@ -204,7 +205,7 @@ pub(super) fn wait_for_daemon(reader: &OwnedFd, first_child: Pid) -> Result<Pid>
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                outcome.get_or_insert(Err(Error::os("read daemon status", e)));
+                outcome.get_or_insert(Err(Error::os(Op::ReadyPipe, e)));
                 break;
             }
         }
@@ -224,16 +225,15 @@ pub(super) fn wait_for_daemon(reader: &OwnedFd, first_child: Pid) -> Result<Pid>
             }
             TAG_EXEC => exec_pending = true,
             TAG_ERROR => {
-                let mut w = [0u8; WIRE_LEN];
+                let mut w = [0u8; 32];
                 let e = match read_exact(reader, &mut w) {
-                    Ok(true) => Error::decode(&w)
-                        .unwrap_or(Error::invalid("daemon status: malformed error record")),
-                    _ => Error::os("read daemon status", Errno::PIPE),
+                    Ok(true) => Error::from_bytes(&w).unwrap_or(Error::invalid(Op::ReadyPipe)),
+                    _ => Error::os(Op::ReadyPipe, Errno::PIPE),
                 };
                 outcome.get_or_insert(Err(e));
             }
             _ => {
-                outcome.get_or_insert(Err(Error::invalid("daemon status: unknown record")));
+                outcome.get_or_insert(Err(Error::invalid(Op::ReadyPipe)));
                 break;
             }
         }
@@ -243,10 +243,10 @@ pub(super) fn wait_for_daemon(reader: &OwnedFd, first_child: Pid) -> Result<Pid>
     let _ = rustix::process::waitpid(Some(first_child), WaitOptions::empty());
     match outcome {
         Some(Err(e)) => Err(e),
-        Some(Ok(())) => pid.ok_or(Error::invalid("daemon status: no pid")),
+        Some(Ok(())) => pid.ok_or(Error::invalid(Op::ReadyPipe)),
         // The pipe closed after an exec announcement: execve succeeded.
-        None if exec_pending => pid.ok_or(Error::invalid("daemon status: no pid")),
-        None => Err(Error::os("daemon exited before it was ready", Errno::PIPE)),
+        None if exec_pending => pid.ok_or(Error::invalid(Op::ReadyPipe)),
+        None => Err(Error::os(Op::ReadyPipe, Errno::PIPE)),
     }
 }
 

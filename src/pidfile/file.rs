@@ -6,6 +6,7 @@ use super::PidStatus;
 use super::liveness::{self, Verdict};
 use super::parse::{MAX_PIDFILE_LEN, parse_pid};
 use crate::cstr::{CStrBuf, proc_path};
+use crate::error::Op;
 use crate::error::{Context, Error, Result};
 use core::ffi::CStr;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -114,11 +115,11 @@ fn read_all<Fd: AsFd>(fd: Fd, buf: &mut [u8]) -> core::result::Result<&[u8], Err
 /// An empty file is re-read a few times, 5 ms apart: another tool may have
 /// created it and not yet written it.
 pub(crate) fn read_settled<Fd: AsFd>(fd: Fd, buf: &mut [u8; MAX_PIDFILE_LEN + 1]) -> Result<&[u8]> {
-    let mut n = read_all(&fd, buf).ctx("read pidfile")?.len();
+    let mut n = read_all(&fd, buf).ctx(Op::ReadPidfile)?.len();
     let mut tries = 0;
     while n == 0 && tries < EMPTY_RETRIES {
         sleep_ns(EMPTY_WAIT_NS);
-        n = read_all(&fd, buf).ctx("read pidfile")?.len();
+        n = read_all(&fd, buf).ctx(Op::ReadPidfile)?.len();
         tries += 1;
     }
     Ok(buf.get(..n).unwrap_or(&[]))
@@ -136,7 +137,7 @@ pub(crate) fn parse_checked(contents: &[u8]) -> Result<Pid> {
     let pid = parse_pid(contents)?;
     match pid_max() {
         Some(max) if pid.as_raw_nonzero().get() as u32 > max => {
-            Err(Error::invalid("pidfile pid above kernel.pid_max").with_input(contents))
+            Err(Error::invalid(Op::ParsePid).with_input(contents))
         }
         _ => Ok(pid),
     }
@@ -144,7 +145,7 @@ pub(crate) fn parse_checked(contents: &[u8]) -> Result<Pid> {
 
 /// The error for a symlink where the pidfile should be.
 pub(crate) fn symlink_error() -> Error {
-    Error::os("pidfile is a symbolic link (refused)", Errno::LOOP)
+    Error::os(Op::OpenPidfile, Errno::LOOP)
 }
 
 /// Opens an existing pidfile for reading, never through a symlink and
@@ -156,11 +157,11 @@ pub(crate) fn open_existing(path: &CStr) -> Result<Option<(OwnedFd, fs::Stat)>> 
         Ok(fd) => fd,
         Err(Errno::NOENT) => return Ok(None),
         Err(Errno::LOOP) => return Err(symlink_error()),
-        Err(e) => return Err(Error::os("open pidfile", e)),
+        Err(e) => return Err(Error::os(Op::OpenPidfile, e)),
     };
-    let st = fs::fstat(&fd).ctx("fstat pidfile")?;
+    let st = fs::fstat(&fd).ctx(Op::StatPidfile)?;
     if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
-        return Err(Error::invalid("pidfile is not a regular file"));
+        return Err(Error::invalid(Op::OpenPidfile));
     }
     Ok(Some((fd, st)))
 }
@@ -183,11 +184,11 @@ pub(crate) fn examine(path: &CStr) -> Result<(PidStatus, Option<Opened>)> {
     // retries (see `remove_by_inode`).
     let held = match fs::flock(&fd, FlockOperation::NonBlockingLockShared) {
         Ok(()) => {
-            fs::flock(&fd, FlockOperation::Unlock).ctx("flock pidfile")?;
+            fs::flock(&fd, FlockOperation::Unlock).ctx(Op::LockPidfile)?;
             false
         }
         Err(Errno::WOULDBLOCK) => true,
-        Err(e) => return Err(Error::os("flock pidfile", e)),
+        Err(e) => return Err(Error::os(Op::LockPidfile, e)),
     };
     let mut buf = [0u8; MAX_PIDFILE_LEN + 1];
     let parsed = parse_checked(read_settled(&fd, &mut buf)?);
@@ -223,14 +224,14 @@ pub(crate) fn remove_by_inode(path: &CStr, opened: &Opened) -> Result<Removal> {
         match fs::flock(&opened.fd, FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => break,
             Err(Errno::WOULDBLOCK) => {}
-            Err(e) => return Err(Error::os("flock pidfile", e)),
+            Err(e) => return Err(Error::os(Op::LockPidfile, e)),
         }
         // Exclusive refused. If a shared lock is granted, only probers are
         // in the way (holders and cleaners lock exclusively): wait a little.
         match fs::flock(&opened.fd, FlockOperation::NonBlockingLockShared) {
-            Ok(()) => fs::flock(&opened.fd, FlockOperation::Unlock).ctx("flock pidfile")?,
+            Ok(()) => fs::flock(&opened.fd, FlockOperation::Unlock).ctx(Op::LockPidfile)?,
             Err(Errno::WOULDBLOCK) => return Ok(Removal::Busy),
-            Err(e) => return Err(Error::os("flock pidfile", e)),
+            Err(e) => return Err(Error::os(Op::LockPidfile, e)),
         }
         tries += 1;
         if tries >= CLEAN_RETRIES {
@@ -244,12 +245,12 @@ pub(crate) fn remove_by_inode(path: &CStr, opened: &Opened) -> Result<Removal> {
     match fs::statat(fs::CWD, path, AtFlags::SYMLINK_NOFOLLOW) {
         Ok(st) if file_id(&st) == opened.id => {}
         Ok(_) | Err(Errno::NOENT) => return Ok(Removal::Gone),
-        Err(e) => return Err(Error::os("stat pidfile", e)),
+        Err(e) => return Err(Error::os(Op::StatPidfile, e)),
     }
     match fs::unlinkat(fs::CWD, path, AtFlags::empty()) {
         Ok(()) => Ok(Removal::Removed),
         Err(Errno::NOENT) => Ok(Removal::Gone),
-        Err(e) => Err(Error::os("remove stale pidfile", e)),
+        Err(e) => Err(Error::os(Op::RemovePidfile, e)),
     }
 }
 
@@ -272,7 +273,7 @@ fn split(path: &CStr) -> Result<(CStrBuf<PATH_BUF>, &[u8])> {
         None => (b".", bytes),
     };
     if name.is_empty() || name == b"." || name == b".." {
-        return Err(Error::invalid("pidfile path names a directory").with_input(bytes));
+        return Err(Error::invalid(Op::PidfilePath).with_input(bytes));
     }
     let mut d = CStrBuf::new();
     d.push(dir);
@@ -281,10 +282,10 @@ fn split(path: &CStr) -> Result<(CStrBuf<PATH_BUF>, &[u8])> {
 
 /// Writes, syncs, locks and identifies a new file.
 fn prepare(fd: OwnedFd, content: &[u8]) -> Result<Published> {
-    write_all(&fd, content).ctx("write pidfile")?;
-    fs::fsync(&fd).ctx("fsync pidfile")?;
-    fs::flock(&fd, FlockOperation::NonBlockingLockExclusive).ctx("flock pidfile")?;
-    let st = fs::fstat(&fd).ctx("fstat pidfile")?;
+    write_all(&fd, content).ctx(Op::WritePidfile)?;
+    fs::fsync(&fd).ctx(Op::WritePidfile)?;
+    fs::flock(&fd, FlockOperation::NonBlockingLockExclusive).ctx(Op::LockPidfile)?;
+    let st = fs::fstat(&fd).ctx(Op::StatPidfile)?;
     Ok(Published {
         fd,
         id: file_id(&st),
@@ -306,7 +307,7 @@ pub(crate) enum Publish {
 /// would.
 pub(crate) fn publish(path: &CStr, content: &[u8]) -> Result<Publish> {
     let (mut dir, name) = split(path)?;
-    let dir_c = dir.as_cstr().ctx("pidfile directory")?;
+    let dir_c = dir.as_cstr().ctx(Op::PidfileDir)?;
     let flags = OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC;
     match fs::openat(fs::CWD, dir_c, flags, Mode::from_raw_mode(MODE)) {
         Ok(fd) => {
@@ -320,7 +321,7 @@ pub(crate) fn publish(path: &CStr, content: &[u8]) -> Result<Publish> {
         // EOPNOTSUPP: the filesystem has no O_TMPFILE. EISDIR/EINVAL:
         // kernels before 3.11 see O_DIRECTORY|O_RDWR.
         Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => {}
-        Err(e) => return Err(Error::os("create pidfile", e)),
+        Err(e) => return Err(Error::os(Op::CreatePidfile, e)),
     }
     publish_named(dir_c, name, path, content)
 }
@@ -345,13 +346,13 @@ fn link_tmpfile(fd: &OwnedFd, path: &CStr) -> Result<Option<bool>> {
     }
     let mut proc = proc_path(None, b"fd/");
     proc.push_num(fd.as_raw_fd() as u64);
-    let proc = proc.as_cstr().ctx("link pidfile")?;
+    let proc = proc.as_cstr().ctx(Op::PublishPidfile)?;
     match fs::linkat(fs::CWD, proc, fs::CWD, path, AtFlags::SYMLINK_FOLLOW) {
         Ok(()) => Ok(Some(true)),
         Err(Errno::EXIST) => Ok(Some(false)),
         // No /proc mounted.
         Err(Errno::NOENT) => Ok(None),
-        Err(e) => Err(Error::os("link pidfile", e)),
+        Err(e) => Err(Error::os(Op::PublishPidfile, e)),
     }
 }
 
@@ -383,7 +384,7 @@ fn publish_named(dir: &CStr, name: &[u8], path: &CStr, content: &[u8]) -> Result
         tmp.push_num(u64::from(TEMP_SEQ.fetch_add(1, Ordering::Relaxed)));
         tmp.push(b".tmp");
         let flags = OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW;
-        let c = tmp.as_cstr().ctx("create temporary pidfile")?;
+        let c = tmp.as_cstr().ctx(Op::CreatePidfile)?;
         match fs::openat(
             fs::CWD,
             c,
@@ -392,10 +393,10 @@ fn publish_named(dir: &CStr, name: &[u8], path: &CStr, content: &[u8]) -> Result
         ) {
             Ok(fd) => break (fd, tmp),
             Err(Errno::EXIST) if tries < 8 => tries += 1,
-            Err(e) => return Err(Error::os("create temporary pidfile", e)),
+            Err(e) => return Err(Error::os(Op::CreatePidfile, e)),
         }
     };
-    let tmp = tmp.as_cstr().ctx("create temporary pidfile")?;
+    let tmp = tmp.as_cstr().ctx(Op::CreatePidfile)?;
     let unlink_tmp = || {
         let _ = fs::unlinkat(fs::CWD, tmp, AtFlags::empty());
     };
@@ -415,10 +416,10 @@ fn publish_named(dir: &CStr, name: &[u8], path: &CStr, content: &[u8]) -> Result
             match fs::renameat_with(fs::CWD, tmp, fs::CWD, path, RenameFlags::NOREPLACE) {
                 Ok(()) => return Ok(Publish::Done(file)),
                 Err(Errno::EXIST) => Ok(Publish::Exists),
-                Err(e) => Err(Error::os("rename pidfile", e)),
+                Err(e) => Err(Error::os(Op::PublishPidfile, e)),
             }
         }
-        Err(e) => Err(Error::os("link pidfile", e)),
+        Err(e) => Err(Error::os(Op::PublishPidfile, e)),
     };
     unlink_tmp();
     outcome
@@ -432,10 +433,10 @@ pub(crate) fn read_back(path: &CStr, ours: &Published, content: &[u8]) -> Result
     match fs::statat(fs::CWD, path, AtFlags::SYMLINK_NOFOLLOW) {
         Ok(st) if file_id(&st) == ours.id => {}
         Ok(_) | Err(Errno::NOENT) => return Ok(false),
-        Err(e) => return Err(Error::os("read back pidfile", e)),
+        Err(e) => return Err(Error::os(Op::ReadPidfile, e)),
     }
     let mut buf = [0u8; MAX_PIDFILE_LEN + 1];
-    Ok(read_all(&ours.fd, &mut buf).ctx("read back pidfile")? == content)
+    Ok(read_all(&ours.fd, &mut buf).ctx(Op::ReadPidfile)? == content)
 }
 
 /// Unlinks `path` if it still names file `id` (whose lock we hold).
@@ -443,12 +444,12 @@ pub(crate) fn unlink_if_ours(path: &CStr, id: FileId) -> Result<bool> {
     match fs::statat(fs::CWD, path, AtFlags::SYMLINK_NOFOLLOW) {
         Ok(st) if file_id(&st) == id => {}
         Ok(_) | Err(Errno::NOENT) => return Ok(false),
-        Err(e) => return Err(Error::os("stat pidfile", e)),
+        Err(e) => return Err(Error::os(Op::StatPidfile, e)),
     }
     match fs::unlinkat(fs::CWD, path, AtFlags::empty()) {
         Ok(()) => Ok(true),
         Err(Errno::NOENT) => Ok(false),
-        Err(e) => Err(Error::os("remove pidfile", e)),
+        Err(e) => Err(Error::os(Op::RemovePidfile, e)),
     }
 }
 
@@ -456,7 +457,7 @@ pub(crate) fn unlink_if_ours(path: &CStr, id: FileId) -> Result<bool> {
 /// holds `pid`.
 pub(crate) fn holds_pid(fd: &OwnedFd, pid: Pid) -> Result<bool> {
     let mut buf = [0u8; MAX_PIDFILE_LEN + 1];
-    let contents = read_all(fd, &mut buf).ctx("read pidfile")?;
+    let contents = read_all(fd, &mut buf).ctx(Op::ReadPidfile)?;
     Ok(parse_pid(contents).ok() == Some(pid))
 }
 
@@ -464,13 +465,13 @@ pub(crate) fn holds_pid(fd: &OwnedFd, pid: Pid) -> Result<bool> {
 pub(crate) fn rewrite(fd: &OwnedFd, content: &[u8]) -> Result<()> {
     let mut off = 0usize;
     while let Some(rest) = content.get(off..).filter(|r| !r.is_empty()) {
-        match io::retry_on_intr(|| io::pwrite(fd, rest, off as u64)).ctx("write pidfile")? {
-            0 => return Err(Error::os("write pidfile", Errno::NOSPC)),
+        match io::retry_on_intr(|| io::pwrite(fd, rest, off as u64)).ctx(Op::WritePidfile)? {
+            0 => return Err(Error::os(Op::WritePidfile, Errno::NOSPC)),
             n => off += n,
         }
     }
-    fs::ftruncate(fd, content.len() as u64).ctx("truncate pidfile")?;
-    fs::fsync(fd).ctx("fsync pidfile")
+    fs::ftruncate(fd, content.len() as u64).ctx(Op::WritePidfile)?;
+    fs::fsync(fd).ctx(Op::WritePidfile)
 }
 
 #[cfg(test)]

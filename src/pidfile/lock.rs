@@ -3,6 +3,7 @@
 
 use super::file;
 use super::{PidStatus, Pidfile, lock_failed};
+use crate::error::Op;
 use crate::error::{Context, Result};
 use core::ffi::CStr;
 use core::fmt;
@@ -193,7 +194,7 @@ mod std_paths {
 ///
 /// Tries to publish first; when something is there, probes it. A live
 /// holder ([`PidStatus::Held`] or [`PidStatus::Running`]) is
-/// `LockFailed { pid }`; a stale or invalid file is removed by inode and
+/// `LockFailed` (with the holder in [`Error::pid`](crate::Error::pid)); a stale or invalid file is removed by inode and
 /// the publish is tried again. Concurrent starters race on the atomic
 /// publish, so exactly one wins. The returned [`PidLock`] releases on drop,
 /// in this process only (celery registers an `atexit` handler, which forked
@@ -224,7 +225,8 @@ mod std_paths {
 /// let lock = create_pidlock(cpath.as_c_str())?;
 /// assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{}\n", std::process::id()));
 /// let err = create_pidlock(cpath.as_c_str()).unwrap_err();
-/// assert_eq!(err.kind(), ErrorKind::LockFailed { pid: Some(lock.pid()) });
+/// assert_eq!(err.kind(), ErrorKind::LockFailed);
+/// assert_eq!(err.pid(), Some(lock.pid()));
 /// drop(lock);
 /// assert!(!path.exists());
 /// # std::fs::remove_dir_all(&dir).unwrap();
@@ -316,7 +318,7 @@ pub fn check_pidlock<'a, P: PidfilePath<'a>>(path: P) -> Result<()> {
         Some(i) => dir.push(bytes.get(..i).unwrap_or(&[])),
         None => dir.push(b"."),
     };
-    let dir = dir.as_cstr().ctx("pidfile directory")?;
+    let dir = dir.as_cstr().ctx(Op::PidfileDir)?;
     let access = fs::Access::WRITE_OK | fs::Access::EXEC_OK;
-    fs::accessat(fs::CWD, dir, access, AtFlags::EACCESS).ctx("pidfile directory not writable")
+    fs::accessat(fs::CWD, dir, access, AtFlags::EACCESS).ctx(Op::PidfileDir)
 }

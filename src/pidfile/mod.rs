@@ -79,7 +79,8 @@ mod parse;
 pub use lock::{PidLock, PidfilePath, check_pidlock, create_pidlock};
 pub use parse::{MAX_PIDFILE_LEN, PID_MAX_LIMIT, parse_pid};
 
-use crate::error::{Context, Error, ErrorKind, Result};
+use crate::error::Op;
+use crate::error::{Context, Error, Result};
 use core::ffi::CStr;
 use core::fmt;
 use file::{Content, Publish, Removal};
@@ -148,7 +149,7 @@ impl PidStatus {
 
 /// A lock failure naming the holder, when known.
 fn lock_failed(pid: Option<Pid>) -> Error {
-    Error::new(ErrorKind::LockFailed { pid }, "pidfile")
+    Error::lock_failed(Op::AcquirePidfile, pid)
 }
 
 enum PathRepr<'a> {
@@ -251,17 +252,17 @@ impl<'a> Pidfile<'a> {
         let p = path.as_ref();
         let raw = p.as_os_str().as_bytes();
         if raw.is_empty() {
-            return Err(Error::invalid("pidfile path is empty"));
+            return Err(Error::invalid(Op::PidfilePath));
         }
         if raw.contains(&0) {
-            return Err(Error::invalid("pidfile path contains NUL").with_input(raw));
+            return Err(Error::invalid(Op::PidfilePath).with_input(raw));
         }
         let abs = std::path::absolute(p).map_err(|e| {
             let errno = Errno::from_io_error(&e).unwrap_or(Errno::INVAL);
-            Error::os("resolve pidfile path", errno)
+            Error::os(Op::PidfilePath, errno)
         })?;
         let c = std::ffi::CString::new(abs.into_os_string().into_vec())
-            .map_err(|_| Error::invalid("pidfile path contains NUL").with_input(raw))?;
+            .map_err(|_| Error::invalid(Op::PidfilePath).with_input(raw))?;
         Ok(Pidfile {
             path: PathRepr::Owned(c),
             held: None,
@@ -341,12 +342,10 @@ impl<'a> Pidfile<'a> {
     ///
     /// [`fcntl(2)`](https://man7.org/linux/man-pages/man2/fcntl.2.html)
     pub fn set_inheritable(&self, inheritable: bool) -> Result<()> {
-        let fd = self
-            .fd()
-            .ok_or(Error::os("set_inheritable: pidfile not held", Errno::BADF))?;
-        let mut flags = io::fcntl_getfd(fd).ctx("fcntl(F_GETFD)")?;
+        let fd = self.fd().ok_or(Error::os(Op::OpenPidfile, Errno::BADF))?;
+        let mut flags = io::fcntl_getfd(fd).ctx(Op::Fcntl)?;
         flags.set(FdFlags::CLOEXEC, !inheritable);
-        io::fcntl_setfd(fd, flags).ctx("fcntl(F_SETFD)")
+        io::fcntl_setfd(fd, flags).ctx(Op::Fcntl)
     }
 
     /// Publishes our pid at the path; `Ok(false)` when something exists
@@ -363,9 +362,7 @@ impl<'a> Pidfile<'a> {
         if !file::read_back(path, &published, content)? {
             // Someone not following the protocol replaced or rewrote it.
             file::unlink_if_ours(path, published.id)?;
-            return Err(
-                lock_failed(None).with_context("pidfile changed under us (read-back mismatch)")
-            );
+            return Err(lock_failed(None).with_op(Op::AcquirePidfile));
         }
         self.held = Some(Held {
             fd: published.fd,
@@ -422,7 +419,8 @@ impl<'a> Pidfile<'a> {
     /// first.acquire()?;
     /// let me = rustix::process::getpid();
     /// let err = Pidfile::new(&path).acquire().unwrap_err();
-    /// assert_eq!(err.kind(), ErrorKind::LockFailed { pid: Some(me) });
+    /// assert_eq!(err.kind(), ErrorKind::LockFailed);
+    /// assert_eq!(err.pid(), Some(me));
     /// # drop(first); std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), daemonry::Error>(())
     /// ```
@@ -457,7 +455,7 @@ impl<'a> Pidfile<'a> {
         match fs::statat(fs::CWD, self.path(), AtFlags::SYMLINK_NOFOLLOW) {
             Ok(_) => Ok(true),
             Err(Errno::NOENT) => Ok(false),
-            Err(e) => Err(Error::os("stat pidfile", e)),
+            Err(e) => Err(Error::os(Op::StatPidfile, e)),
         }
     }
 
@@ -585,7 +583,7 @@ impl<'a> Pidfile<'a> {
     pub fn remove(&self) -> Result<()> {
         match fs::unlinkat(fs::CWD, self.path(), AtFlags::empty()) {
             Ok(()) | Err(Errno::NOENT) => Ok(()),
-            Err(e) => Err(Error::os("remove pidfile", e)),
+            Err(e) => Err(Error::os(Op::RemovePidfile, e)),
         }
     }
 

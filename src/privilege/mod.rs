@@ -44,6 +44,7 @@ mod report;
 pub use report::{PrivilegeReport, check_privileges, check_privileges_in};
 
 use crate::account::{AccountDb, User, parse_gid_in, resolve_user};
+use crate::error::Op;
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::Name;
 use crate::num::Decimal;
@@ -124,7 +125,7 @@ pub fn ngroups_max() -> Option<usize> {
 /// ```
 #[doc(alias = "setresuid")]
 pub fn setuid(uid: Uid) -> Result<()> {
-    procfs::require_single_thread("setuid")?;
+    procfs::require_single_thread(Op::Setuid)?;
     // SAFETY: the process has exactly one thread.
     unsafe { setuid_unchecked(uid) }
 }
@@ -157,7 +158,7 @@ pub fn setuid(uid: Uid) -> Result<()> {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub unsafe fn setuid_unchecked(uid: Uid) -> Result<()> {
-    thread::set_thread_res_uid(uid, uid, uid).map_err(|e| Error::os("setuid", e))
+    thread::set_thread_res_uid(uid, uid, uid).map_err(|e| Error::os(Op::Setuid, e))
 }
 
 /// `setresgid(2)`—Sets the real, effective and saved group ids to `gid`.
@@ -187,7 +188,7 @@ pub unsafe fn setuid_unchecked(uid: Uid) -> Result<()> {
 /// ```
 #[doc(alias = "setresgid")]
 pub fn setgid(gid: Gid) -> Result<()> {
-    procfs::require_single_thread("setgid")?;
+    procfs::require_single_thread(Op::Setgid)?;
     // SAFETY: the process has exactly one thread.
     unsafe { setgid_unchecked(gid) }
 }
@@ -218,7 +219,7 @@ pub fn setgid(gid: Gid) -> Result<()> {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub unsafe fn setgid_unchecked(gid: Gid) -> Result<()> {
-    thread::set_thread_res_gid(gid, gid, gid).map_err(|e| Error::os("setgid", e))
+    thread::set_thread_res_gid(gid, gid, gid).map_err(|e| Error::os(Op::Setgid, e))
 }
 
 /// What [`apply_groups`] did.
@@ -232,7 +233,7 @@ enum Applied {
 
 /// setgroups with the ngroups_max cap, the EINVAL back-off and the EPERM
 /// subset rule.
-fn apply_groups(groups: &[Gid], context: &'static str) -> Result<Applied> {
+fn apply_groups(groups: &[Gid], context: Op) -> Result<Applied> {
     let mut n = groups.len();
     if let Some(max) = ngroups_max() {
         n = n.min(max);
@@ -305,7 +306,7 @@ fn current_groups(buf: &mut [u32]) -> Option<&[u32]> {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn setgroups(groups: &[Gid]) -> Result<()> {
-    procfs::require_single_thread("setgroups")?;
+    procfs::require_single_thread(Op::Setgroups)?;
     // SAFETY: the process has exactly one thread.
     unsafe { setgroups_unchecked(groups) }
 }
@@ -336,7 +337,7 @@ pub fn setgroups(groups: &[Gid]) -> Result<()> {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub unsafe fn setgroups_unchecked(groups: &[Gid]) -> Result<()> {
-    apply_groups(groups, "setgroups").map(drop)
+    apply_groups(groups, Op::Setgroups).map(drop)
 }
 
 /// A user given by name or by uid, for [`initgroups`].
@@ -380,14 +381,14 @@ impl<'a> From<&'a User> for UserRef<'a> {
 }
 
 /// The error for a uid without a passwd entry.
-fn unknown_uid(uid: Uid, context: &'static str) -> Error {
+fn unknown_uid(uid: Uid, context: Op) -> Error {
     Error::new(ErrorKind::UnknownUser, context)
         .with_input(Decimal::new(uid.as_raw().into()).as_bytes())
 }
 
 /// Looks up a user's name by uid; `None` if it has no entry.
-fn name_of(db: &AccountDb<'_>, uid: Uid, context: &'static str) -> Result<Option<Name>> {
-    match db.user_by_uid(uid).map_err(|e| e.with_context(context))? {
+fn name_of(db: &AccountDb<'_>, uid: Uid, context: Op) -> Result<Option<Name>> {
+    match db.user_by_uid(uid).map_err(|e| e.with_op(context))? {
         Some(u) if u.name.is_truncated() => {
             Err(Error::invalid(context).with_input(u.name.as_bytes()))
         }
@@ -403,18 +404,15 @@ fn target_groups<'b>(
     user: &[u8],
     gid: Gid,
     buf: &'b mut [Gid],
-    context: &'static str,
+    context: Op,
 ) -> Result<&'b [Gid]> {
     let (filled, total) = db
         .group_list_raw(user, gid, buf)
-        .map_err(|e| e.with_context(context))?;
+        .map_err(|e| e.with_op(context))?;
     let max = ngroups_max().unwrap_or(usize::MAX);
     let keep = filled.min(max);
     if total > filled && max > filled {
-        return Err(Error::new(
-            ErrorKind::BufferTooSmall { needed: total },
-            context,
-        ));
+        return Err(Error::buffer_too_small(context, total));
     }
     Ok(buf.get(..keep).unwrap_or(&[]))
 }
@@ -478,7 +476,7 @@ pub fn initgroups<'u>(user: impl Into<UserRef<'u>>, gid: Gid) -> Result<()> {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn initgroups_in<'u>(db: &AccountDb<'_>, user: impl Into<UserRef<'u>>, gid: Gid) -> Result<()> {
-    procfs::require_single_thread("initgroups")?;
+    procfs::require_single_thread(Op::Initgroups)?;
     // SAFETY: the process has exactly one thread.
     unsafe { initgroups_unchecked(db, user, gid) }
 }
@@ -516,7 +514,7 @@ pub unsafe fn initgroups_unchecked<'u>(
     user: impl Into<UserRef<'u>>,
     gid: Gid,
 ) -> Result<()> {
-    const CTX: &str = "initgroups";
+    const CTX: Op = Op::Initgroups;
     let looked_up;
     let name = match user.into() {
         UserRef::Name(n) => n,
@@ -624,7 +622,7 @@ pub fn drop_privileges(uid: Option<&str>, gid: Option<&str>) -> Result<()> {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn drop_privileges_in(db: &AccountDb<'_>, uid: Option<&str>, gid: Option<&str>) -> Result<()> {
-    procfs::require_single_thread("drop_privileges")?;
+    procfs::require_single_thread(Op::DropPrivileges)?;
     // SAFETY: the process has exactly one thread.
     unsafe { drop_privileges_unchecked(db, uid, gid) }
 }
@@ -667,13 +665,10 @@ pub unsafe fn drop_privileges_unchecked(
     uid: Option<&str>,
     gid: Option<&str>,
 ) -> Result<()> {
-    const CTX: &str = "drop_privileges";
+    const CTX: Op = Op::DropPrivileges;
     let start_uid = sys::getresuid();
     if start_uid.0 == 0 && start_uid.1 != 0 {
-        return Err(Error::new(
-            ErrorKind::Security,
-            "drop_privileges: real uid 0 with non-root effective uid",
-        ));
+        return Err(Error::new(ErrorKind::Security, Op::DropPrivileges));
     }
     let gid = gid.map(|g| parse_gid_in(db, g)).transpose()?;
     let user = uid.map(|u| resolve_user(db, u)).transpose()?;
@@ -733,35 +728,25 @@ pub unsafe fn drop_privileges_unchecked(
     }
 
     thread::set_thread_res_gid(target_gid, target_gid, target_gid)
-        .map_err(|e| Error::os("drop_privileges: setresgid", e))?;
-    let applied = apply_groups(groups, "drop_privileges: setgroups")?;
+        .map_err(|e| Error::os(Op::Setgid, e))?;
+    let applied = apply_groups(groups, Op::Setgroups)?;
     if let Some(u) = target_uid {
-        thread::set_thread_res_uid(u, u, u)
-            .map_err(|e| Error::os("drop_privileges: setresuid", e))?;
+        thread::set_thread_res_uid(u, u, u).map_err(|e| Error::os(Op::Setuid, e))?;
         if !u.is_root() {
             match thread::set_thread_res_uid(Uid::ROOT, Uid::ROOT, Uid::ROOT) {
                 Ok(()) => {
-                    return Err(Error::new(
-                        ErrorKind::Security,
-                        "drop_privileges: root regained after setuid",
-                    ));
+                    return Err(Error::new(ErrorKind::Security, Op::VerifyPrivileges));
                 }
                 Err(Errno::PERM) => {}
-                Err(e) => return Err(Error::os("drop_privileges: setuid(0) probe", e)),
+                Err(e) => return Err(Error::os(Op::VerifyPrivileges, e)),
             }
         }
     }
     if !want_uid(sys::getresuid()) {
-        return Err(Error::new(
-            ErrorKind::Security,
-            "drop_privileges: uids differ from the target",
-        ));
+        return Err(Error::new(ErrorKind::Security, Op::VerifyPrivileges));
     }
     if !want_gid(sys::getresgid()) {
-        return Err(Error::new(
-            ErrorKind::Security,
-            "drop_privileges: gids differ from the target",
-        ));
+        return Err(Error::new(ErrorKind::Security, Op::VerifyPrivileges));
     }
     let groups_ok = match (current_groups(&mut cur), applied) {
         (Some(c), Applied::Set(n)) => same_set(c, groups.get(..n).unwrap_or(groups)),
@@ -769,10 +754,7 @@ pub unsafe fn drop_privileges_unchecked(
         (None, _) => false,
     };
     if !groups_ok {
-        return Err(Error::new(
-            ErrorKind::Security,
-            "drop_privileges: groups differ from the target",
-        ));
+        return Err(Error::new(ErrorKind::Security, Op::VerifyPrivileges));
     }
     Ok(())
 }

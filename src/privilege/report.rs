@@ -2,6 +2,7 @@
 //! risk of running as it is (celery's `check_privileges`).
 
 use crate::account::AccountDb;
+use crate::error::Op;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sys;
 use rustix::process::{Gid, Uid};
@@ -106,7 +107,7 @@ pub fn check_privileges(allow_root: bool) -> Result<PrivilegeReport> {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn check_privileges_in(db: &AccountDb<'_>, allow_root: bool) -> Result<PrivilegeReport> {
-    const CTX: &str = "check_privileges";
+    const CTX: Op = Op::CheckPrivileges;
     let (uid, euid, _) = sys::getresuid();
     let (gid, egid, _) = sys::getresgid();
     let (uid, euid) = (Uid::from_raw_unchecked(uid), Uid::from_raw_unchecked(euid));
@@ -114,7 +115,7 @@ pub fn check_privileges_in(db: &AccountDb<'_>, allow_root: bool) -> Result<Privi
     let mut admin_group = false;
     let mut unknown_group = false;
     for g in [gid, egid] {
-        match db.group_by_gid(g).map_err(|e| e.with_context(CTX))? {
+        match db.group_by_gid(g).map_err(|e| e.with_op(CTX))? {
             Some(grp) => admin_group |= grp.name == *"sudo" || grp.name == *"wheel",
             None => unknown_group = true,
         }
@@ -129,10 +130,7 @@ pub fn check_privileges_in(db: &AccountDb<'_>, allow_root: bool) -> Result<Privi
         unknown_group,
     };
     if report.root && !allow_root {
-        return Err(Error::new(
-            ErrorKind::Security,
-            "check_privileges: running as root",
-        ));
+        return Err(Error::new(ErrorKind::Security, Op::CheckPrivileges));
     }
     Ok(report)
 }

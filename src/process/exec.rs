@@ -16,13 +16,14 @@
 
 #![allow(unsafe_code)]
 
+use crate::error::Op;
 use core::ffi::{CStr, c_char};
 use core::marker::PhantomData;
 
 use rustix::io::Errno;
 
 use crate::cstr::CStrBuf;
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 
 /// A null-terminated array of pointers to NUL-terminated strings, borrowed
 /// for `'a`: an `argv` or `envp` as `execve(2)` takes it.
@@ -266,12 +267,7 @@ impl<'a, const N: usize> CStrArrayBuf<'a, N> {
                 self.len += 1;
                 Ok(())
             }
-            _ => Err(Error::new(
-                ErrorKind::BufferTooSmall {
-                    needed: self.len + 2,
-                },
-                "CStrArrayBuf::push",
-            )),
+            _ => Err(Error::buffer_too_small(Op::Execve, self.len + 2)),
         }
     }
 
@@ -349,7 +345,7 @@ pub fn execve(path: &CStr, argv: CStrArray<'_>, envp: CStrArray<'_>) -> Error {
     // SAFETY: both arrays are null-terminated arrays of valid C strings
     // (the `CStrArray` invariant), alive for the call.
     let errno = unsafe { crate::sys::execve(path, argv.as_ptr(), envp.as_ptr()) };
-    Error::os("execve", errno)
+    Error::os(Op::Execve, errno)
 }
 
 /// The search path `execvpe` uses when `envp` has no `PATH`: glibc's
@@ -403,13 +399,13 @@ pub const DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
 /// ```
 #[doc(alias = "execvp")]
 pub fn execvpe(file: &CStr, argv: CStrArray<'_>, envp: CStrArray<'_>) -> Error {
-    const CONTEXT: &str = "execvpe";
+    const CONTEXT: Op = Op::Execvpe;
     let name = file.to_bytes();
     if name.is_empty() {
         return Error::os(CONTEXT, Errno::NOENT);
     }
     if name.contains(&b'/') {
-        return execve(file, argv, envp).with_context(CONTEXT);
+        return execve(file, argv, envp).with_op(CONTEXT);
     }
     if name.len() > 255 {
         return Error::os(CONTEXT, Errno::NAMETOOLONG);

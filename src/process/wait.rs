@@ -1,6 +1,7 @@
 //! Waiting for children and reaping zombies: `waitpid(2)` loops that retry
 //! `EINTR` and decode the status the way a shell reports it.
 
+use crate::error::Op;
 use rustix::io::Errno;
 use rustix::process::{Pid, WaitOptions, WaitStatus};
 
@@ -136,7 +137,7 @@ pub fn wait_for(pid: Pid) -> Result<ChildExit> {
                 }
             }
             Ok(None) | Err(Errno::INTR) => {}
-            Err(e) => return Err(Error::os("waitpid", e)),
+            Err(e) => return Err(Error::os(Op::Waitpid, e)),
         }
     }
 }
@@ -208,7 +209,7 @@ impl Iterator for ReapZombies {
                 Err(Errno::INTR) => {}
                 Err(e) => {
                     self.done = true;
-                    return Some(Err(Error::os("waitpid", e)));
+                    return Some(Err(Error::os(Op::Waitpid, e)));
                 }
             }
         }

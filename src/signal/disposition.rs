@@ -16,6 +16,7 @@
 
 #![allow(unsafe_code)]
 
+use crate::error::Op;
 use core::time::Duration;
 
 use linux_raw_sys::general as g;
@@ -86,7 +87,7 @@ const SIG_IGN: usize = 1;
 
 /// `Ok` for a signal number the kernel knows (1..=64); `InvalidInput`
 /// naming the number otherwise.
-pub(super) fn check_range(sig: i32, context: &'static str) -> Result<()> {
+pub(super) fn check_range(sig: i32, context: Op) -> Result<()> {
     if (1..=SIGRTMAX).contains(&sig) {
         return Ok(());
     }
@@ -101,7 +102,7 @@ pub(super) fn check_range(sig: i32, context: &'static str) -> Result<()> {
 
 /// [`check_range`], then refuses SIGKILL and SIGSTOP (whose action can
 /// never change) with a clear `EINVAL`, as the kernel would.
-fn check_changeable(sig: i32, context: &'static str) -> Result<()> {
+fn check_changeable(sig: i32, context: Op) -> Result<()> {
     check_range(sig, context)?;
     if sig == g::SIGKILL as i32 || sig == g::SIGSTOP as i32 {
         let name = signal_name(sig).map_or("", |n| n.as_str());
@@ -124,7 +125,7 @@ fn plain_action(word: usize) -> sys::KernelSigaction {
 }
 
 /// Sets SIG_DFL or SIG_IGN for one (checked) signal.
-fn set_plain(sig: i32, word: usize, context: &'static str) -> Result<()> {
+fn set_plain(sig: i32, word: usize, context: Op) -> Result<()> {
     let act = plain_action(word);
     // SAFETY: SIG_DFL/SIG_IGN install no handler code, so neither the
     // restorer nor async-signal soundness is involved.
@@ -135,7 +136,7 @@ fn set_plain(sig: i32, word: usize, context: &'static str) -> Result<()> {
 
 /// Sets `word` for each of `sigs`, after checking all of them first so bad
 /// input changes nothing.
-fn set_all(sigs: &[i32], word: usize, context: &'static str) -> Result<()> {
+fn set_all(sigs: &[i32], word: usize, context: Op) -> Result<()> {
     for &sig in sigs {
         check_changeable(sig, context)?;
     }
@@ -180,7 +181,7 @@ fn set_all(sigs: &[i32], word: usize, context: &'static str) -> Result<()> {
 /// ```
 #[doc(alias = "ignore_signal")]
 pub fn ignore(sigs: &[i32]) -> Result<()> {
-    set_all(sigs, SIG_IGN, "signal::ignore")
+    set_all(sigs, SIG_IGN, Op::Sigaction)
 }
 
 /// `sigaction(2)` with `SIG_DFL`—Restores the default action of each signal
@@ -211,7 +212,7 @@ pub fn ignore(sigs: &[i32]) -> Result<()> {
 /// ```
 #[doc(alias = "reset_signal")]
 pub fn reset(sigs: &[i32]) -> Result<()> {
-    set_all(sigs, SIG_DFL, "signal::reset")
+    set_all(sigs, SIG_DFL, Op::Sigaction)
 }
 
 /// `sigaction(2)`—Installs `handler` for `sig` and returns the previous
@@ -269,7 +270,7 @@ pub fn reset(sigs: &[i32]) -> Result<()> {
 #[doc(alias = "install_signal_handler")]
 #[doc(alias = "sigaction")]
 pub unsafe fn set_handler(sig: i32, handler: extern "C" fn(i32)) -> Result<Disposition> {
-    const CONTEXT: &str = "signal::set_handler";
+    const CONTEXT: Op = Op::Sigaction;
     check_changeable(sig, CONTEXT)?;
     let act = sys::KernelSigaction {
         // SAFETY: a safe `extern "C" fn(i32)` is a valid value of the
@@ -328,7 +329,7 @@ fn disposition(act: &sys::KernelSigaction) -> Disposition {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn handler(sig: i32) -> Result<Disposition> {
-    const CONTEXT: &str = "signal::handler";
+    const CONTEXT: Op = Op::Sigaction;
     check_range(sig, CONTEXT)?;
     // SAFETY: a query (no new action) installs nothing.
     let old = unsafe { sys::rt_sigaction(sig, None) }.ctx(CONTEXT)?;
@@ -394,7 +395,7 @@ pub fn supported(name: &str) -> bool {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn reset_all() -> Result<()> {
-    const CONTEXT: &str = "signal::reset_all";
+    const CONTEXT: Op = Op::Sigaction;
     let mut first_error = None;
     for sig in 1..=SIGRTMAX {
         if sig == g::SIGKILL as i32 || sig == g::SIGSTOP as i32 {
@@ -404,7 +405,7 @@ pub fn reset_all() -> Result<()> {
             first_error.get_or_insert(e);
         }
     }
-    set_mask(&SigSet::EMPTY).map_err(|e| e.with_context(CONTEXT))?;
+    set_mask(&SigSet::EMPTY).map_err(|e| e.with_op(CONTEXT))?;
     first_error.map_or(Ok(()), Err)
 }
 
@@ -467,7 +468,7 @@ impl SigSet {
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a
     /// number outside 1..=64.
     pub fn add(&mut self, sig: i32) -> Result<()> {
-        check_range(sig, "SigSet::add")?;
+        check_range(sig, Op::SigSet)?;
         self.0 |= 1u64 << (sig - 1);
         Ok(())
     }
@@ -479,7 +480,7 @@ impl SigSet {
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for a
     /// number outside 1..=64.
     pub fn remove(&mut self, sig: i32) -> Result<()> {
-        check_range(sig, "SigSet::remove")?;
+        check_range(sig, Op::SigSet)?;
         self.0 &= !(1u64 << (sig - 1));
         Ok(())
     }
@@ -514,7 +515,7 @@ impl core::fmt::Debug for SigSet {
 }
 
 /// `rt_sigprocmask` with `how`; returns the previous mask.
-fn sigprocmask(how: u32, set: Option<&SigSet>, context: &'static str) -> Result<SigSet> {
+fn sigprocmask(how: u32, set: Option<&SigSet>, context: Op) -> Result<SigSet> {
     let raw = set.map(SigSet::raw);
     let old = sys::rt_sigprocmask(how, raw.as_ref()).ctx(context)?;
     let [raw] = old.sig;
@@ -552,7 +553,7 @@ fn sigprocmask(how: u32, set: Option<&SigSet>, context: &'static str) -> Result<
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn block(set: &SigSet) -> Result<SigSet> {
-    sigprocmask(g::SIG_BLOCK, Some(set), "signal::block")
+    sigprocmask(g::SIG_BLOCK, Some(set), Op::Sigprocmask)
 }
 
 /// `sigprocmask(SIG_UNBLOCK)`—Removes `set` from the calling thread's
@@ -587,7 +588,7 @@ pub fn block(set: &SigSet) -> Result<SigSet> {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn unblock(set: &SigSet) -> Result<SigSet> {
-    sigprocmask(g::SIG_UNBLOCK, Some(set), "signal::unblock")
+    sigprocmask(g::SIG_UNBLOCK, Some(set), Op::Sigprocmask)
 }
 
 /// `sigprocmask(SIG_SETMASK)`—Replaces the calling thread's signal mask
@@ -619,7 +620,7 @@ pub fn unblock(set: &SigSet) -> Result<SigSet> {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn set_mask(set: &SigSet) -> Result<SigSet> {
-    sigprocmask(g::SIG_SETMASK, Some(set), "signal::set_mask")
+    sigprocmask(g::SIG_SETMASK, Some(set), Op::Sigprocmask)
 }
 
 /// `sigprocmask(2)` query—The calling thread's signal mask.
@@ -645,7 +646,7 @@ pub fn set_mask(set: &SigSet) -> Result<SigSet> {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn mask() -> Result<SigSet> {
-    sigprocmask(g::SIG_BLOCK, None, "signal::mask")
+    sigprocmask(g::SIG_BLOCK, None, Op::Sigprocmask)
 }
 
 const ZERO_TIMEVAL: g::timeval = g::timeval {
@@ -694,7 +695,7 @@ fn to_duration(tv: &g::timeval) -> Duration {
 /// ```
 #[doc(alias = "alarm")]
 pub fn arm_alarm(after: Duration) -> Result<Duration> {
-    const CONTEXT: &str = "signal::arm_alarm";
+    const CONTEXT: Op = Op::Setitimer;
     let too_long = || Error::invalid(CONTEXT).with_input(b"duration above i64::MAX seconds");
     let mut secs = i64::try_from(after.as_secs()).map_err(|_| too_long())?;
     let mut usecs = i64::from(after.subsec_nanos().div_ceil(1000));
@@ -741,7 +742,7 @@ pub fn reset_alarm() -> Result<Duration> {
         it_interval: ZERO_TIMEVAL,
         it_value: ZERO_TIMEVAL,
     };
-    let old = sys::setitimer(g::ITIMER_REAL, &new).ctx("signal::reset_alarm")?;
+    let old = sys::setitimer(g::ITIMER_REAL, &new).ctx(Op::Setitimer)?;
     Ok(to_duration(&old.it_value))
 }
 

@@ -2,6 +2,7 @@
 //! sending them by number ([`kill`], [`kill_group`]), real-time signals
 //! included: the signal loop of an init or a supervisor, without handlers.
 
+use crate::error::Op;
 use core::time::Duration;
 
 use linux_raw_sys::general as g;
@@ -119,7 +120,7 @@ impl SigSet {
     #[doc(alias = "sigwaitinfo")]
     #[doc(alias = "sigtimedwait")]
     pub fn wait(&self) -> Result<SigInfo> {
-        const CONTEXT: &str = "SigSet::wait";
+        const CONTEXT: Op = Op::Sigtimedwait;
         match sigtimedwait(self, None, CONTEXT)? {
             Some(info) => Ok(info),
             // Without a timeout the kernel never reports EAGAIN.
@@ -158,7 +159,7 @@ impl SigSet {
     /// ```
     #[doc(alias = "sigtimedwait")]
     pub fn wait_timeout(&self, timeout: Duration) -> Result<Option<SigInfo>> {
-        const CONTEXT: &str = "SigSet::wait_timeout";
+        const CONTEXT: Op = Op::Sigtimedwait;
         let secs = i64::try_from(timeout.as_secs())
             .map_err(|_| Error::invalid(CONTEXT).with_input(b"duration above i64::MAX seconds"))?;
         let ts = g::__kernel_timespec {
@@ -172,7 +173,7 @@ impl SigSet {
 fn sigtimedwait(
     set: &SigSet,
     timeout: Option<&g::__kernel_timespec>,
-    context: &'static str,
+    context: Op,
 ) -> Result<Option<SigInfo>> {
     let raw = sys::KernelSigset {
         sig: [set.as_raw() as _],
@@ -223,7 +224,7 @@ fn sigtimedwait(
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn kill(pid: Pid, sig: i32) -> Result<()> {
-    const CONTEXT: &str = "signal::kill";
+    const CONTEXT: Op = Op::Kill;
     check_range(sig, CONTEXT)?;
     sys::kill(pid.as_raw_nonzero().get(), sig).ctx(CONTEXT)
 }
@@ -260,7 +261,7 @@ pub fn kill(pid: Pid, sig: i32) -> Result<()> {
 /// ```
 #[doc(alias = "killpg")]
 pub fn kill_group(pgid: Pid, sig: i32) -> Result<()> {
-    const CONTEXT: &str = "signal::kill_group";
+    const CONTEXT: Op = Op::Kill;
     check_range(sig, CONTEXT)?;
     sys::kill(-pgid.as_raw_nonzero().get(), sig).ctx(CONTEXT)
 }

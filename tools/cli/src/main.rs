@@ -27,6 +27,7 @@
 //! stopping an absent daemon prints `not running` and exits 0. `names`
 //! prints the signal and errno tables.
 
+use daemonry::Op;
 use daemonry::{
     DaemonContext, Errno, Error, ErrorKind, Opened, Output, Parent, PidStatus, Pidfile,
 };
@@ -150,12 +151,12 @@ fn main() -> ExitCode {
 
 /// The exit status for a start failure.
 fn start_code(e: &Error) -> u8 {
-    match (e.kind(), e.context(), e.errno()) {
-        (ErrorKind::LockFailed { .. }, _, _) => EX_CANTCREAT,
+    match (e.kind(), e.op(), e.errno()) {
+        (ErrorKind::LockFailed, _, _) => EX_CANTCREAT,
         (ErrorKind::UnknownUser | ErrorKind::UnknownGroup, _, _) => EX_NOUSER,
-        (_, "open log file", _) => EX_CANTCREAT,
-        (_, "exec", Some(Errno::NOENT)) => 127,
-        (_, "exec", Some(_)) => 126,
+        (_, Op::OpenLog, _) => EX_CANTCREAT,
+        (_, Op::Execvpe, Some(Errno::NOENT)) => 127,
+        (_, Op::Execvpe, Some(_)) => 126,
         _ => 1,
     }
 }
@@ -227,7 +228,7 @@ fn start(o: Opts) -> ExitCode {
         .args(&o.command[1..])
         .exec();
     let errno = Errno::from_raw_os_error(err.raw_os_error().unwrap_or(libc_eio()));
-    let e = Error::os("exec", errno).with_input(cmd.as_bytes());
+    let e = Error::os(Op::Execvpe, errno).with_input(cmd.as_bytes());
     if o.foreground {
         return fail(start_code(&e), e);
     }
@@ -246,9 +247,9 @@ fn redirect_to_log(log: &CString) -> Result<(), Error> {
         OFlags::WRONLY | OFlags::APPEND | OFlags::CREATE | OFlags::CLOEXEC,
         Mode::from_raw_mode(0o666),
     )
-    .map_err(|e| Error::os("open log file", e).with_input(log.as_bytes()))?;
-    rustix::stdio::dup2_stdout(&fd).map_err(|e| Error::os("dup2 log", e))?;
-    rustix::stdio::dup2_stderr(&fd).map_err(|e| Error::os("dup2 log", e))?;
+    .map_err(|e| Error::os(Op::OpenLog, e).with_input(log.as_bytes()))?;
+    rustix::stdio::dup2_stdout(&fd).map_err(|e| Error::os(Op::Dup, e))?;
+    rustix::stdio::dup2_stderr(&fd).map_err(|e| Error::os(Op::Dup, e))?;
     Ok(())
 }
 
@@ -390,7 +391,7 @@ fn stop(o: Opts) -> ExitCode {
             println!("not running");
             return ExitCode::SUCCESS;
         }
-        Err(e) => return fail(1, Error::os("pidfd_open", e)),
+        Err(e) => return fail(1, Error::os(Op::Kill, e)),
     };
     match pf.probe() {
         Ok(s) if s.is_live() && s.pid() == Some(pid) => {}
@@ -403,7 +404,7 @@ fn stop(o: Opts) -> ExitCode {
     if let Err(e) = target.signal(sig)
         && e != Errno::SRCH
     {
-        return fail(1, Error::os("signal", e));
+        return fail(1, Error::os(Op::Kill, e));
     }
     let mut died = target.wait_exit(timeout);
     if !died {

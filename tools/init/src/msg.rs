@@ -125,20 +125,22 @@ impl Line {
     #[cfg(any(feature = "user", feature = "pidfile"))]
     pub fn error(&mut self, e: &daemonry::Error) -> &mut Line {
         use daemonry::ErrorKind as K;
-        self.push(e.context().as_bytes());
+        self.push(e.op().as_str().as_bytes());
         let what: &[u8] = match e.kind() {
-            K::LockFailed { pid: Some(pid) } => {
-                self.push(b": locked by pid ")
-                    .num(i64::from(pid.as_raw_nonzero().get()));
-                b""
-            }
-            K::LockFailed { pid: None } => b": locked by another process",
+            K::LockFailed => match e.pid() {
+                Some(pid) => {
+                    self.push(b": locked by pid ")
+                        .num(i64::from(pid.as_raw_nonzero().get()));
+                    b""
+                }
+                None => b": locked by another process",
+            },
             K::UnknownUser => b": unknown user",
             K::UnknownGroup => b": unknown group",
             K::InvalidInput => b": invalid",
             K::Security => b": could not be verified",
             K::MultiThreaded => b": more than one thread",
-            K::BufferTooSmall { .. } => b": buffer too small",
+            K::BufferTooSmall => b": buffer too small",
             _ => b"",
         };
         self.push(what);
@@ -285,22 +287,20 @@ mod tests {
 
     #[cfg(any(feature = "user", feature = "pidfile"))]
     fn dk_errors() {
-        let e = daemonry::Error::os("setgroups", Errno::PERM);
+        let e = daemonry::Error::os(daemonry::Op::Setgroups, Errno::PERM);
         let l = format(Level::Fatal, 2, &[S(b"x: "), Dk(e)]);
         assert_eq!(
             text(&l),
             "[FATAL daemonry-init (2)] x: setgroups: Operation not permitted\n"
         );
-        let e = daemonry::Error::new(
-            daemonry::ErrorKind::LockFailed {
-                pid: daemonry::Pid::from_raw(42),
-            },
-            "create_pidlock",
+        let e = daemonry::Error::lock_failed(
+            daemonry::Op::AcquirePidfile,
+            daemonry::Pid::from_raw(42),
         );
         let l = format(Level::Fatal, 2, &[Dk(e)]);
         assert_eq!(
             text(&l),
-            "[FATAL daemonry-init (2)] create_pidlock: locked by pid 42\n"
+            "[FATAL daemonry-init (2)] acquire pidfile: locked by pid 42\n"
         );
     }
 
