@@ -81,6 +81,7 @@ mod error;
 pub mod fd;
 mod name;
 mod num;
+pub mod path;
 mod procfs;
 mod sys;
 
@@ -105,6 +106,7 @@ pub use error::{Error, ErrorInput, ErrorKind, Op, Result};
 pub use fd::fd_by_path;
 pub use fd::{OpenFds, cloexec_open_fds, close_open_fds, fd_max, fds_for_path, isatty, open_fds};
 pub use name::Name;
+pub use path::PathArg;
 
 // == re-exports: account / privilege (issue 3) ==
 pub use account::{AccountDb, Group, User, parse_gid, parse_uid};

@@ -30,10 +30,13 @@ use crate::error::{Context, Error, Result};
 // groups and the child-subreaper flag, one file per syscall family.
 mod exec;
 mod group;
+mod threads;
 mod wait;
 
 pub use exec::{CStrArray, CStrArrayBuf, CStrArrayIter, DEFAULT_PATH, execve, execvpe};
 pub use group::{getpgrp, is_child_subreaper, set_child_subreaper, setpgid, tcgetpgrp, tcsetpgrp};
+pub use threads::SingleThreaded;
+pub(crate) use threads::check_for as require_single_thread;
 pub use wait::{ChildExit, ReapZombies, reap_zombies, wait_for};
 
 /// Successful termination (`EX_OK` from `<sysexits.h>`).
@@ -142,7 +145,7 @@ mod libc_fork {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub unsafe fn fork() -> Result<Fork> {
-    crate::procfs::require_single_thread(Op::Fork)?;
+    crate::process::require_single_thread(Op::Fork)?;
     // SAFETY: the process is single-threaded; the caller upholds the rest
     // of the contract.
     unsafe { fork_unchecked() }

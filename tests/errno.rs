@@ -169,7 +169,10 @@ fn error_into_io_error_keeps_kind_and_source() {
         .and_then(|e| e.downcast_ref::<Error>())
         .copied();
     assert_eq!(inner.and_then(|e| e.errno()), Some(Errno::NOENT));
-    assert_eq!(io.to_string(), "open pidfile: ENOENT (No such file or directory)");
+    assert_eq!(
+        io.to_string(),
+        "open pidfile: ENOENT (No such file or directory)"
+    );
     let io: std::io::Error = Error::invalid(Op::ParseUmask).into();
     assert_eq!(io.kind(), std::io::ErrorKind::InvalidInput);
     let io: std::io::Error = Error::lock_failed(Op::AcquirePidfile, None).into();

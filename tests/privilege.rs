@@ -7,7 +7,8 @@ mod common;
 
 use common::{ChildCtl, TempDir, fixture_db, spawn, status_ids};
 use daemonry::account::AccountDb;
-use daemonry::privilege::{self, UserRef};
+use daemonry::account::UserRef;
+use daemonry::privilege;
 use daemonry::{Errno, ErrorKind, Gid, Uid};
 use std::collections::BTreeSet;
 use std::ffi::CString;

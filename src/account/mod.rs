@@ -55,11 +55,13 @@
 mod ids;
 mod parse;
 pub(crate) mod reader;
+mod refs;
 
 pub(crate) use ids::resolve_user;
 pub use ids::{parse_gid, parse_gid_in, parse_uid, parse_uid_in};
 
 pub use parse::{GroupEntry, Members, PasswdEntry, parse_group_line, parse_passwd_line};
+pub use refs::{GroupRef, UserRef};
 
 use crate::error::Op;
 use crate::error::{Context, Error, Result};

@@ -356,7 +356,7 @@ impl<'a> DaemonContext<'a> {
         if self.fake {
             return self.run_fake();
         }
-        crate::procfs::require_single_thread(Op::Daemonize)?;
+        crate::process::require_single_thread(Op::Daemonize)?;
         #[cfg(feature = "std")]
         {
             use std::io::Write;

@@ -43,7 +43,8 @@ mod report;
 
 pub use report::{PrivilegeReport, check_privileges, check_privileges_in};
 
-use crate::account::{AccountDb, User, parse_gid_in, resolve_user};
+use crate::account::UserRef;
+use crate::account::{AccountDb, parse_gid_in, resolve_user};
 use crate::error::Op;
 use crate::error::{Error, ErrorKind, Result};
 use crate::name::Name;
@@ -125,7 +126,7 @@ pub fn ngroups_max() -> Option<usize> {
 /// ```
 #[doc(alias = "setresuid")]
 pub fn setuid(uid: Uid) -> Result<()> {
-    procfs::require_single_thread(Op::Setuid)?;
+    crate::process::require_single_thread(Op::Setuid)?;
     // SAFETY: the process has exactly one thread.
     unsafe { setuid_unchecked(uid) }
 }
@@ -188,7 +189,7 @@ pub unsafe fn setuid_unchecked(uid: Uid) -> Result<()> {
 /// ```
 #[doc(alias = "setresgid")]
 pub fn setgid(gid: Gid) -> Result<()> {
-    procfs::require_single_thread(Op::Setgid)?;
+    crate::process::require_single_thread(Op::Setgid)?;
     // SAFETY: the process has exactly one thread.
     unsafe { setgid_unchecked(gid) }
 }
@@ -306,7 +307,7 @@ fn current_groups(buf: &mut [u32]) -> Option<&[u32]> {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn setgroups(groups: &[Gid]) -> Result<()> {
-    procfs::require_single_thread(Op::Setgroups)?;
+    crate::process::require_single_thread(Op::Setgroups)?;
     // SAFETY: the process has exactly one thread.
     unsafe { setgroups_unchecked(groups) }
 }
@@ -338,46 +339,6 @@ pub fn setgroups(groups: &[Gid]) -> Result<()> {
 /// ```
 pub unsafe fn setgroups_unchecked(groups: &[Gid]) -> Result<()> {
     apply_groups(groups, Op::Setgroups).map(drop)
-}
-
-/// A user given by name or by uid, for [`initgroups`].
-///
-/// Built with `From`: `"postgres".into()`, `b"postgres"[..].into()` or
-/// `Uid::from_raw(101).into()`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum UserRef<'a> {
-    /// A user name.
-    Name(&'a [u8]),
-    /// A uid, to be looked up in the passwd database.
-    Uid(Uid),
-}
-
-impl<'a> From<&'a str> for UserRef<'a> {
-    fn from(s: &'a str) -> Self {
-        UserRef::Name(s.as_bytes())
-    }
-}
-
-impl<'a> From<&'a [u8]> for UserRef<'a> {
-    fn from(s: &'a [u8]) -> Self {
-        UserRef::Name(s)
-    }
-}
-
-impl From<Uid> for UserRef<'_> {
-    fn from(u: Uid) -> Self {
-        UserRef::Uid(u)
-    }
-}
-
-impl<'a> From<&'a User> for UserRef<'a> {
-    fn from(u: &'a User) -> Self {
-        match u.name.is_truncated() {
-            false => UserRef::Name(u.name.as_bytes()),
-            true => UserRef::Uid(u.uid),
-        }
-    }
 }
 
 /// The error for a uid without a passwd entry.
@@ -476,7 +437,7 @@ pub fn initgroups<'u>(user: impl Into<UserRef<'u>>, gid: Gid) -> Result<()> {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn initgroups_in<'u>(db: &AccountDb<'_>, user: impl Into<UserRef<'u>>, gid: Gid) -> Result<()> {
-    procfs::require_single_thread(Op::Initgroups)?;
+    crate::process::require_single_thread(Op::Initgroups)?;
     // SAFETY: the process has exactly one thread.
     unsafe { initgroups_unchecked(db, user, gid) }
 }
@@ -622,7 +583,7 @@ pub fn drop_privileges(uid: Option<&str>, gid: Option<&str>) -> Result<()> {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn drop_privileges_in(db: &AccountDb<'_>, uid: Option<&str>, gid: Option<&str>) -> Result<()> {
-    procfs::require_single_thread(Op::DropPrivileges)?;
+    crate::process::require_single_thread(Op::DropPrivileges)?;
     // SAFETY: the process has exactly one thread.
     unsafe { drop_privileges_unchecked(db, uid, gid) }
 }
