@@ -345,7 +345,7 @@ fn start_failures_are_reported_with_their_exit_codes() {
         (
             vec!["start", "--pidfile", p, "--", "/nonexistent/command", t],
             127,
-            "exec: \"/nonexistent/command\": ENOENT",
+            "execvpe: \"/nonexistent/command\": ENOENT",
         ),
         (
             vec!["start", "--pidfile", p, "--umask", "8", "--", s, t],
