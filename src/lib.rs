@@ -44,7 +44,7 @@
 //!
 //! | feature | default | adds |
 //! |---|---|---|
-//! | `std` | yes | `Path` helpers such as [`fd_by_path`], `std::error::Error` and `From<Error> for std::io::Error`, conveniences that may allocate |
+//! | `std` | yes | `Path` helpers such as `fd_by_path`, `std::error::Error` and `From<Error> for std::io::Error`, conveniences that may allocate |
 //!
 //! ## Async-signal safety
 //!
