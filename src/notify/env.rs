@@ -211,7 +211,7 @@ impl fmt::Debug for Env<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.source {
             // The count only: an environment may hold secrets.
-            Source::Array(envp) => write!(f, "Env({} variables)", envp.len()),
+            Source::Array(envp) => f.debug_struct("Env").field("variables", &envp.len()).finish(),
             #[cfg(feature = "std")]
             Source::Process => f.write_str("Env(process)"),
         }
