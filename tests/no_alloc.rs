@@ -683,7 +683,9 @@ fn notify() {
     expect("Env::notify", sent == Ok(true));
     let sent = check("Message (reloading, status) + Env::notify", || {
         let mut m = Message::new();
-        m.reloading()?.status("reloading")?.extend_timeout(Duration::from_secs(5))?;
+        m.reloading()?
+            .status("reloading")?
+            .extend_timeout(Duration::from_secs(5))?;
         env.notify(&m)
     });
     expect("Message + Env::notify", sent == Ok(true));
@@ -693,10 +695,15 @@ fn notify() {
     });
     expect("Env::listen_fds", fds == Ok(1));
     let wd = check("Env::watchdog_interval", || env.watchdog_interval());
-    expect("Env::watchdog_interval", wd == Ok(Some(Duration::from_secs(1))));
+    expect(
+        "Env::watchdog_interval",
+        wd == Ok(Some(Duration::from_secs(1))),
+    );
     let me = rustix::process::getpid();
     let parent = rustix::process::getppid().expect("a parent");
-    let d = check("is_descendant", || daemonry::notify::is_descendant(me, parent));
+    let d = check("is_descendant", || {
+        daemonry::notify::is_descendant(me, parent)
+    });
     expect("is_descendant", d == Ok(true));
     let received = check("NotifySocket::recv + parse_message (drain)", || {
         let mut buf = [0u8; MESSAGE_MAX];
@@ -723,7 +730,9 @@ fn notify() {
         // SAFETY: leave the child at once.
         unsafe { libc::_exit(code as i32) };
     }
-    let barrier = check("Env::notify_barrier", || env.notify_barrier(Duration::from_secs(30)));
+    let barrier = check("Env::notify_barrier", || {
+        env.notify_barrier(Duration::from_secs(30))
+    });
     expect("Env::notify_barrier", barrier == Ok(true));
     let sent = check("Env::notify (READY=1)", || env.notify("READY=1"));
     expect("Env::notify (READY=1)", sent == Ok(true));
@@ -748,7 +757,9 @@ fn notify() {
             std::env::set_var("LISTEN_FDS", "1");
             std::env::set_var("WATCHDOG_USEC", "2000000");
         }
-        let sent = check("notify::notify (process env)", || daemonry::notify::notify("READY=1"));
+        let sent = check("notify::notify (process env)", || {
+            daemonry::notify::notify("READY=1")
+        });
         expect("notify::notify", sent == Ok(true));
         let fds = check("notify::listen_fds (process env)", || {
             daemonry::notify::listen_fds().map(|f| f.len())
@@ -757,7 +768,10 @@ fn notify() {
         let wd = check("notify::watchdog_interval (process env)", || {
             daemonry::notify::watchdog_interval()
         });
-        expect("notify::watchdog_interval", wd == Ok(Some(Duration::from_secs(2))));
+        expect(
+            "notify::watchdog_interval",
+            wd == Ok(Some(Duration::from_secs(2))),
+        );
         // SAFETY: single-threaded (harness = false).
         unsafe {
             daemonry::notify::unset_listen_env();

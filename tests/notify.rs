@@ -84,7 +84,10 @@ fn systemd_notify_reaches(sock: NotifySocket, test: &str) {
         return;
     }
     let mut daemon = Command::new("sh")
-        .args(["-c", "systemd-notify --ready --status='Serving 2 clients'; echo rc=$?; exec cat"])
+        .args([
+            "-c",
+            "systemd-notify --ready --status='Serving 2 clients'; echo rc=$?; exec cat",
+        ])
         .env("NOTIFY_SOCKET", value(&sock))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -126,7 +129,10 @@ fn systemd_notify_reaches(sock: NotifySocket, test: &str) {
         }
     };
     assert_eq!(rc.trim(), "rc=0", "systemd-notify failed");
-    assert!(started.elapsed() < Duration::from_secs(5), "barrier not answered");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "barrier not answered"
+    );
     reader.join().unwrap();
     drop(daemon.stdin.take());
     assert!(daemon.wait().unwrap().success());
@@ -137,7 +143,10 @@ fn systemd_notify_ready_reaches_an_abstract_notify_socket() {
     let sock = NotifySocket::new().expect("NotifySocket::new");
     assert!(value(&sock).starts_with('@'));
     assert_eq!(entry(&sock), format!("NOTIFY_SOCKET={}", value(&sock)));
-    systemd_notify_reaches(sock, "systemd_notify_ready_reaches_an_abstract_notify_socket");
+    systemd_notify_reaches(
+        sock,
+        "systemd_notify_ready_reaches_an_abstract_notify_socket",
+    );
 }
 
 #[test]
@@ -283,7 +292,10 @@ fn sender_datagram_is_exactly_the_state_abstract_socket() {
             .parse()
             .unwrap();
         let before_us = before.tv_sec as u64 * 1_000_000 + before.tv_nsec as u64 / 1000;
-        assert!(us <= before_us + 1_000_000 && us + 1_000_000 >= before_us, "{us} vs {before_us}");
+        assert!(
+            us <= before_us + 1_000_000 && us + 1_000_000 >= before_us,
+            "{us} vs {before_us}"
+        );
     });
 }
 
@@ -388,7 +400,10 @@ fn in_fork(f: impl FnOnce() -> Result<(), String>) {
     // SAFETY: our own child.
     unsafe { libc::waitpid(pid, &mut status, 0) };
     assert!(msg.is_empty(), "in child: {msg}");
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "child status {status:#x}");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "child status {status:#x}"
+    );
 }
 
 /// In a forked child: puts one end of a fresh socket pair at `target`,
@@ -445,7 +460,10 @@ fn listen_fds_by_hand_in_a_forked_child() {
                 got == [(3, Some(b"web".to_vec())), (4, Some(b"admin".to_vec()))],
                 &format!("{got:?}"),
             )?;
-            ensure(fds.find("admin").map(|f| f.as_raw_fd()) == Some(4), "find admin")?;
+            ensure(
+                fds.find("admin").map(|f| f.as_raw_fd()) == Some(4),
+                "find admin",
+            )?;
             ensure(fds.find("nope").is_none(), "find nope")?;
             ensure(cloexec(3) && cloexec(4), "CLOEXEC set")
         })?;
@@ -457,7 +475,10 @@ fn listen_fds_by_hand_in_a_forked_child() {
         // Meant for another process, or nothing passed: empty.
         for (n, p) in [("2", pid + 1), ("0", pid)] {
             vars(n, None, p).with(|env| {
-                ensure(env.listen_fds().map_err(|e| e.to_string())?.is_empty(), "empty")
+                ensure(
+                    env.listen_fds().map_err(|e| e.to_string())?.is_empty(),
+                    "empty",
+                )
             })?;
         }
         // Malformed: the names do not match the count; a bad count or pid.
@@ -469,7 +490,10 @@ fn listen_fds_by_hand_in_a_forked_child() {
         };
         invalid(vars("2", Some("one"), pid))?;
         invalid(vars("x", None, pid))?;
-        invalid(EnvBuf::new(&["LISTEN_PID=abc".into(), "LISTEN_FDS=1".into()]))?;
+        invalid(EnvBuf::new(&[
+            "LISTEN_PID=abc".into(),
+            "LISTEN_FDS=1".into(),
+        ]))?;
         // Announced but not open: EBADF.
         vars("3", None, pid).with(|env| match env.listen_fds() {
             Err(e) if e.errno() == Some(daemonry::Errno::BADF) => Ok(()),
@@ -494,8 +518,16 @@ fn listen_fds_from_the_process_environment() {
         unsafe { daemonry::notify::unset_listen_env() };
         ensure(std::env::var_os("LISTEN_FDNAMES").is_none(), "unset")?;
         // The names were copied: still there after the unset.
-        ensure(fds.get(0).and_then(|(_, n)| n) == Some(&b"only"[..]), "name kept")?;
-        ensure(daemonry::notify::listen_fds().map_err(|e| e.to_string())?.is_empty(), "gone")
+        ensure(
+            fds.get(0).and_then(|(_, n)| n) == Some(&b"only"[..]),
+            "name kept",
+        )?;
+        ensure(
+            daemonry::notify::listen_fds()
+                .map_err(|e| e.to_string())?
+                .is_empty(),
+            "gone",
+        )
     });
 }
 
@@ -531,7 +563,10 @@ fn socket_activated_child() {
 
 #[test]
 fn systemd_socket_activate_passes_named_sockets() {
-    if !have("systemd-socket-activate", "systemd_socket_activate_passes_named_sockets") {
+    if !have(
+        "systemd-socket-activate",
+        "systemd_socket_activate_passes_named_sockets",
+    ) {
         return;
     }
     let dir = TempDir::new("notify-activate");
@@ -546,7 +581,12 @@ fn systemd_socket_activate_passes_named_sockets() {
         .arg("-E")
         .arg("DAEMONRY_TEST_ACTIVATED=1")
         .arg(&exe)
-        .args(["--exact", "socket_activated_child", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "socket_activated_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -558,7 +598,10 @@ fn systemd_socket_activate_passes_named_sockets() {
     let mut line = String::new();
     while seen < 2 {
         line.clear();
-        assert!(err.read_line(&mut line).unwrap() > 0, "systemd-socket-activate ended");
+        assert!(
+            err.read_line(&mut line).unwrap() > 0,
+            "systemd-socket-activate ended"
+        );
         if line.starts_with("Listening on") {
             seen += 1;
         }
@@ -573,7 +616,10 @@ fn systemd_socket_activate_passes_named_sockets() {
         .lines()
         .find_map(|l| l.find("ACTIVATED").map(|i| &l[i..]))
         .unwrap_or_else(|| panic!("no report in:\n{out}"));
-    assert_eq!(got, "ACTIVATED n=2 3=web@a cloexec=true 4=admin@b cloexec=true");
+    assert_eq!(
+        got,
+        "ACTIVATED n=2 3=web@a cloexec=true 4=admin@b cloexec=true"
+    );
 }
 
 // == watchdog ==
@@ -582,16 +628,27 @@ fn systemd_socket_activate_passes_named_sockets() {
 fn watchdog_interval_from_the_variables() {
     let me = std::process::id();
     let cases: [(&[String], Option<Duration>); 4] = [
-        (&["WATCHDOG_USEC=3000000".into()], Some(Duration::from_secs(3))),
+        (
+            &["WATCHDOG_USEC=3000000".into()],
+            Some(Duration::from_secs(3)),
+        ),
         (
             &["WATCHDOG_USEC=250".into(), format!("WATCHDOG_PID={me}")],
             Some(Duration::from_micros(250)),
         ),
-        (&["WATCHDOG_USEC=250".into(), format!("WATCHDOG_PID={}", me + 1)], None),
+        (
+            &[
+                "WATCHDOG_USEC=250".into(),
+                format!("WATCHDOG_PID={}", me + 1),
+            ],
+            None,
+        ),
         (&["WATCHDOG_PID=1".into()], None),
     ];
     for (vars, want) in cases {
-        let got = EnvBuf::new(vars).with(|env| env.watchdog_interval()).unwrap();
+        let got = EnvBuf::new(vars)
+            .with(|env| env.watchdog_interval())
+            .unwrap();
         assert_eq!(got, want, "{vars:?}");
     }
     for bad in [
@@ -599,8 +656,13 @@ fn watchdog_interval_from_the_variables() {
         &["WATCHDOG_USEC=soon".into()],
         &["WATCHDOG_USEC=1".into(), "WATCHDOG_PID=me".into()],
     ] {
-        let e = EnvBuf::new(bad).with(|env| env.watchdog_interval()).unwrap_err();
-        assert_eq!((e.kind(), e.op()), (ErrorKind::InvalidInput, Op::WatchdogInterval));
+        let e = EnvBuf::new(bad)
+            .with(|env| env.watchdog_interval())
+            .unwrap_err();
+        assert_eq!(
+            (e.kind(), e.op()),
+            (ErrorKind::InvalidInput, Op::WatchdogInterval)
+        );
     }
 }
 
@@ -611,7 +673,10 @@ fn watchdog_interval_from_the_process_environment() {
         // SAFETY: the forked child runs one thread.
         unsafe { std::env::set_var("WATCHDOG_USEC", "1500000") };
         let got = daemonry::notify::watchdog_interval().map_err(|e| e.to_string())?;
-        ensure(got == Some(Duration::from_millis(1500)), &format!("{got:?}"))
+        ensure(
+            got == Some(Duration::from_millis(1500)),
+            &format!("{got:?}"),
+        )
     });
 }
 

@@ -30,7 +30,7 @@ use crate::process::CStrArray;
 ///
 /// A `no_std` program owns its own `envp` (what the kernel passed to its
 /// entry point, e.g. origin's `origin_main(argc, argv, envp)`), so it wraps
-/// it with [`Env::new`]. With `std`, [`Env::process`] reads the process
+/// it with [`Env::new`]. With `std`, `Env::process` reads the process
 /// environment as `std::env::var_os` would, but without copying it to the
 /// heap, and the free functions of [`notify`](crate::notify) use it.
 /// Either way the variables are read again on every call, so each call sees
@@ -211,7 +211,10 @@ impl fmt::Debug for Env<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.source {
             // The count only: an environment may hold secrets.
-            Source::Array(envp) => f.debug_struct("Env").field("variables", &envp.len()).finish(),
+            Source::Array(envp) => f
+                .debug_struct("Env")
+                .field("variables", &envp.len())
+                .finish(),
             #[cfg(feature = "std")]
             Source::Process => f.write_str("Env(process)"),
         }

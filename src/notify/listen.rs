@@ -19,9 +19,7 @@ use rustix::fd::{BorrowedFd, RawFd};
 
 use crate::error::{Error, Op, Result};
 use crate::notify::Env;
-use crate::notify::parse::{
-    FdNames, LISTEN_FDS_START, fd_names, parse_env_pid, parse_listen_fds,
-};
+use crate::notify::parse::{FdNames, LISTEN_FDS_START, fd_names, parse_env_pid, parse_listen_fds};
 
 /// The most bytes of `$LISTEN_FDNAMES` a [`ListenFds`] keeps: 4096, room for
 /// about a hundred names of typical length (systemd allows 255 bytes per
@@ -108,7 +106,9 @@ impl ListenFds {
     /// ```
     pub fn find(&self, name: impl AsRef<[u8]>) -> Option<BorrowedFd<'_>> {
         let name = name.as_ref();
-        self.iter().find(|(_, n)| *n == Some(name)).map(|(fd, _)| fd)
+        self.iter()
+            .find(|(_, n)| *n == Some(name))
+            .map(|(fd, _)| fd)
     }
 
     /// The fds and their names, in fd order.

@@ -86,7 +86,11 @@ impl Message {
     /// assert!(m.field("A=B", "1").is_err());
     /// # Ok::<(), daemonry::Error>(())
     /// ```
-    pub fn field(&mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<&mut Message> {
+    pub fn field(
+        &mut self,
+        key: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+    ) -> Result<&mut Message> {
         let (key, value) = (key.as_ref(), value.as_ref());
         let bad = |b: &[u8]| Error::invalid(Op::NotifyMessage).with_input(b);
         if key.is_empty() || key.iter().any(|&b| matches!(b, b'=' | b'\n' | 0)) {

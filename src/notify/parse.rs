@@ -392,7 +392,10 @@ mod tests {
     #[test]
     fn notify_socket() {
         assert_eq!(parse_notify_socket(b"/a").unwrap(), NotifyAddr::Path(b"/a"));
-        assert_eq!(parse_notify_socket(b"@").unwrap(), NotifyAddr::Abstract(b""));
+        assert_eq!(
+            parse_notify_socket(b"@").unwrap(),
+            NotifyAddr::Abstract(b"")
+        );
         let long = [b'/'; SUN_PATH_MAX + 1];
         assert!(parse_notify_socket(&long).is_err());
         assert!(parse_notify_socket(&long[..SUN_PATH_MAX]).is_ok());
@@ -429,14 +432,12 @@ mod tests {
     fn message_fields() {
         let f = parse_message(b"\nREADY=1\n\nNOEQ\nX==y\nSTATUS=\n").unwrap();
         let all = f.clone().map(|f| (f.key(), f.value(), f.has_value()));
-        assert!(all.eq(
-            [
-                (&b"READY"[..], &b"1"[..], true),
-                (b"NOEQ", b"", false),
-                (b"X", b"=y", true),
-                (b"STATUS", b"", true),
-            ]
-        ));
+        assert!(all.eq([
+            (&b"READY"[..], &b"1"[..], true),
+            (b"NOEQ", b"", false),
+            (b"X", b"=y", true),
+            (b"STATUS", b"", true),
+        ]));
         assert!(f.is_ready());
         assert!(!f.is_stopping());
         assert_eq!(f.status(), Some(&b""[..]));
