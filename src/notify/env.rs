@@ -183,7 +183,10 @@ impl Env<'static> {
     /// and never copied.
     ///
     /// It sees what `std::env::var_os` sees, including changes made with
-    /// `std::env::set_var`, without allocating.
+    /// `std::env::set_var`, without allocating. Reading `environ` directly
+    /// is sound for the reason libc's `getenv` is: `set_var` and
+    /// `remove_var` are `unsafe` because their callers must make sure no
+    /// other thread reads the environment meanwhile, by any means.
     ///
     /// # Async-signal safety
     ///

@@ -89,6 +89,18 @@ impl ListenFds {
     }
 
     /// The fd at `index` (fd `3 + index`) and its name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::notify::Env;
+    /// use daemonry::process::CStrArray;
+    /// let fds = Env::new(CStrArray::EMPTY).listen_fds()?;
+    /// assert!(fds.get(0).is_none());
+    /// assert_eq!(fds.raw_fds(), 3..3);
+    /// assert_eq!(fds.len(), 0);
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn get(&self, index: usize) -> Option<(BorrowedFd<'_>, Option<&[u8]>)> {
         self.iter().nth(index)
     }

@@ -51,7 +51,8 @@
 //! [`parse_listen_fds`], [`fd_names`], [`parse_watchdog_usec`] and
 //! [`parse_message`] (a received datagram's fields).
 //!
-//! Everything here is safe between fork and exec; nothing allocates.
+//! Everything here is safe between fork and exec and allocates nothing,
+//! except the `std`-only `unset_listen_env`.
 
 mod deadline;
 mod env;

@@ -323,6 +323,17 @@ impl<'a> Fields<'a> {
     }
 
     /// Whether the message says `READY=1`: start-up is complete.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::notify::parse_message;
+    /// assert!(parse_message(b"STATUS=x\nREADY=1")?.is_ready());
+    /// assert!(!parse_message(b"READY=0")?.is_ready());
+    /// assert!(parse_message(b"STOPPING=1")?.is_stopping());
+    /// assert!(parse_message(b"RELOADING=1\nMONOTONIC_USEC=1")?.is_reloading());
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn is_ready(&self) -> bool {
         self.get("READY") == Some(b"1")
     }

@@ -146,8 +146,9 @@ impl NotifySocket {
     ///
     /// # Async-signal safety
     ///
-    /// Safe between fork and exec: no allocation, locks or panics (for a
-    /// `&CStr` path; see [`PathArg`](crate::PathArg) for the others).
+    /// Safe between fork and exec: no allocation, locks or panics (a path
+    /// of 256 bytes or more, too long for `sun_path` anyway, may be copied
+    /// to the heap first unless it is a `&CStr`: pass `&CStr` after fork).
     ///
     /// # References
     ///
@@ -211,6 +212,20 @@ impl NotifySocket {
 
     /// The entry to put in the service's environment:
     /// `NOTIFY_SOCKET=@name` or `NOTIFY_SOCKET=/path`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::notify::NotifySocket;
+    /// use daemonry::process::CStrArrayBuf;
+    /// let sock = NotifySocket::new()?;
+    /// let mut child_env = CStrArrayBuf::<4>::new();
+    /// child_env.push(c"PATH=/usr/bin:/bin")?;
+    /// child_env.push(sock.env_entry())?;
+    /// let value = child_env.as_array().env_var(b"NOTIFY_SOCKET");
+    /// assert_eq!(value, Some(sock.env_value()));
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn env_entry(&self) -> &CStr {
         let bytes = self.entry.get(..self.entry_len).unwrap_or_default();
         CStr::from_bytes_with_nul(bytes).unwrap_or_default()
@@ -218,6 +233,20 @@ impl NotifySocket {
 
     /// The value of `$NOTIFY_SOCKET` for the service: `@name` for an
     /// abstract socket (`@` stands for the leading NUL byte), or the path.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "std")] {
+    /// let sock = daemonry::notify::NotifySocket::new()?;
+    /// let child = std::process::Command::new("true")
+    ///     .env("NOTIFY_SOCKET", sock.env_value().to_str().unwrap())
+    ///     .status()
+    ///     .unwrap();
+    /// assert!(child.success());
+    /// # }
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn env_value(&self) -> &CStr {
         let bytes = self
             .entry
@@ -323,8 +352,8 @@ impl NotifySocket {
     ///
     /// # Async-signal safety
     ///
-    /// Safe between fork and exec: no allocation, locks or panics (nor in
-    /// `accept`, if it is to be).
+    /// Safe between fork and exec: no allocation, locks or panics, provided
+    /// `accept` has none either ([`is_descendant`] has none).
     ///
     /// # References
     ///
@@ -421,6 +450,26 @@ pub enum Readiness<'b> {
 /// # Async-signal safety
 ///
 /// Safe between fork and exec: no allocation, locks or panics.
+///
+/// # Examples
+///
+/// ```
+/// use daemonry::notify::{Env, NotifySocket};
+/// use daemonry::process::CStrArrayBuf;
+/// let sock = NotifySocket::new()?;
+/// let mut envp = CStrArrayBuf::<2>::new();
+/// envp.push(sock.env_entry())?;
+/// Env::new(envp.as_array()).notify("STATUS=warming up")?;
+///
+/// let mut buf = [0u8; daemonry::notify::MESSAGE_MAX];
+/// let n = sock.recv(&mut buf)?.expect("queued");
+/// assert_eq!(n.pid(), Some(rustix::process::getpid()));
+/// assert_eq!(n.uid(), Some(rustix::process::getuid()));
+/// assert_eq!(n.as_bytes(), b"STATUS=warming up");
+/// assert!(!n.is_truncated());
+/// assert_eq!(n.fields()?.status(), Some(&b"warming up"[..]));
+/// # Ok::<(), daemonry::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Notification<'b> {
     meta: Meta,
