@@ -249,6 +249,26 @@ ops! {
     /// [`DaemonContext::after_chdir`](crate::DaemonContext::after_chdir))
     /// failed; its error says more.
     Hook => "hook",
+    // notify
+    /// Reading `$NOTIFY_SOCKET` ([`parse_notify_socket`](crate::notify::parse_notify_socket)).
+    ParseNotifySocket => "parse NOTIFY_SOCKET",
+    /// Sending a notification to the service manager (`sd_notify(3)`).
+    Notify => "notify",
+    /// Waiting until the service manager has read earlier notifications
+    /// (`sd_notify_barrier(3)`).
+    NotifyBarrier => "notify barrier",
+    /// Building or parsing a notification message.
+    NotifyMessage => "notify message",
+    /// Taking over the sockets a service manager passed (`sd_listen_fds(3)`).
+    ListenFds => "listen_fds",
+    /// Reading `$WATCHDOG_USEC` and `$WATCHDOG_PID`.
+    WatchdogInterval => "watchdog_interval",
+    /// Creating a socket that receives notifications.
+    NotifySocket => "create notify socket",
+    /// Receiving or waiting for notifications.
+    NotifyRecv => "receive notification",
+    /// Walking `/proc/<pid>/stat` parent links.
+    IsDescendant => "is_descendant",
 }
 
 /// Most input bytes an [`Error`] keeps inline.

@@ -100,6 +100,9 @@ pub mod title;
 // == modules: daemon (issue 6) ==
 pub mod daemon;
 
+// == modules: notify ==
+pub mod notify;
+
 pub use error::{Error, ErrorInput, ErrorKind, Op, Result};
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
@@ -130,6 +133,9 @@ pub use title::{Title, set_mp_process_title, set_name, set_process_title};
 
 // == re-exports: daemon (issue 6) ==
 pub use daemon::{Daemon, DaemonContext, DetachOptions, Opened, Output, Parent, detached};
+
+// == re-exports: notify ==
+pub use notify::{ListenFds, NotifySocket};
 
 pub use rustix::fd::RawFd;
 pub use rustix::io::Errno;

@@ -644,6 +644,143 @@ fn daemon() {
     });
 }
 
+// == notify ==
+
+/// Records a failure when a counted call did not take its full path.
+fn expect(name: &str, ok: bool) {
+    if !ok {
+        FAILURES.fetch_add(1, Ordering::SeqCst);
+        eprintln!("FAIL {name}: unexpected result");
+    }
+}
+
+/// The sender, socket activation and watchdog paths over an `envp` array
+/// (both feature states) and over the process environment (std); the
+/// receiver, with a barrier answered across processes.
+fn notify() {
+    use daemonry::notify::{Env, MESSAGE_MAX, Message, NotifySocket, Readiness};
+    use daemonry::process::CStrArrayBuf;
+    use std::ffi::CString;
+    use std::time::Duration;
+
+    let sock = check("NotifySocket::new", NotifySocket::new).expect("NotifySocket");
+    // Fd 3 must be open to be "passed": the lowest free fds, or already open.
+    let _keep = rustix::pipe::pipe().expect("pipe");
+    let pid = CString::new(format!("LISTEN_PID={}", std::process::id())).expect("no NUL");
+    let mut envp = CStrArrayBuf::<8>::new();
+    for e in [
+        sock.env_entry(),
+        &pid,
+        c"LISTEN_FDS=1",
+        c"LISTEN_FDNAMES=only",
+        c"WATCHDOG_USEC=1000000",
+    ] {
+        envp.push(e).expect("room");
+    }
+    let env = Env::new(envp.as_array());
+
+    let sent = check("Env::notify", || env.notify(b"STATUS=starting"));
+    expect("Env::notify", sent == Ok(true));
+    let sent = check("Message (reloading, status) + Env::notify", || {
+        let mut m = Message::new();
+        m.reloading()?
+            .status("reloading")?
+            .extend_timeout(Duration::from_secs(5))?;
+        env.notify(&m)
+    });
+    expect("Message + Env::notify", sent == Ok(true));
+    let fds = check("Env::listen_fds (and iterate)", || {
+        env.listen_fds()
+            .map(|fds| fds.iter().filter(|(_, n)| *n == Some(&b"only"[..])).count())
+    });
+    expect("Env::listen_fds", fds == Ok(1));
+    let wd = check("Env::watchdog_interval", || env.watchdog_interval());
+    expect(
+        "Env::watchdog_interval",
+        wd == Ok(Some(Duration::from_secs(1))),
+    );
+    let me = rustix::process::getpid();
+    let parent = rustix::process::getppid().expect("a parent");
+    let d = check("is_descendant", || {
+        daemonry::notify::is_descendant(me, parent)
+    });
+    expect("is_descendant", d == Ok(true));
+    let received = check("NotifySocket::recv + parse_message (drain)", || {
+        let mut buf = [0u8; MESSAGE_MAX];
+        let mut n = 0;
+        while let Ok(Some(m)) = sock.recv(&mut buf) {
+            n += usize::from(m.fields().is_ok_and(|f| f.status().is_some()));
+        }
+        n
+    });
+    expect("NotifySocket::recv", received == 2);
+
+    // A helper child waits for READY=1 (counting its own allocations) and
+    // answers the barrier on the way; we count the barrier and the READY.
+    // SAFETY: single-threaded (harness = false); the child leaves with _exit.
+    let helper = unsafe { libc::fork() };
+    assert!(helper >= 0);
+    if helper == 0 {
+        let mut buf = [0u8; MESSAGE_MAX];
+        let (n, r) = count(|| {
+            sock.wait_ready(&mut buf, Duration::from_secs(30), |_| true)
+                .map(|r| matches!(r, Readiness::Ready(_)))
+        });
+        let code = if r == Ok(true) { n.min(200) } else { 255 };
+        // SAFETY: leave the child at once.
+        unsafe { libc::_exit(code as i32) };
+    }
+    let barrier = check("Env::notify_barrier", || {
+        env.notify_barrier(Duration::from_secs(30))
+    });
+    expect("Env::notify_barrier", barrier == Ok(true));
+    let sent = check("Env::notify (READY=1)", || env.notify("READY=1"));
+    expect("Env::notify (READY=1)", sent == Ok(true));
+    let mut status = 0;
+    // SAFETY: our own child; `status` is writable.
+    unsafe { libc::waitpid(helper, &mut status, 0) };
+    CHECKS.fetch_add(1, Ordering::SeqCst);
+    if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
+        eprintln!("ok   NotifySocket::wait_ready: 0 allocations (in child)");
+    } else {
+        FAILURES.fetch_add(1, Ordering::SeqCst);
+        eprintln!("FAIL NotifySocket::wait_ready: child status {status:#x}");
+    }
+
+    #[cfg(feature = "std")]
+    {
+        let listen_pid = std::process::id().to_string();
+        // SAFETY: single-threaded (harness = false).
+        unsafe {
+            std::env::set_var("NOTIFY_SOCKET", sock.env_value().to_str().expect("ASCII"));
+            std::env::set_var("LISTEN_PID", &listen_pid);
+            std::env::set_var("LISTEN_FDS", "1");
+            std::env::set_var("WATCHDOG_USEC", "2000000");
+        }
+        let sent = check("notify::notify (process env)", || {
+            daemonry::notify::notify("READY=1")
+        });
+        expect("notify::notify", sent == Ok(true));
+        let fds = check("notify::listen_fds (process env)", || {
+            daemonry::notify::listen_fds().map(|f| f.len())
+        });
+        expect("notify::listen_fds", fds == Ok(1));
+        let wd = check("notify::watchdog_interval (process env)", || {
+            daemonry::notify::watchdog_interval()
+        });
+        expect(
+            "notify::watchdog_interval",
+            wd == Ok(Some(Duration::from_secs(2))),
+        );
+        // SAFETY: single-threaded (harness = false).
+        unsafe {
+            daemonry::notify::unset_listen_env();
+            std::env::remove_var("NOTIFY_SOCKET");
+            std::env::remove_var("WATCHDOG_USEC");
+        }
+    }
+}
+
 fn main() {
     errno_and_error();
     fd();
@@ -656,6 +793,8 @@ fn main() {
     exec_wait_groups_signals();
     // == calls: daemon ==
     daemon();
+    // == calls: notify ==
+    notify();
 
     let failures = FAILURES.load(Ordering::SeqCst);
     let checks = CHECKS.load(Ordering::SeqCst);
