@@ -72,6 +72,11 @@ use rustix::thread;
 ///    returning it, every capability set is emptied again, so a failed
 ///    drop never leaves the process more privileged than before the call.
 ///
+/// Every refusal and every resolution error comes before step 4 and
+/// changes nothing. A drop that fails later (a system call refused, a
+/// failed verification) may already have taken something away (ambient or
+/// inheritable capabilities, groups, ids); it never adds anything.
+///
 /// **A drop to uid 0 keeps the capabilities** (steps 3, 5 and 7 are
 /// skipped): root stays root. A group-only drop leaves the uid, and so the
 /// capabilities, alone.
