@@ -141,6 +141,20 @@ ops! {
     VerifyPrivileges => "verify dropped privileges",
     /// Checking the process's privileges.
     CheckPrivileges => "check_privileges",
+    /// `capget(2)`: reading the capability sets.
+    Capget => "capget",
+    /// `capset(2)`: lowering the capability sets.
+    Capset => "capset",
+    /// `prctl(PR_GET_SECUREBITS)`, or securebits that keep root's
+    /// capabilities across a drop (kind
+    /// [`Security`](ErrorKind::Security)).
+    Securebits => "securebits",
+    /// `prctl(PR_SET_KEEPCAPS)`.
+    KeepCaps => "keepcaps",
+    /// `prctl(PR_CAP_AMBIENT)`: the ambient capability set.
+    AmbientCaps => "ambient capabilities",
+    /// `prctl(PR_SET_NO_NEW_PRIVS)`.
+    NoNewPrivs => "no_new_privs",
     /// Counting the process's threads.
     CountThreads => "count threads",
     // fd

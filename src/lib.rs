@@ -18,7 +18,8 @@
 //! - **Safer than libc where libc is silent.** fd closing is O(open fds),
 //!   not O(RLIMIT_NOFILE); keep lists accept fd 0; credential changes refuse
 //!   a multi-threaded process (the raw syscalls change only the calling
-//!   thread) and are verified; pidfiles are published atomically, held with
+//!   thread) and are verified, and a drop to a non-root user leaves no
+//!   capability, keepcaps or securebits loophole; pidfiles are published atomically, held with
 //!   `flock`, judged by start time against pid reuse, and never followed
 //!   through symlinks; daemonization reports failures to the invoking
 //!   process instead of losing them in `/dev/null`.
@@ -30,7 +31,7 @@
 //! | [`daemon`] | `DaemonContext`, `detached` | double-fork daemonization with a readiness pipe |
 //! | [`pidfile`] | `Pidfile`, `create_pidlock` | atomic, `flock`-held pidfiles with stale detection |
 //! | [`account`] | `parse_uid`, `parse_gid`, `pwd`/`grp` | `/etc/passwd` and `/etc/group` without NSS |
-//! | [`privilege`] | `setuid`, `setgroups`, `initgroups`, `maybe_drop_privileges` | verified, thread-safe privilege dropping |
+//! | [`privilege`] | `setuid`, `setgroups`, `initgroups`, `maybe_drop_privileges` | verified, thread-safe privilege dropping that leaves no capability |
 //! | [`signal`] | `signals`, `signal_name` | signal names, dispositions, masks, alarms |
 //! | [`process`] | `set_pdeathsig`, `EX_*` | fork, sessions, umask, parent-death signal |
 //! | [`title`] | `set_process_title` | process titles shown by `ps` |
@@ -112,9 +113,10 @@ pub use name::Name;
 pub use path::PathArg;
 
 // == re-exports: account / privilege (issue 3) ==
-pub use account::{AccountDb, Group, User, parse_gid, parse_uid};
+pub use account::{AccountDb, Group, GroupRef, User, UserRef, parse_gid, parse_uid};
 pub use privilege::{
-    PrivilegeReport, check_privileges, drop_privileges, initgroups, setgid, setgroups, setuid,
+    Capabilities, PrivilegeDrop, PrivilegeReport, check_privileges, drop_privileges, initgroups,
+    setgid, setgroups, setuid,
 };
 
 // == re-exports: pidfile (issue 4) ==

@@ -221,14 +221,24 @@ fn account_and_privilege() {
             db.group_list("many", Gid::from_raw(4502), &mut buf)
                 .map(|l| l.len())
         });
-        let _ = check("account::parse_uid_in / parse_gid_in", || {
+        let _ = check("AccountDb::parse_uid / parse_gid", || {
             (
-                account::parse_uid_in(&db, "nobody"),
-                account::parse_gid_in(&db, "nogroup"),
+                db.parse_uid("nobody"),
+                db.parse_gid(b"nogroup"),
+                db.parse_uid("65534"),
             )
         });
+        let _ = check("AccountDb::check_privileges", || db.check_privileges(true));
     }
     let _ = check("parse_uid (name)", || daemonry::parse_uid("nobody"));
+    let _ = check("parse_uid (bytes)", || daemonry::parse_uid(b"nobody"));
+    let _ = check("UserRef::parse / GroupRef::parse", || {
+        (
+            account::UserRef::parse("65534"),
+            account::UserRef::parse("nobody"),
+            account::GroupRef::parse(b"-1"),
+        )
+    });
     let _ = check("parse_uid (number)", || daemonry::parse_uid("65534"));
     let _ = check("parse_uid (unknown, invalid)", || {
         (
@@ -245,9 +255,11 @@ fn account_and_privilege() {
     });
     let _ = check("privilege::ngroups_max", privilege::ngroups_max);
     let _ = check("check_privileges", || daemonry::check_privileges(true));
-    let _ = check("check_privileges_in", || {
-        privilege::check_privileges_in(&AccountDb::from_bytes(PASSWD, GROUP), false)
-    });
+    let _ = check(
+        "CapabilitySets::current",
+        privilege::CapabilitySets::current,
+    );
+    let _ = check("SecureBits::current", privilege::SecureBits::current);
 
     // Credential changes, each in a child (they must succeed as root).
     let fixture = AccountDb::new(FIXTURE_PASSWD, FIXTURE_GROUP);
@@ -260,32 +272,70 @@ fn account_and_privilege() {
     });
     check_in_child("initgroups (name, uid)", || {
         must(daemonry::initgroups("nobody", Gid::from_raw(65534)).is_ok());
-        must(privilege::initgroups_in(&fixture, Uid::from_raw(4242), Gid::from_raw(4242)).is_ok());
+        must(
+            fixture
+                .initgroups(Uid::from_raw(4242), Gid::from_raw(4242))
+                .is_ok(),
+        );
     });
     check_in_child("drop_privileges (+ idempotent second call)", || {
-        must(daemonry::drop_privileges(Some("nobody"), Some("nogroup")).is_ok());
-        must(daemonry::drop_privileges(Some("nobody"), Some("nogroup")).is_ok());
+        must(daemonry::drop_privileges(Some("nobody".into()), Some("nogroup".into())).is_ok());
+        must(daemonry::drop_privileges(Some("nobody".into()), Some("nogroup".into())).is_ok());
     });
-    check_in_child("drop_privileges_in (fixture, 7 groups)", || {
-        must(privilege::drop_privileges_in(&fixture, Some("dkuser"), None).is_ok());
+    check_in_child("PrivilegeDrop (fixture, 7 groups, no_new_privs)", || {
+        must(
+            privilege::PrivilegeDrop::new()
+                .user("dkuser")
+                .accounts(&fixture)
+                .no_new_privs(true)
+                .apply()
+                .is_ok(),
+        );
     });
     check_in_child("drop_privileges (gid only)", || {
-        must(daemonry::drop_privileges(None, Some("nogroup")).is_ok());
+        must(daemonry::drop_privileges(None, Some("nogroup".into())).is_ok());
     });
-    check_in_child("*_unchecked variants", || {
-        // SAFETY: the forked child has one thread.
-        unsafe {
-            must(privilege::setgroups_unchecked(&[Gid::from_raw(7)]).is_ok());
-            must(privilege::initgroups_unchecked(&fixture, "dkuser", Gid::from_raw(4242)).is_ok());
-            must(privilege::setgid_unchecked(Gid::from_raw(4242)).is_ok());
-            must(privilege::drop_privileges_unchecked(&fixture, Some("dkuser"), None).is_ok());
-            must(privilege::setuid_unchecked(Uid::from_raw(4242)).is_ok());
-        }
+    check_in_child(
+        "drop_privileges (keepcaps, inheritable and ambient set before)",
+        || {
+            let _ = rustix::thread::set_keep_capabilities(true);
+            if let Ok(cur) = rustix::thread::capabilities(None) {
+                let inh = rustix::thread::CapabilitySet::NET_BIND_SERVICE;
+                let _ = rustix::thread::set_capabilities(
+                    None,
+                    rustix::thread::CapabilitySets {
+                        inheritable: inh,
+                        ..cur
+                    },
+                );
+                let _ = rustix::thread::configure_capability_in_ambient_set(inh, true);
+            }
+            must(daemonry::drop_privileges(Some(Uid::from_raw(65534).into()), None).is_ok());
+            must(privilege::CapabilitySets::current().is_ok_and(|c| c.is_empty()));
+        },
+    );
+    check_in_child("SingleThreaded methods", || {
+        let proof = daemonry::process::SingleThreaded::assume();
+        must(proof.setgroups(&[Gid::from_raw(7)]).is_ok());
+        must(
+            proof
+                .initgroups(&fixture, "dkuser", Gid::from_raw(4242))
+                .is_ok(),
+        );
+        must(proof.setgid(Gid::from_raw(4242)).is_ok());
+        must(
+            privilege::PrivilegeDrop::new()
+                .user("dkuser")
+                .accounts(&fixture)
+                .apply_single_threaded(proof)
+                .is_ok(),
+        );
+        must(proof.setuid(Uid::from_raw(4242)).is_ok());
     });
     check_in_child("drop_privileges errors (unknown user, Security)", || {
-        must(daemonry::drop_privileges(Some("no-such-user"), None).is_err());
+        must(daemonry::drop_privileges(Some("no-such-user".into()), None).is_err());
         let _ = rustix::thread::set_thread_res_uid(Uid::ROOT, Uid::from_raw(1), Uid::ROOT);
-        must(daemonry::drop_privileges(Some("nobody"), None).is_err());
+        must(daemonry::drop_privileges(Some("nobody".into()), None).is_err());
     });
 }
 

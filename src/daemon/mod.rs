@@ -455,10 +455,18 @@ impl<'a> DaemonContext<'a> {
             None => None,
         };
         if self.user.is_some() || self.group.is_some() {
-            match self.accounts {
-                Some(db) => crate::privilege::drop_privileges_in(db, self.user, self.group)?,
-                None => crate::privilege::drop_privileges(self.user, self.group)?,
+            // Names or numbers, as on a command line.
+            let mut drop = crate::privilege::PrivilegeDrop::new();
+            if let Some(u) = self.user {
+                drop = drop.user(crate::account::UserRef::parse(u)?);
             }
+            if let Some(g) = self.group {
+                drop = drop.group(crate::account::GroupRef::parse(g)?);
+            }
+            if let Some(db) = self.accounts {
+                drop = drop.accounts(db);
+            }
+            drop.apply()?;
         }
         if let Some(hook) = self.after_chdir.as_mut() {
             hook()?;

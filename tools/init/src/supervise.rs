@@ -295,7 +295,7 @@ fn child(
     // are still blocked here, so nothing interrupts the change.
     #[cfg(feature = "user")]
     if let Some(user) = opts.user
-        && let Err(e) = daemonry::drop_privileges(user.user, user.group)
+        && let Err(e) = drop_to(user)
     {
         log.emit(Level::Fatal, &[S(b"Failed to drop privileges: "), Dk(e)]);
         daemonry::exit_immediately(1);
@@ -414,6 +414,16 @@ fn reap(opts: &Options<'_>, log: &Log, child: Pid) -> Result<Option<u8>, i32> {
         }
     }
     Ok(result)
+}
+
+/// `--user USER[:GROUP]`: each part a name or a number, as on a command
+/// line.
+#[cfg(feature = "user")]
+fn drop_to(user: crate::args::User<'_>) -> daemonry::Result<()> {
+    use daemonry::account::{GroupRef, UserRef};
+    let u = user.user.map(UserRef::parse).transpose()?;
+    let g = user.group.map(GroupRef::parse).transpose()?;
+    daemonry::drop_privileges(u, g)
 }
 
 fn raw(pid: Pid) -> i64 {
