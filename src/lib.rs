@@ -115,9 +115,7 @@ pub use privilege::{
 };
 
 // == re-exports: pidfile (issue 4) ==
-pub use pidfile::{
-    PidLock, PidStatus, Pidfile, PidfilePath, check_pidlock, create_pidlock, parse_pid,
-};
+pub use pidfile::{PidLock, PidStatus, Pidfile, check_pidlock, create_pidlock, parse_pid};
 
 // == re-exports: signal / process / title (issue 5) ==
 pub use process::{
@@ -129,7 +127,7 @@ pub use signal::{Signal, SignalName, parse_signal, signal_name};
 pub use title::{Title, set_mp_process_title, set_name, set_process_title};
 
 // == re-exports: daemon (issue 6) ==
-pub use daemon::{Daemon, DaemonContext, DetachOptions, Opened, Output, Parent, detached};
+pub use daemon::{Daemon, DaemonContext, DetachOptions, OnReady, Opened, Output, detached};
 
 pub use rustix::fd::RawFd;
 pub use rustix::io::Errno;

@@ -611,17 +611,16 @@ fn the_daemon_is_a_normal_rust_program() {
         // SAFETY: makes this forked child the daemon's reaper.
         unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
         let (r, w) = rustix::pipe::pipe().map_err(|e| e.to_string())?;
-        let keep = [w.as_raw_fd()];
         let opened = daemonry::DaemonContext::new()
-            .parent(daemonry::Parent::Return)
-            .keep_fds(&keep)
+            .parent(daemonry::OnReady::Return)
+            .keep(&w)
             .open()
             .map_err(|e| e.to_string())?;
         match opened {
             daemonry::Opened::Daemon(_d) => {
-                // The daemon closed every fd outside its keep list, `r`
-                // included: forget it (dropping it would close a dead fd,
-                // which std rightly treats as an I/O-safety violation).
+                // The daemon closed every fd it did not keep, `r` included:
+                // forget it (dropping it would close a dead fd, which std
+                // rightly treats as an I/O-safety violation).
                 std::mem::forget(r);
                 let mut out = to_file(w);
                 use std::io::Write;
@@ -635,7 +634,7 @@ fn the_daemon_is_a_normal_rust_program() {
                 drop(out);
                 std::process::abort();
             }
-            daemonry::Opened::Parent(pid) => {
+            daemonry::Opened::Original(pid) => {
                 drop(w);
                 let mut line = String::new();
                 use std::io::Read;
@@ -665,7 +664,7 @@ fn open_refuses_a_multithreaded_process_and_forks_nothing() {
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         let t = std::thread::spawn(move || rx.recv());
         let r = daemonry::DaemonContext::new()
-            .parent(daemonry::Parent::Return)
+            .parent(daemonry::OnReady::Return)
             .open();
         let kind = r.as_ref().err().map(|e| e.kind());
         let children = std::fs::read_dir("/proc/self/task")
@@ -699,7 +698,7 @@ fn fake_mode_does_not_fork_but_applies_workdir_umask_and_hook() {
         };
         let opened = daemonry::DaemonContext::new()
             .fake(true)
-            .workdir(Some(&work))
+            .workdir(work.as_c_str())
             .umask(daemonry::Mode::from_raw_mode(0o077))
             .after_chdir(&mut hook)
             .open()
@@ -731,7 +730,7 @@ fn fake_mode_does_not_fork_but_applies_workdir_umask_and_hook() {
 #[test]
 fn errors_after_detaching_reach_the_caller() {
     // A hook failing in the daemon, and a held pidfile, reported through the
-    // readiness pipe to a `Parent::Return` caller.
+    // readiness pipe to an `OnReady::Return` caller.
     let dir = TempDir::new("dhook");
     let pidfile = CString::new(dir.path().join("x.pid").to_str().unwrap()).unwrap();
     let pidfile2 = pidfile.clone();
@@ -743,7 +742,7 @@ fn errors_after_detaching_reach_the_caller() {
             )
         };
         let e = daemonry::DaemonContext::new()
-            .parent(daemonry::Parent::Return)
+            .parent(daemonry::OnReady::Return)
             .after_chdir(&mut hook)
             .open()
             .err()
@@ -756,8 +755,8 @@ fn errors_after_detaching_reach_the_caller() {
     let lock = daemonry::create_pidlock(pidfile2.as_c_str()).unwrap();
     common::in_child(move || {
         let e = daemonry::DaemonContext::new()
-            .parent(daemonry::Parent::Return)
-            .pidfile(&pidfile)
+            .parent(daemonry::OnReady::Return)
+            .pidfile(pidfile.as_c_str())
             .open()
             .err()
             .ok_or("lock error not reported")?;
@@ -777,22 +776,15 @@ fn detached_checks_before_detaching() {
     let pidfile = CString::new(dir.path().join("d.pid").to_str().unwrap()).unwrap();
     let _lock = daemonry::create_pidlock(pidfile.as_c_str()).unwrap();
     // A held pidfile is reported by `detached` itself, with no side effect.
-    let e = daemonry::detached(daemonry::DetachOptions {
-        pidfile: Some(&pidfile),
-        ..Default::default()
-    })
-    .unwrap_err();
+    let e = daemonry::detached(daemonry::DetachOptions::new().pidfile(pidfile.as_c_str()))
+        .unwrap_err();
     assert!(matches!(e.kind(), daemonry::ErrorKind::LockFailed));
     assert_eq!(
         read_pid(Path::new(pidfile.to_str().unwrap())),
         std::process::id() as i32
     );
     // An unwritable log file too.
-    let e = daemonry::detached(daemonry::DetachOptions {
-        logfile: Some(c"/"),
-        ..Default::default()
-    })
-    .unwrap_err();
+    let e = daemonry::detached(daemonry::DetachOptions::new().logfile(c"/")).unwrap_err();
     assert_eq!(e.op(), daemonry::Op::OpenLog);
 }
 
@@ -810,11 +802,13 @@ fn the_daemon_keeps_exactly_stdio_its_pidfile_and_the_keep_list() {
             .collect();
         let (gate_r, gate_w) = rustix::pipe::pipe().map_err(|e| e.to_string())?;
         let extra = std::fs::File::open("/proc/self/status").map_err(|e| e.to_string())?;
+        // One fd kept through its owner, one by number.
         let keep = [gate_r.as_raw_fd(), extra.as_raw_fd()];
         let opened = daemonry::DaemonContext::new()
-            .parent(daemonry::Parent::Return)
-            .pidfile(&pidfile)
-            .keep_fds(&keep)
+            .parent(daemonry::OnReady::Return)
+            .pidfile(pidfile.as_c_str())
+            .keep(&gate_r)
+            .keep_fds(&keep[1..])
             .open()
             .map_err(|e| e.to_string())?;
         match opened {
@@ -826,7 +820,7 @@ fn the_daemon_keeps_exactly_stdio_its_pidfile_and_the_keep_list() {
                 let _ = rustix::io::read(&gate_r, &mut b); // until the test is done
                 daemonry::exit_immediately(0)
             }
-            daemonry::Opened::Parent(pid) => {
+            daemonry::Opened::Original(pid) => {
                 drop(gate_r);
                 ctl.send(&format!("{} {} {}", pid.as_raw_nonzero(), keep[0], keep[1]));
                 ctl.pause();

@@ -65,22 +65,32 @@
 //!
 //! # Paths
 //!
-//! The core [`Pidfile`] borrows a `&CStr` and uses it as given: a relative
-//! path is resolved against the current directory at each call, so pass an
-//! absolute one if the process will `chdir` (daemons do). With `std`,
-//! [`Pidfile::from_path`] makes it absolute once, at construction, as
-//! celery does.
+//! [`Pidfile::new`], [`create_pidlock`] and [`check_pidlock`] take
+//! `impl Into<`[`PathArg`]`>`: a `&CStr` in every build (borrowed, no
+//! allocation), and with `std` also `&Path`, `&str`, `PathBuf`, `String`,
+//! `&OsStr` and `CString`.
+//!
+//! - **With `std`**, a relative path is made absolute once, when the
+//!   [`Pidfile`] is built, against the working directory of that moment
+//!   (celery's `abspath`; daemons `chdir` later). `..` and symlinks are
+//!   kept, not resolved. This allocates; an absolute `&CStr` does not.
+//! - **Without `std`**, the path is used as given: a relative path is
+//!   resolved by the kernel against the working directory *at each call*,
+//!   so pass an absolute one if the process will `chdir`.
+//!   [`DaemonContext`](crate::DaemonContext) makes its pidfile path
+//!   absolute itself, in the calling process, in both builds.
 
 mod file;
 mod liveness;
 mod lock;
 mod parse;
 
-pub use lock::{PidLock, PidfilePath, check_pidlock, create_pidlock};
+pub use lock::{PidLock, check_pidlock, create_pidlock};
 pub use parse::{MAX_PIDFILE_LEN, PID_MAX_LIMIT, parse_pid};
 
 use crate::error::Op;
 use crate::error::{Context, Error, Result};
+use crate::path::PathArg;
 use core::ffi::CStr;
 use core::fmt;
 use file::{Content, Publish, Removal};
@@ -129,6 +139,14 @@ impl PidStatus {
     /// # Async-signal safety
     ///
     /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Pid, PidStatus};
+    /// assert_eq!(PidStatus::Stale(Pid::INIT).pid(), Some(Pid::INIT));
+    /// assert_eq!(PidStatus::Held(None).pid(), None);
+    /// ```
     pub const fn pid(&self) -> Option<Pid> {
         match *self {
             PidStatus::Held(p) => p,
@@ -142,20 +160,29 @@ impl PidStatus {
     /// # Async-signal safety
     ///
     /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Pid, PidStatus};
+    /// assert!(PidStatus::Held(None).is_live());
+    /// assert!(!PidStatus::Stale(Pid::INIT).is_live());
+    /// ```
     pub const fn is_live(&self) -> bool {
         matches!(self, PidStatus::Held(_) | PidStatus::Running(_))
     }
 }
 
+
+/// `InvalidInput` with [`Op::PidfilePath`] unless `path` can name a
+/// pidfile (see [`Pidfile::new`]); no I/O, no allocation.
+pub(crate) fn check_path(path: &CStr) -> Result<()> {
+    file::check_path(path)
+}
+
 /// A lock failure naming the holder, when known.
 fn lock_failed(pid: Option<Pid>) -> Error {
     Error::lock_failed(Op::AcquirePidfile, pid)
-}
-
-enum PathRepr<'a> {
-    Borrowed(&'a CStr),
-    #[cfg(feature = "std")]
-    Owned(std::ffi::CString),
 }
 
 /// Our lock: the locked fd, which file it is, and which process took it.
@@ -165,11 +192,45 @@ struct Held {
     pid: Pid,
 }
 
+impl Held {
+    /// Whether the calling process is the one that took (or last rewrote)
+    /// the lock; a copy inherited through `fork` is not.
+    fn is_ours(&self) -> bool {
+        self.pid == process::getpid()
+    }
+
+    /// The unlink half of a release: removes `path` if it still names our
+    /// file and the file still holds our pid, in the process that owns the
+    /// lock. The caller closes the fd afterwards, which drops the lock: the
+    /// path never names our file unlocked.
+    fn unlink(&self, path: &CStr) -> Result<()> {
+        if !self.is_ours() || !file::holds_pid(&self.fd, self.pid)? {
+            return Ok(());
+        }
+        file::unlink_if_ours(path, self.id).map(drop)
+    }
+
+    /// Rewrites the locked file with the calling process's pid.
+    fn write_pid(&mut self) -> Result<()> {
+        let pid = process::getpid();
+        file::rewrite(&self.fd, Content::new(pid).as_bytes())?;
+        self.pid = pid;
+        Ok(())
+    }
+
+    /// Sets or clears `FD_CLOEXEC` on the locked fd.
+    fn set_inheritable(&self, inheritable: bool) -> Result<()> {
+        let mut flags = io::fcntl_getfd(&self.fd).ctx(Op::Fcntl)?;
+        flags.set(FdFlags::CLOEXEC, !inheritable);
+        io::fcntl_setfd(&self.fd, flags).ctx(Op::Fcntl)
+    }
+}
+
 /// A pidfile lock at a path (celery's `Pidfile`).
 ///
-/// The core form borrows a `&CStr` ([`Pidfile::new`]); with `std`,
-/// [`Pidfile::from_path`] owns an absolute path resolved at construction.
-/// See the [module docs](crate::pidfile) for the locking protocol.
+/// Built with [`Pidfile::new`] from any [`PathArg`]; see the
+/// [module docs](crate::pidfile) for the locking protocol and for how
+/// relative paths are treated with and without `std`.
 ///
 /// A `Pidfile` that holds the lock releases it when dropped, but only in
 /// the process that acquired it: a copy inherited by a forked child closes
@@ -178,109 +239,107 @@ struct Held {
 ///
 /// # Async-signal safety
 ///
-/// Safe between fork and exec: no allocation, locks or panics
-/// (except [`Pidfile::from_path`] and [`Pidfile::as_path`]).
+/// Safe between fork and exec: no allocation, locks or panics, except
+/// building one from a relative or non-`&CStr` path with `std`.
 ///
 /// # Examples
 ///
 /// ```
-/// # let dir = std::env::temp_dir().join(format!("dk-doc-pf-{}", std::process::id()));
+/// # let dir = std::env::temp_dir().join(format!("daemonry-doc-pf-{}", std::process::id()));
 /// # std::fs::create_dir_all(&dir).unwrap();
+/// # let path = std::ffi::CString::new(dir.join("app.pid").into_os_string().into_encoded_bytes()).unwrap();
 /// use daemonry::{Pidfile, PidStatus};
-/// let path = std::ffi::CString::new(format!("{}/app.pid", dir.display())).unwrap();
-/// let mut pf = Pidfile::new(&path);
+/// let me = rustix::process::getpid();
+/// let mut pf = Pidfile::new(path.as_c_str())?;
 /// pf.acquire()?;
-/// assert_eq!(pf.read_pid()?, Some(rustix::process::getpid()));
-/// assert_eq!(pf.probe()?, PidStatus::Held(Some(rustix::process::getpid())));
+/// assert_eq!(pf.read_pid()?, Some(me));
+/// assert_eq!(pf.probe()?, PidStatus::Held(Some(me)));
 /// pf.release()?;
-/// assert!(!pf.is_locked()?);
+/// assert!(!pf.exists()?);
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub struct Pidfile<'a> {
-    path: PathRepr<'a>,
+    path: PathArg<'a>,
     held: Option<Held>,
 }
 
-impl<'a> Pidfile<'a> {
-    /// A pidfile at `path`, used as given (relative paths are resolved
-    /// against the current directory at each call). No I/O.
-    ///
-    /// # Async-signal safety
-    ///
-    /// Safe between fork and exec: no allocation, locks or panics.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let pf = daemonry::Pidfile::new(c"/run/app.pid");
-    /// assert_eq!(pf.path(), c"/run/app.pid");
-    /// ```
-    pub const fn new(path: &'a CStr) -> Pidfile<'a> {
-        Pidfile {
-            path: PathRepr::Borrowed(path),
-            held: None,
-        }
+/// With `std`: `path` made absolute against the current directory.
+#[cfg(feature = "std")]
+fn absolute_owned(path: PathArg<'_>) -> Result<PathArg<'_>> {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    if path.as_bytes().starts_with(b"/") {
+        return Ok(path);
     }
+    let rel = std::path::Path::new(std::ffi::OsStr::from_bytes(path.as_bytes()));
+    let fail = |errno| Error::os(Op::PidfilePath, errno).with_input(path.as_bytes());
+    let abs = std::path::absolute(rel)
+        .map_err(|e| fail(Errno::from_io_error(&e).unwrap_or(Errno::INVAL)))?;
+    let c = std::ffi::CString::new(abs.into_os_string().into_vec())
+        .map_err(|_| fail(Errno::INVAL))?;
+    Ok(PathArg::from(c))
+}
 
-    /// A pidfile at `path`, made absolute now against the current
-    /// directory (celery's `abspath` at construction: daemons `chdir`
-    /// later). `..` and symlinks are kept, not resolved. No other I/O.
+impl<'a> Pidfile<'a> {
+    /// A pidfile at `path`. No I/O other than, with `std` and a relative
+    /// path, reading the working directory.
+    ///
+    /// With `std`, a relative path is made absolute now, against the
+    /// current working directory (celery's `abspath` at construction:
+    /// daemons `chdir` later); `..` and symlinks are kept. Without `std`
+    /// the path is kept as given, and a relative one is resolved against
+    /// the working directory at each call.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidInput`] for an empty path or one containing a
-    /// NUL byte; [`ErrorKind::Os`] when the current directory cannot be
-    /// read.
+    /// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) with
+    ///   [`Op::PidfilePath`] for an empty path, one with a NUL byte inside
+    ///   (from a Rust string), or one whose last component is empty, `.` or
+    ///   `..` (`"/run/"`, `"."`): no file can be published there.
+    /// - [`ErrorKind::Os`](crate::ErrorKind::Os) with [`Op::PidfilePath`]
+    ///   (`std`, relative path) when the working directory cannot be read.
     ///
     /// # Async-signal safety
     ///
-    /// Not safe after fork: allocates.
+    /// Safe between fork and exec for an absolute `&CStr` (no allocation,
+    /// locks or panics); with `std`, other paths allocate.
     ///
     /// # Examples
     ///
     /// ```
-    /// let pf = daemonry::Pidfile::from_path("app.pid")?;
-    /// assert!(pf.as_path().is_absolute());
-    /// assert!(pf.as_path().ends_with("app.pid"));
+    /// use daemonry::{ErrorKind, Pidfile};
+    /// let pf = Pidfile::new(c"/run/app.pid")?;
+    /// assert_eq!(pf.path(), c"/run/app.pid");
+    /// assert_eq!(Pidfile::new(c"/run/").unwrap_err().kind(), ErrorKind::InvalidInput);
+    /// # #[cfg(feature = "std")] {
+    /// let rel = Pidfile::new("app.pid")?;
+    /// assert_eq!(rel.as_path(), std::env::current_dir().unwrap().join("app.pid"));
+    /// # }
     /// # Ok::<(), daemonry::Error>(())
     /// ```
-    #[cfg(feature = "std")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
-    pub fn from_path<P: AsRef<std::path::Path>>(path: P) -> Result<Pidfile<'static>> {
-        use std::os::unix::ffi::{OsStrExt, OsStringExt};
-        let p = path.as_ref();
-        let raw = p.as_os_str().as_bytes();
-        if raw.is_empty() {
-            return Err(Error::invalid(Op::PidfilePath));
-        }
-        if raw.contains(&0) {
-            return Err(Error::invalid(Op::PidfilePath).with_input(raw));
-        }
-        let abs = std::path::absolute(p).map_err(|e| {
-            let errno = Errno::from_io_error(&e).unwrap_or(Errno::INVAL);
-            Error::os(Op::PidfilePath, errno)
-        })?;
-        let c = std::ffi::CString::new(abs.into_os_string().into_vec())
-            .map_err(|_| Error::invalid(Op::PidfilePath).with_input(raw))?;
-        Ok(Pidfile {
-            path: PathRepr::Owned(c),
-            held: None,
-        })
+    pub fn new(path: impl Into<PathArg<'a>>) -> Result<Pidfile<'a>> {
+        let path = path.into();
+        file::check_path(path.as_c_str())?;
+        #[cfg(feature = "std")]
+        let path = absolute_owned(path)?;
+        Ok(Pidfile { path, held: None })
     }
 
-    /// The path, as a C string (absolute when built by
-    /// [`from_path`](Pidfile::from_path)).
+    /// The path, as a C string (absolute with `std`).
     ///
     /// # Async-signal safety
     ///
     /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pf = daemonry::Pidfile::new(c"/run/app.pid")?;
+    /// assert_eq!(pf.path().to_bytes(), b"/run/app.pid");
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn path(&self) -> &CStr {
-        match &self.path {
-            PathRepr::Borrowed(p) => p,
-            #[cfg(feature = "std")]
-            PathRepr::Owned(p) => p.as_c_str(),
-        }
+        self.path.as_c_str()
     }
 
     /// The path, as a `Path`.
@@ -288,21 +347,39 @@ impl<'a> Pidfile<'a> {
     /// # Async-signal safety
     ///
     /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pf = daemonry::Pidfile::new("/run/app.pid")?;
+    /// assert_eq!(pf.as_path(), std::path::Path::new("/run/app.pid"));
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     #[cfg(feature = "std")]
     #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn as_path(&self) -> &std::path::Path {
         use std::os::unix::ffi::OsStrExt;
-        std::path::Path::new(std::ffi::OsStr::from_bytes(self.path().to_bytes()))
+        std::path::Path::new(std::ffi::OsStr::from_bytes(self.path.as_bytes()))
     }
 
     /// Whether this `Pidfile` holds the lock in the calling process (a copy
-    /// inherited through `fork` does not).
+    /// inherited through `fork` does not). Asks no one: compare
+    /// [`is_locked`](Pidfile::is_locked), which asks the kernel whether
+    /// anyone holds it.
     ///
     /// # Async-signal safety
     ///
     /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pf = daemonry::Pidfile::new(c"/run/app.pid")?;
+    /// assert!(!pf.is_held());
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn is_held(&self) -> bool {
-        matches!(&self.held, Some(h) if h.pid == process::getpid())
+        self.held.as_ref().is_some_and(Held::is_ours)
     }
 
     /// The locked file's descriptor while the lock is held (in this or an
@@ -318,6 +395,14 @@ impl<'a> Pidfile<'a> {
     /// # Async-signal safety
     ///
     /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pf = daemonry::Pidfile::new(c"/run/app.pid")?;
+    /// assert!(pf.fd().is_none()); // not acquired
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn fd(&self) -> Option<BorrowedFd<'_>> {
         self.held.as_ref().map(|h| h.fd.as_fd())
     }
@@ -331,8 +416,8 @@ impl<'a> Pidfile<'a> {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Os`] with `EBADF` when the lock is not held;
-    /// errors from `fcntl`.
+    /// [`ErrorKind::Os`](crate::ErrorKind::Os) with `EBADF` when the lock is
+    /// not held; errors from `fcntl`.
     ///
     /// # Async-signal safety
     ///
@@ -341,11 +426,26 @@ impl<'a> Pidfile<'a> {
     /// # References
     ///
     /// [`fcntl(2)`](https://man7.org/linux/man-pages/man2/fcntl.2.html)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-inh-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let path = std::ffi::CString::new(dir.join("app.pid").into_os_string().into_encoded_bytes()).unwrap();
+    /// let mut pf = daemonry::Pidfile::new(path.as_c_str())?;
+    /// assert!(pf.set_inheritable(true).is_err()); // nothing held yet
+    /// pf.acquire()?;
+    /// pf.set_inheritable(true)?; // an exec'ed program would keep the lock
+    /// # drop(pf); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn set_inheritable(&self, inheritable: bool) -> Result<()> {
-        let fd = self.fd().ok_or(Error::os(Op::OpenPidfile, Errno::BADF))?;
-        let mut flags = io::fcntl_getfd(fd).ctx(Op::Fcntl)?;
-        flags.set(FdFlags::CLOEXEC, !inheritable);
-        io::fcntl_setfd(fd, flags).ctx(Op::Fcntl)
+        let held = self
+            .held
+            .as_ref()
+            .ok_or(Error::os(Op::OpenPidfile, Errno::BADF))?;
+        held.set_inheritable(inheritable)
     }
 
     /// Publishes our pid at the path; `Ok(false)` when something exists
@@ -362,7 +462,7 @@ impl<'a> Pidfile<'a> {
         if !file::read_back(path, &published, content)? {
             // Someone not following the protocol replaced or rewrote it.
             file::unlink_if_ours(path, published.id)?;
-            return Err(lock_failed(None).with_op(Op::AcquirePidfile));
+            return Err(lock_failed(None));
         }
         self.held = Some(Held {
             fd: published.fd,
@@ -390,13 +490,14 @@ impl<'a> Pidfile<'a> {
     ///
     /// # Errors
     ///
-    /// - [`ErrorKind::LockFailed`] with the pid in the existing file (when
-    ///   it parses), or with `None` when the read-back found the file
-    ///   replaced or rewritten by someone else (ours is then removed).
-    /// - [`ErrorKind::Os`] with `ELOOP` when the path is a symlink (nothing
-    ///   is written through it), and for failed system calls (`ENOENT`
-    ///   for a missing directory, `EACCES`, `ENOSPC`, …).
-    /// - [`ErrorKind::InvalidInput`] when the path ends in `/`, `.` or `..`.
+    /// - [`ErrorKind::LockFailed`](crate::ErrorKind::LockFailed) with the
+    ///   pid in the existing file (when it parses), or with `None` when the
+    ///   read-back found the file replaced or rewritten by someone else
+    ///   (ours is then removed).
+    /// - [`ErrorKind::Os`](crate::ErrorKind::Os) with `ELOOP` when the path
+    ///   is a symlink (nothing is written through it), and for failed
+    ///   system calls (`ENOENT` for a missing directory, `EACCES`,
+    ///   `ENOSPC`, …).
     ///
     /// # Async-signal safety
     ///
@@ -411,14 +512,14 @@ impl<'a> Pidfile<'a> {
     /// # Examples
     ///
     /// ```
-    /// # let dir = std::env::temp_dir().join(format!("dk-doc-acq-{}", std::process::id()));
+    /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-acq-{}", std::process::id()));
     /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let path = std::ffi::CString::new(dir.join("a.pid").into_os_string().into_encoded_bytes()).unwrap();
     /// use daemonry::{ErrorKind, Pidfile};
-    /// let path = std::ffi::CString::new(dir.join("a.pid").into_os_string().into_encoded_bytes()).unwrap();
-    /// let mut first = Pidfile::new(&path);
+    /// let mut first = Pidfile::new(path.as_c_str())?;
     /// first.acquire()?;
     /// let me = rustix::process::getpid();
-    /// let err = Pidfile::new(&path).acquire().unwrap_err();
+    /// let err = Pidfile::new(path.as_c_str())?.acquire().unwrap_err();
     /// assert_eq!(err.kind(), ErrorKind::LockFailed);
     /// assert_eq!(err.pid(), Some(me));
     /// # drop(first); std::fs::remove_dir_all(&dir).unwrap();
@@ -434,15 +535,62 @@ impl<'a> Pidfile<'a> {
         Err(lock_failed(self.holder()?))
     }
 
-    /// Whether something exists at the path (celery's `is_locked`: the
-    /// file may be stale; [`probe`](Pidfile::probe) tells). A symlink
-    /// counts, dangling or not: [`acquire`](Pidfile::acquire) would refuse
-    /// it.
+    /// `flock(2)` probe—Whether someone holds the pidfile's lock right now
+    /// (celery's `is_locked`, made to mean what it says).
+    ///
+    /// Opens the file and asks for a shared lock without blocking: refused
+    /// means a process (this one included, through its [`PidLock`] or
+    /// another `Pidfile`) holds the exclusive lock. No file, or a file
+    /// nobody has locked, is `false`—including the lock-less pidfile of a
+    /// tool that never locks, whose process may be alive; [`probe`](Pidfile::probe)
+    /// judges those. Whether a file exists at all is
+    /// [`exists`](Pidfile::exists).
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Os`] when the path cannot be examined (e.g. `EACCES`;
-    /// celery reports `false` then).
+    /// [`ErrorKind::Os`](crate::ErrorKind::Os) when the file cannot be
+    /// opened (`EACCES`, `ELOOP` for a symlink at the path, …) or locked;
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the
+    /// path is not a regular file.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # References
+    ///
+    /// [`flock(2)`](https://man7.org/linux/man-pages/man2/flock.2.html)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-isl-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let path = std::ffi::CString::new(dir.join("app.pid").into_os_string().into_encoded_bytes()).unwrap();
+    /// let pf = daemonry::Pidfile::new(path.as_c_str())?;
+    /// assert!(!pf.is_locked()?);
+    /// let lock = daemonry::create_pidlock(path.as_c_str())?;
+    /// assert!(pf.is_locked()?);
+    /// drop(lock);
+    /// assert!(!pf.is_locked()?);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
+    pub fn is_locked(&self) -> Result<bool> {
+        match file::open_existing(self.path())? {
+            Some((fd, _)) => file::lock_held(&fd),
+            None => Ok(false),
+        }
+    }
+
+    /// `lstat(2)`—Whether anything exists at the path: a pidfile, stale or
+    /// not, or anything else. A symlink counts, dangling or not:
+    /// [`acquire`](Pidfile::acquire) would refuse it.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Os`](crate::ErrorKind::Os) when the path cannot be
+    /// examined (e.g. `EACCES`).
     ///
     /// # Async-signal safety
     ///
@@ -451,7 +599,15 @@ impl<'a> Pidfile<'a> {
     /// # References
     ///
     /// [`lstat(2)`](https://man7.org/linux/man-pages/man2/lstat.2.html)
-    pub fn is_locked(&self) -> Result<bool> {
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!daemonry::Pidfile::new(c"/nonexistent/app.pid")?.exists()?);
+    /// assert!(daemonry::Pidfile::new(c"/proc/self/stat")?.exists()?);
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
+    pub fn exists(&self) -> Result<bool> {
         match fs::statat(fs::CWD, self.path(), AtFlags::SYMLINK_NOFOLLOW) {
             Ok(_) => Ok(true),
             Err(Errno::NOENT) => Ok(false),
@@ -469,10 +625,10 @@ impl<'a> Pidfile<'a> {
     ///
     /// # Errors
     ///
-    /// - [`ErrorKind::InvalidInput`] for bad contents, or when the path is
-    ///   not a regular file.
-    /// - [`ErrorKind::Os`] with `ELOOP` for a symlink, or other `open`/`read`
-    ///   errors.
+    /// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for
+    ///   bad contents, or when the path is not a regular file.
+    /// - [`ErrorKind::Os`](crate::ErrorKind::Os) with `ELOOP` for a symlink,
+    ///   or other `open`/`read` errors.
     ///
     /// # Async-signal safety
     ///
@@ -485,7 +641,7 @@ impl<'a> Pidfile<'a> {
     /// # Examples
     ///
     /// ```
-    /// let pf = daemonry::Pidfile::new(c"/nonexistent/app.pid");
+    /// let pf = daemonry::Pidfile::new(c"/nonexistent/app.pid")?;
     /// assert_eq!(pf.read_pid()?, None);
     /// # Ok::<(), daemonry::Error>(())
     /// ```
@@ -510,8 +666,9 @@ impl<'a> Pidfile<'a> {
     ///
     /// # Errors
     ///
-    /// As [`acquire`](Pidfile::acquire); [`ErrorKind::Os`] from `pwrite`,
-    /// `ftruncate` or `fsync`.
+    /// As [`acquire`](Pidfile::acquire);
+    /// [`ErrorKind::Os`](crate::ErrorKind::Os) from `pwrite`, `ftruncate` or
+    /// `fsync`.
     ///
     /// # Async-signal safety
     ///
@@ -520,14 +677,24 @@ impl<'a> Pidfile<'a> {
     /// # References
     ///
     /// [`pidfile(3)`](https://man.freebsd.org/cgi/man.cgi?query=pidfile&sektion=3)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-wp-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let path = std::ffi::CString::new(dir.join("app.pid").into_os_string().into_encoded_bytes()).unwrap();
+    /// let mut pf = daemonry::Pidfile::new(path.as_c_str())?;
+    /// pf.write_pid()?; // not held yet: acquires
+    /// assert_eq!(pf.read_pid()?, Some(rustix::process::getpid()));
+    /// # drop(pf); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn write_pid(&mut self) -> Result<()> {
-        let Some(held) = &mut self.held else {
-            return self.acquire();
-        };
-        let pid = process::getpid();
-        file::rewrite(&held.fd, Content::new(pid).as_bytes())?;
-        held.pid = pid;
-        Ok(())
+        match &mut self.held {
+            Some(held) => held.write_pid(),
+            None => self.acquire(),
+        }
     }
 
     /// Gives the lock up (celery's `release`): unlinks the path if it still
@@ -541,8 +708,8 @@ impl<'a> Pidfile<'a> {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Os`] when the path cannot be examined or unlinked; the
-    /// fd is closed (and the lock dropped) anyway.
+    /// [`ErrorKind::Os`](crate::ErrorKind::Os) when the path cannot be
+    /// examined or unlinked; the fd is closed (and the lock dropped) anyway.
     ///
     /// # Async-signal safety
     ///
@@ -551,15 +718,26 @@ impl<'a> Pidfile<'a> {
     /// # References
     ///
     /// [`unlink(2)`](https://man7.org/linux/man-pages/man2/unlink.2.html)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-rel-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let path = std::ffi::CString::new(dir.join("app.pid").into_os_string().into_encoded_bytes()).unwrap();
+    /// let mut pf = daemonry::Pidfile::new(path.as_c_str())?;
+    /// pf.acquire()?;
+    /// pf.release()?;
+    /// assert!(!pf.exists()? && !pf.is_held());
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn release(&mut self) -> Result<()> {
-        let Some(held) = self.held.take() else {
-            return Ok(());
-        };
-        if held.pid != process::getpid() || !file::holds_pid(&held.fd, held.pid)? {
-            return Ok(());
+        match self.held.take() {
+            // Unlink first, close after (when `held` drops).
+            Some(held) => held.unlink(self.path()),
+            None => Ok(()),
         }
-        // Unlink first, close after: the path never names our file unlocked.
-        file::unlink_if_ours(self.path(), held.id).map(drop)
     }
 
     /// Unlinks the path, whatever it names (celery's `remove`; a symlink is
@@ -569,9 +747,9 @@ impl<'a> Pidfile<'a> {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Os`] from `unlink`, except `ENOENT`, which is success.
-    /// celery also ignores `EACCES`; here it is reported, since a pidfile we
-    /// cannot remove will block the next start.
+    /// [`ErrorKind::Os`](crate::ErrorKind::Os) from `unlink`, except
+    /// `ENOENT`, which is success. celery also ignores `EACCES`; here it is
+    /// reported, since a pidfile we cannot remove will block the next start.
     ///
     /// # Async-signal safety
     ///
@@ -580,6 +758,22 @@ impl<'a> Pidfile<'a> {
     /// # References
     ///
     /// [`unlink(2)`](https://man7.org/linux/man-pages/man2/unlink.2.html)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-rm-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("old.pid");
+    /// std::fs::write(&path, "1\n").unwrap();
+    /// # let path_c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    /// let pf = daemonry::Pidfile::new(path_c.as_c_str())?;
+    /// pf.remove()?;
+    /// pf.remove()?; // already gone: still Ok
+    /// assert!(!path.exists());
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn remove(&self) -> Result<()> {
         match fs::unlinkat(fs::CWD, self.path(), AtFlags::empty()) {
             Ok(()) | Err(Errno::NOENT) => Ok(()),
@@ -601,8 +795,8 @@ impl<'a> Pidfile<'a> {
     ///
     /// # Errors
     ///
-    /// As [`probe`](Pidfile::probe); [`ErrorKind::Os`] from `flock`, `stat`
-    /// or `unlink`.
+    /// As [`probe`](Pidfile::probe); [`ErrorKind::Os`](crate::ErrorKind::Os)
+    /// from `flock`, `stat` or `unlink`.
     ///
     /// # Async-signal safety
     ///
@@ -611,12 +805,12 @@ impl<'a> Pidfile<'a> {
     /// # Examples
     ///
     /// ```
-    /// # let dir = std::env::temp_dir().join(format!("dk-doc-ris-{}", std::process::id()));
+    /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-ris-{}", std::process::id()));
     /// # std::fs::create_dir_all(&dir).unwrap();
     /// let path = dir.join("broken.pid");
     /// std::fs::write(&path, "garbage\n").unwrap();
-    /// let cpath = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
-    /// let pf = daemonry::Pidfile::new(&cpath);
+    /// # let path_c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    /// let pf = daemonry::Pidfile::new(path_c.as_c_str())?;
     /// assert!(pf.remove_if_stale()?);
     /// assert!(!path.exists());
     /// # std::fs::remove_dir_all(&dir).unwrap();
@@ -648,9 +842,10 @@ impl<'a> Pidfile<'a> {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Os`] when the file cannot be opened or read (`EACCES`,
-    /// `ELOOP` for a symlink at the path, …); [`ErrorKind::InvalidInput`]
-    /// when the path is not a regular file.
+    /// [`ErrorKind::Os`](crate::ErrorKind::Os) when the file cannot be
+    /// opened or read (`EACCES`, `ELOOP` for a symlink at the path, …);
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the
+    /// path is not a regular file.
     ///
     /// # Async-signal safety
     ///
@@ -666,7 +861,7 @@ impl<'a> Pidfile<'a> {
     ///
     /// ```
     /// use daemonry::{Pidfile, PidStatus};
-    /// assert_eq!(Pidfile::new(c"/nonexistent/x.pid").probe()?, PidStatus::Absent);
+    /// assert_eq!(Pidfile::new(c"/nonexistent/x.pid")?.probe()?, PidStatus::Absent);
     /// # Ok::<(), daemonry::Error>(())
     /// ```
     pub fn probe(&self) -> Result<PidStatus> {
@@ -685,7 +880,7 @@ impl Drop for Pidfile<'_> {
 impl fmt::Debug for Pidfile<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pidfile")
-            .field("path", &self.path())
+            .field("path", &self.path)
             .field("held_by", &self.held.as_ref().map(|h| h.pid))
             .finish()
     }
