@@ -878,3 +878,182 @@ fn the_daemon_keeps_exactly_stdio_its_pidfile_and_the_keep_list() {
     helper.resume();
     helper.finish().unwrap();
 }
+
+// ---- I/O safety: values the daemon keeps ------------------------------------
+
+/// Reaps the daemon `pid` (we are its subreaper) and describes how it ended.
+fn reap_daemon(pid: daemonry::Pid) -> Result<(), String> {
+    let mut st = 0;
+    // SAFETY: the daemon was re-parented to us (subreaper).
+    let r = unsafe { libc::waitpid(pid.as_raw_nonzero().get(), &mut st, 0) };
+    match r > 0 && libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0 {
+        true => Ok(()),
+        false if libc::WIFSIGNALED(st) => Err(format!("daemon killed by signal {}", libc::WTERMSIG(st))),
+        false => Err(format!("daemon ended with status {st:#x}")),
+    }
+}
+
+/// A `File` and a `TcpListener` given to `keep` survive `open`: the daemon
+/// writes to the file, accepts one connection from the test and answers
+/// it, then drops both values normally. In a debug build std aborts on
+/// dropping a value whose fd was closed under it, so a clean exit 0 of the
+/// daemon is the judge, with the file's contents and the connection.
+#[test]
+fn kept_file_and_listener_survive_open_and_drop_normally() {
+    let dir = TempDir::new("dkeepio");
+    let log = dir.path().join("kept.log");
+    let log2 = log.clone();
+    let mut helper = spawn(move |ctl| {
+        // SAFETY: makes this forked child the daemon's reaper.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log2)
+            .map_err(|e| e.to_string())?;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let opened = daemonry::DaemonContext::new()
+            .parent(daemonry::OnReady::Return)
+            .keep(&file)
+            .keep(&listener)
+            .open()
+            .map_err(|e| e.to_string())?;
+        match opened {
+            daemonry::Opened::Daemon(_d) => {
+                use std::io::Write;
+                writeln!(&file, "daemon {}", std::process::id()).map_err(|e| e.to_string())?;
+                // Never outlive a failed test: accept gives up after 10 s.
+                let tv = libc::timeval {
+                    tv_sec: 10,
+                    tv_usec: 0,
+                };
+                // SAFETY: SO_RCVTIMEO (accept's timeout) with a valid timeval.
+                unsafe {
+                    libc::setsockopt(
+                        listener.as_raw_fd(),
+                        libc::SOL_SOCKET,
+                        libc::SO_RCVTIMEO,
+                        (&tv as *const libc::timeval).cast(),
+                        std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+                    )
+                };
+                let (mut conn, _) = listener.accept().map_err(|e| e.to_string())?;
+                writeln!(conn, "hello from the daemon").map_err(|e| e.to_string())?;
+                drop(conn);
+                drop(listener);
+                drop(file);
+                // `spawn` leaves with `_exit(0)` once this returns.
+                Ok(())
+            }
+            daemonry::Opened::Original(pid) => {
+                drop(listener);
+                drop(file);
+                ctl.send(&format!("{port} {}", pid.as_raw_nonzero()));
+                reap_daemon(pid)
+            }
+        }
+    });
+    let line = helper.recv().expect("port and pid");
+    let (port, pid) = line.split_once(' ').expect("two words");
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap()))
+        .expect("the kept listener accepts");
+    let mut answer = String::new();
+    use std::io::Read;
+    conn.read_to_string(&mut answer).expect("read the answer");
+    assert_eq!(answer, "hello from the daemon\n");
+    helper.finish().expect("the daemon dropped its kept values and exited 0");
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        format!("daemon {pid}\n"),
+        "the daemon wrote through the kept File"
+    );
+}
+
+/// The hazard `keep` prevents, seen by the same judge: a `File` that was
+/// not kept is closed under its owner, and dropping it in the daemon
+/// aborts a debug build.
+#[test]
+#[cfg(debug_assertions)]
+fn an_unkept_file_dropped_in_the_daemon_aborts_a_debug_build() {
+    let result = spawn(|_| {
+        // SAFETY: makes this forked child the daemon's reaper.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        let file = std::fs::File::open("/dev/null").map_err(|e| e.to_string())?;
+        let opened = daemonry::DaemonContext::new()
+            .parent(daemonry::OnReady::Return)
+            .open()
+            .map_err(|e| e.to_string())?;
+        match opened {
+            daemonry::Opened::Daemon(_d) => {
+                drop(file);
+                Ok(())
+            }
+            daemonry::Opened::Original(pid) => match reap_daemon(pid) {
+                Err(e) if e == format!("daemon killed by signal {}", libc::SIGABRT) => Ok(()),
+                other => Err(format!("expected an abort, got {other:?}")),
+            },
+        }
+    })
+    .finish();
+    result.unwrap();
+}
+
+/// With `std`, every `DaemonContext` path can be a `&Path`. A relative
+/// pidfile and log mean the caller's working directory, not the daemon's
+/// `workdir`.
+#[test]
+#[cfg(feature = "std")]
+fn paths_as_path_and_relative_to_the_caller() {
+    let dir = TempDir::new("dpaths");
+    let caller_dir = dir.path().join("caller");
+    let work_dir = dir.path().join("work");
+    std::fs::create_dir_all(&caller_dir).unwrap();
+    std::fs::create_dir_all(&work_dir).unwrap();
+    let (c2, w2) = (caller_dir.clone(), work_dir.clone());
+    let mut helper = spawn(move |ctl| {
+        // SAFETY: makes this forked child the daemon's reaper.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        std::env::set_current_dir(&c2).map_err(|e| e.to_string())?;
+        let log = Path::new("out.log");
+        let opened = daemonry::DaemonContext::new()
+            .parent(daemonry::OnReady::Return)
+            .workdir(w2.as_path())
+            .pidfile(Path::new("d.pid"))
+            .stdout(daemonry::Output::append(log))
+            .stderr(daemonry::Output::append(log))
+            .open()
+            .map_err(|e| e.to_string())?;
+        match opened {
+            daemonry::Opened::Daemon(d) => {
+                let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
+                let lock = d.pidlock().ok_or("no pidlock")?;
+                // Raw writes: the test harness captures `println!`.
+                let out = format!("cwd {}\n", cwd.display());
+                let err = format!("lock {}\n", lock.as_path().display());
+                // SAFETY: writes of valid buffers to fds 1 and 2.
+                unsafe {
+                    libc::write(1, out.as_ptr().cast(), out.len());
+                    libc::write(2, err.as_ptr().cast(), err.len());
+                }
+                daemonry::exit_immediately(0)
+            }
+            daemonry::Opened::Original(pid) => {
+                ctl.send(&pid.as_raw_nonzero().to_string());
+                reap_daemon(pid)
+            }
+        }
+    });
+    let pid: i32 = helper.recv().expect("pid").parse().unwrap();
+    helper.finish().unwrap();
+    assert_eq!(read_pid(&caller_dir.join("d.pid")), pid);
+    assert!(!work_dir.join("d.pid").exists());
+    assert_eq!(
+        std::fs::read_to_string(caller_dir.join("out.log")).unwrap(),
+        format!(
+            "cwd {}\nlock {}\n",
+            work_dir.display(),
+            caller_dir.join("d.pid").display()
+        )
+    );
+}
