@@ -270,7 +270,10 @@ fn push_cwd(out: &mut CStrBuf<PATH_MAX>) -> Result<(), Errno> {
         Err(e) => return Err(e),
     };
     // A full buffer may be a truncated name.
-    let dir = link.get(..n).filter(|_| n < PATH_MAX).ok_or(Errno::NAMETOOLONG)?;
+    let dir = link
+        .get(..n)
+        .filter(|_| n < PATH_MAX)
+        .ok_or(Errno::NAMETOOLONG)?;
     if dir.first() != Some(&b'/') {
         return Err(Errno::NOENT);
     }

@@ -776,8 +776,8 @@ fn detached_checks_before_detaching() {
     let pidfile = CString::new(dir.path().join("d.pid").to_str().unwrap()).unwrap();
     let _lock = daemonry::create_pidlock(pidfile.as_c_str()).unwrap();
     // A held pidfile is reported by `detached` itself, with no side effect.
-    let e = daemonry::detached(daemonry::DetachOptions::new().pidfile(pidfile.as_c_str()))
-        .unwrap_err();
+    let e =
+        daemonry::detached(daemonry::DetachOptions::new().pidfile(pidfile.as_c_str())).unwrap_err();
     assert!(matches!(e.kind(), daemonry::ErrorKind::LockFailed));
     assert_eq!(
         read_pid(Path::new(pidfile.to_str().unwrap())),
@@ -888,7 +888,9 @@ fn reap_daemon(pid: daemonry::Pid) -> Result<(), String> {
     let r = unsafe { libc::waitpid(pid.as_raw_nonzero().get(), &mut st, 0) };
     match r > 0 && libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0 {
         true => Ok(()),
-        false if libc::WIFSIGNALED(st) => Err(format!("daemon killed by signal {}", libc::WTERMSIG(st))),
+        false if libc::WIFSIGNALED(st) => {
+            Err(format!("daemon killed by signal {}", libc::WTERMSIG(st)))
+        }
         false => Err(format!("daemon ended with status {st:#x}")),
     }
 }
@@ -962,7 +964,9 @@ fn kept_file_and_listener_survive_open_and_drop_normally() {
     use std::io::Read;
     conn.read_to_string(&mut answer).expect("read the answer");
     assert_eq!(answer, "hello from the daemon\n");
-    helper.finish().expect("the daemon dropped its kept values and exited 0");
+    helper
+        .finish()
+        .expect("the daemon dropped its kept values and exited 0");
     assert_eq!(
         std::fs::read_to_string(&log).unwrap(),
         format!("daemon {pid}\n"),

@@ -614,8 +614,8 @@ fn daemon() {
     let dir = std::env::temp_dir().join(format!("daemonry-noalloc-d-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let cdir = std::ffi::CString::new(dir.clone().into_os_string().into_encoded_bytes())
-        .expect("no NUL");
+    let cdir =
+        std::ffi::CString::new(dir.clone().into_os_string().into_encoded_bytes()).expect("no NUL");
     check_in_child(
         "DaemonContext::open (caller and daemon; keep, relative pidfile)",
         || {

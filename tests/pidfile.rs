@@ -146,7 +146,11 @@ fn race_round(path: &Path, n: usize, stale: Option<i32>) -> (i32, Vec<Option<i32
                         ctl.send(&format!("WIN {mine}"));
                         ctl.pause();
                         lock.release().map_err(|e| e.to_string())?;
-                        if Pidfile::new(c.as_c_str()).unwrap().exists().map_err(|e| e.to_string())? {
+                        if Pidfile::new(c.as_c_str())
+                            .unwrap()
+                            .exists()
+                            .map_err(|e| e.to_string())?
+                        {
                             return Err("release left the file".into());
                         }
                         Ok(())
@@ -156,7 +160,10 @@ fn race_round(path: &Path, n: usize, stale: Option<i32>) -> (i32, Vec<Option<i32
                             return Err(format!("not LockFailed: {e}"));
                         };
                         // A loser reads the file at once: it must be whole.
-                        let seen = Pidfile::new(c.as_c_str()).unwrap().read_pid().map_err(|e| e.to_string())?;
+                        let seen = Pidfile::new(c.as_c_str())
+                            .unwrap()
+                            .read_pid()
+                            .map_err(|e| e.to_string())?;
                         let named = pid.map(|p| p.as_raw_nonzero().get());
                         let seen = seen.map(|p| p.as_raw_nonzero().get());
                         ctl.send(&format!("LOSE {named:?} {seen:?}"));
@@ -492,7 +499,10 @@ fn another_users_live_process_is_running_not_stale() {
     let c4 = c.clone();
     let prober = spawn(move |_| {
         become_nobody()?;
-        let st = Pidfile::new(c4.as_c_str()).unwrap().probe().map_err(|e| e.to_string())?;
+        let st = Pidfile::new(c4.as_c_str())
+            .unwrap()
+            .probe()
+            .map_err(|e| e.to_string())?;
         if st != PidStatus::Held(Some(pid(hp))) {
             return Err(format!("probe as nobody: {st:?}"));
         }
@@ -915,7 +925,10 @@ fn relative_path_is_resolved_at_construction() {
         }
         Ok(())
     });
-    assert_eq!(Pidfile::new("").unwrap_err().kind(), ErrorKind::InvalidInput);
+    assert_eq!(
+        Pidfile::new("").unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
     assert_eq!(
         Pidfile::new("a\0b").unwrap_err().kind(),
         ErrorKind::InvalidInput
@@ -1059,7 +1072,8 @@ fn is_locked_asks_the_kernel_whether_someone_holds_the_lock() {
     // Someone else's exclusive flock on the file.
     let f = std::fs::File::open(&path).unwrap();
     // SAFETY: flock on an fd we own.
-    assert_eq!(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }, 0);
+    let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    assert_eq!(r, 0);
     assert!(pf.is_locked().unwrap());
     drop(f);
     assert!(!pf.is_locked().unwrap(), "closing the fd drops the lock");

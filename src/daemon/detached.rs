@@ -204,7 +204,9 @@ pub fn detached(opts: DetachOptions<'_>) -> Result<DaemonContext<'_>> {
         None => ctx.no_chdir(),
     };
     if let Some(log) = opts.logfile {
-        ctx = ctx.stdout(Output::Append(log.clone())).stderr(Output::Append(log));
+        ctx = ctx
+            .stdout(Output::Append(log.clone()))
+            .stderr(Output::Append(log));
     }
     if let Some(p) = opts.pidfile {
         ctx = ctx.pidfile(p);

@@ -106,4 +106,3 @@ pub fn fd_by_path<P: rustix::path::Arg>(paths: &[P]) -> std::vec::Vec<RawFd> {
     }
     out
 }
-

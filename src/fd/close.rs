@@ -133,11 +133,12 @@ fn apply_each(keep: &[RawFd], action: Action) -> Result<()> {
 ///
 /// # Examples
 ///
-/// ```
+/// The example is compiled but not run: it would close the fds the doctest
+/// harness owns. `tests/fd.rs` runs it in forked children.
+///
+/// ```no_run
 /// // In a child about to exec: keep only stdio.
-/// # if false {
 /// daemonry::close_open_fds(&[0, 1, 2])?;
-/// # }
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn close_open_fds(keep: &[RawFd]) -> Result<()> {
@@ -168,11 +169,12 @@ pub fn close_open_fds(keep: &[RawFd]) -> Result<()> {
 ///
 /// # Examples
 ///
-/// ```
+/// The example is compiled but not run: the doctest harness may `exec`
+/// with fds it still needs. `tests/fd.rs` runs it in forked children.
+///
+/// ```no_run
 /// // In a child about to exec: only stdio survives the exec.
-/// # if false {
 /// daemonry::cloexec_open_fds(&[0, 1, 2])?;
-/// # }
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn cloexec_open_fds(keep: &[RawFd]) -> Result<()> {
@@ -220,5 +222,4 @@ mod tests {
         assert_eq!(e.kind(), crate::ErrorKind::BufferTooSmall);
         assert_eq!(e.needed(), Some(257));
     }
-
 }

@@ -9,7 +9,7 @@
 //! `getdents64(2)` (rustix's `RawDir` over a 4 KiB stack buffer), else (no
 //! `/proc`) a probe of `0..min(soft limit, 65536)` with `fcntl(F_GETFD)`.
 //!
-//! Paths are used once here, so [`fds_for_path`] and [`fd_by_path`] take
+//! Paths are used once here, so [`fds_for_path`] and (with `std`) `fd_by_path` take
 //! `impl rustix::path::Arg` (a `&CStr` without copying).
 //!
 //! # I/O safety
@@ -51,7 +51,7 @@ pub const PROBE_CAP: u64 = 65536;
 
 /// Most entries a keep list may have (it is sorted in a stack array). Every
 /// other keep limit in the crate derives from this one (see
-/// [`daemon::MAX_KEEP`](crate::daemon::MAX_KEEP)).
+/// [`daemon::MAX_KEEP_FDS`](crate::daemon::MAX_KEEP_FDS)).
 pub const MAX_KEEP: usize = 256;
 
 /// `getrlimit(RLIMIT_NOFILE)`—The soft limit on open files, or `default`
@@ -103,4 +103,3 @@ pub fn fd_max(default: u64) -> u64 {
 pub fn isatty<Fd: AsFd>(fd: Fd) -> bool {
     rustix::termios::tcgetattr(fd).is_ok()
 }
-
