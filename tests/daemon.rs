@@ -704,7 +704,7 @@ fn fake_mode_does_not_fork_but_applies_workdir_umask_and_hook() {
             .open()
             .map_err(|e| e.to_string())?;
         let daemonry::Opened::Daemon(d) = opened else {
-            return Err("fake mode returned Parent".into());
+            return Err("fake mode returned Original".into());
         };
         if d.pid().as_raw_nonzero().get() as u32 != me || std::process::id() != me {
             return Err("pid changed".into());

@@ -28,6 +28,10 @@ use rustix::fs::Mode;
 ///
 /// # Examples
 ///
+/// The example is compiled but not run: it daemonizes the doctest (and
+/// needs root for `/run` and the user change); `tests/daemon.rs` runs
+/// daemons in forked children.
+///
 /// ```no_run
 /// use daemonry::{DaemonContext, Opened, daemon::Output};
 /// let listener = std::net::TcpListener::bind("127.0.0.1:8080").unwrap();

@@ -179,6 +179,9 @@ impl<'a> DetachOptions<'a> {
 ///
 /// # Examples
 ///
+/// The example is compiled but not run: it daemonizes the doctest (and
+/// needs root); `tests/daemon.rs` runs `detached` in forked children.
+///
 /// ```no_run
 /// use daemonry::{detached, DetachOptions};
 /// let ctx = detached(

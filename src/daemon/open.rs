@@ -75,6 +75,10 @@ impl<'a> DaemonContext<'a> {
     ///
     /// # Examples
     ///
+    /// The example is compiled but not run: it daemonizes the doctest;
+    /// `tests/daemon.rs` runs `open` in forked children. Fake mode runs for
+    /// real in [`Opened`]'s example.
+    ///
     /// ```no_run
     /// use daemonry::{DaemonContext, OnReady, Opened};
     /// let log = std::fs::OpenOptions::new().append(true).create(true).open("/tmp/app.log").unwrap();

@@ -190,6 +190,9 @@ impl Daemon {
     ///
     /// # Examples
     ///
+    /// The example is compiled but not run: only a real daemon has a launcher
+    /// waiting on it; `tests/daemon.rs` covers it in forked children.
+    ///
     /// ```no_run
     /// use daemonry::{DaemonContext, Opened};
     /// if let Opened::Daemon(mut d) = DaemonContext::new().ready_on_open(false).open()? {
@@ -213,6 +216,9 @@ impl Daemon {
     /// Safe between fork and exec: no allocation, locks or panics.
     ///
     /// # Examples
+    ///
+    /// The example is compiled but not run: only a real daemon has a launcher
+    /// waiting on it; `tests/daemon.rs` covers it in forked children.
     ///
     /// ```no_run
     /// use daemonry::{DaemonContext, Errno, Error, Op, Opened};
@@ -253,6 +259,9 @@ impl Daemon {
     /// Safe between fork and exec: no allocation, locks or panics.
     ///
     /// # Examples
+    ///
+    /// The example is compiled but not run: only a real daemon has a launcher
+    /// waiting on it; `tests/daemon.rs` covers it in forked children.
     ///
     /// ```no_run
     /// use daemonry::{DaemonContext, Opened};
