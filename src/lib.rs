@@ -120,9 +120,7 @@ pub use privilege::{
 };
 
 // == re-exports: pidfile (issue 4) ==
-pub use pidfile::{
-    PidLock, PidStatus, Pidfile, PidfilePath, check_pidlock, create_pidlock, parse_pid,
-};
+pub use pidfile::{PidLock, PidStatus, Pidfile, check_pidlock, create_pidlock, parse_pid};
 
 // == re-exports: signal / process / title (issue 5) ==
 pub use process::{
@@ -134,7 +132,7 @@ pub use signal::{Signal, SignalName, parse_signal, signal_name};
 pub use title::{Title, set_mp_process_title, set_name, set_process_title};
 
 // == re-exports: daemon (issue 6) ==
-pub use daemon::{Daemon, DaemonContext, DetachOptions, Opened, Output, Parent, detached};
+pub use daemon::{Daemon, DaemonContext, DetachOptions, OnReady, Opened, Output, detached};
 
 // == re-exports: notify ==
 pub use notify::{ListenFds, NotifySocket};

@@ -352,11 +352,14 @@ fn pidfile() {
         .expect("no NUL");
 
     check("parse_pid", || parse_pid(b"1816\n").is_ok());
-    let mut pf = Pidfile::new(&path);
+    let mut pf = check("Pidfile::new (absolute &CStr)", || {
+        Pidfile::new(path.as_c_str()).expect("path")
+    });
     check("Pidfile::acquire", || pf.acquire().expect("acquire"));
     check("Pidfile::probe (held)", || pf.probe().expect("probe"));
     check("Pidfile::read_pid", || pf.read_pid().expect("read_pid"));
     check("Pidfile::is_locked", || pf.is_locked().expect("is_locked"));
+    check("Pidfile::exists", || pf.exists().expect("exists"));
     check("Pidfile::write_pid", || pf.write_pid().expect("write_pid"));
     check("Pidfile::set_inheritable", || {
         pf.set_inheritable(false).expect("cloexec")
@@ -368,15 +371,19 @@ fn pidfile() {
         create_pidlock(path.as_c_str()).is_err()
     });
     check("Pidfile::release", || pf.release().expect("release"));
-    check("create_pidlock + drop", || {
-        drop(create_pidlock(path.as_c_str()).expect("lock"))
+    check("create_pidlock + PidLock methods + drop", || {
+        let mut lock = create_pidlock(path.as_c_str()).expect("lock");
+        let _ = (lock.path(), lock.pid(), lock.fd(), lock.is_held());
+        lock.set_inheritable(false).expect("cloexec");
+        lock.write_pid().expect("write_pid");
+        drop(lock)
     });
     check("check_pidlock (absent)", || {
         check_pidlock(path.as_c_str()).expect("free")
     });
 
     // Files without a lock: every liveness rule.
-    let pf = Pidfile::new(&other);
+    let pf = Pidfile::new(other.as_c_str()).expect("path");
     std::fs::write(dir.join("b.pid"), "1\n").expect("write");
     check(
         "Pidfile::probe (running: kill, /proc stat, start time)",
@@ -641,8 +648,7 @@ fn exec_wait_groups_signals() {
 /// readiness pipe) and the daemon, which reports its own count back
 /// through a kept pipe before leaving.
 fn daemon() {
-    use daemonry::{DaemonContext, Opened, Parent};
-    use rustix::fd::AsRawFd;
+    use daemonry::{DaemonContext, OnReady, Opened};
     // With `std`, `open` flushes Rust's stdout first (so buffered output is
     // not written twice); std allocates that stream's buffer the first time
     // it is used, once per process. Use it before counting, as any program
@@ -653,41 +659,50 @@ fn daemon() {
         use std::io::Write;
         let _ = std::io::stdout().flush();
     }
-    check_in_child("DaemonContext::open (caller and daemon)", || {
-        let (r, w) = rustix::pipe::pipe().expect("pipe");
-        let keep = [w.as_raw_fd()];
-        let before = ALLOCS.load(Ordering::SeqCst);
-        match DaemonContext::new()
-            .parent(Parent::Return)
-            .keep_fds(&keep)
-            .open()
-        {
-            Ok(Opened::Daemon(_d)) => {
-                let n = (ALLOCS.load(Ordering::SeqCst) - before) as u64;
-                let _ = rustix::io::write(&w, &n.to_le_bytes());
-                // `r` was closed by the daemon's fd sweep: never drop it.
-                std::mem::forget(r);
-                daemonry::exit_immediately(0);
+    // A relative pidfile: `open` makes it absolute in the caller, through
+    // /proc/self/cwd, without allocating.
+    let dir = std::env::temp_dir().join(format!("daemonry-noalloc-d-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let cdir =
+        std::ffi::CString::new(dir.clone().into_os_string().into_encoded_bytes()).expect("no NUL");
+    check_in_child(
+        "DaemonContext::open (caller and daemon; keep, relative pidfile)",
+        || {
+            let _ = rustix::process::chdir(cdir.as_c_str());
+            let (r, w) = rustix::pipe::pipe().expect("pipe");
+            let before = ALLOCS.load(Ordering::SeqCst);
+            match DaemonContext::new()
+                .parent(OnReady::Return)
+                .pidfile(c"daemon.pid")
+                .keep(&w)
+                .open()
+            {
+                Ok(Opened::Daemon(_d)) => {
+                    let n = (ALLOCS.load(Ordering::SeqCst) - before) as u64;
+                    let _ = rustix::io::write(&w, &n.to_le_bytes());
+                    // `r` was closed by the daemon's fd sweep: never drop it.
+                    std::mem::forget(r);
+                    daemonry::exit_immediately(0);
+                }
+                Ok(Opened::Original(_)) => {
+                    drop(w);
+                    let mut b = [0u8; 8];
+                    let n = match rustix::io::read(&r, &mut b) {
+                        Ok(8) => u64::from_le_bytes(b) as usize,
+                        _ => 1000, // no report: count it as a failure
+                    };
+                    ALLOCS.fetch_add(n, Ordering::SeqCst);
+                }
+                Err(_) => {
+                    ALLOCS.fetch_add(1000, Ordering::SeqCst);
+                }
             }
-            Ok(Opened::Parent(_)) => {
-                drop(w);
-                let mut b = [0u8; 8];
-                let n = match rustix::io::read(&r, &mut b) {
-                    Ok(8) => u64::from_le_bytes(b) as usize,
-                    _ => 1000, // no report: count it as a failure
-                };
-                ALLOCS.fetch_add(n, Ordering::SeqCst);
-            }
-            Err(_) => {
-                ALLOCS.fetch_add(1000, Ordering::SeqCst);
-            }
-        }
-    });
+        },
+    );
+    let _ = std::fs::remove_dir_all(&dir);
     check_in_child("DaemonContext::open (fake) and detached", || {
-        let ctx = daemonry::detached(daemonry::DetachOptions {
-            fake: true,
-            ..Default::default()
-        });
+        let ctx = daemonry::detached(daemonry::DetachOptions::new().fake(true));
         if let Ok(ctx) = ctx {
             let _ = ctx.open();
         }

@@ -587,7 +587,7 @@ pub fn is_descendant(pid: Pid, ancestor: Pid) -> Result<bool> {
         }
         let raw = p.as_raw_nonzero().get().unsigned_abs();
         let mut buf = [0u8; 1024];
-        let mut path = crate::cstr::proc_path(Some(raw), b"stat");
+        let path = crate::cstr::proc_path(Some(raw), b"stat");
         let path = path.as_cstr().map_err(|e| Error::os(Op::IsDescendant, e))?;
         let stat = match crate::procfs::read_file(path, &mut buf) {
             Ok(s) => s,

@@ -29,7 +29,7 @@
 
 use daemonry::Op;
 use daemonry::{
-    DaemonContext, Errno, Error, ErrorKind, Opened, Output, Parent, PidStatus, Pidfile,
+    DaemonContext, Errno, Error, ErrorKind, OnReady, Opened, Output, PidStatus, Pidfile,
 };
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -188,29 +188,29 @@ fn start(o: Opts) -> ExitCode {
     }
 
     let out = match &o.logfile {
-        Some(l) => Output::Append(l),
+        Some(l) => Output::append(l),
         None if o.foreground => Output::Inherit,
         None => Output::DevNull,
     };
     let mut ctx = DaemonContext::new()
         .pidfile(pidfile)
-        .stdout(out)
+        .stdout(out.clone())
         .stderr(out)
-        .parent(Parent::Return)
+        .parent(OnReady::Return)
         .ready_on_open(false)
         .fake(o.foreground)
-        .workdir(Some(o.workdir.as_deref().unwrap_or(c"/")));
+        .workdir(o.workdir.as_deref().unwrap_or(c"/"));
     if let Some(m) = umask {
         ctx = ctx.umask(m);
     }
     if let Some(u) = &o.user {
-        ctx = ctx.user(u);
+        ctx = ctx.user(u.as_str());
     }
     if let Some(g) = &o.group {
-        ctx = ctx.group(g);
+        ctx = ctx.group(g.as_str());
     }
     let mut daemon = match ctx.open() {
-        Ok(Opened::Parent(_pid)) => return ExitCode::SUCCESS,
+        Ok(Opened::Original(_pid)) => return ExitCode::SUCCESS,
         Ok(Opened::Daemon(d)) => d,
         Err(e) => return fail(start_code(&e), e),
     };
@@ -257,7 +257,7 @@ fn status(o: Opts) -> ExitCode {
     let Some(pidfile) = o.pidfile.as_deref() else {
         return fail(EX_USAGE, "status needs --pidfile");
     };
-    match Pidfile::new(pidfile).probe() {
+    match Pidfile::new(pidfile).and_then(|pf| pf.probe()) {
         Ok(PidStatus::Held(Some(p)) | PidStatus::Running(p)) => {
             println!("running {}", p.as_raw_nonzero());
             ExitCode::SUCCESS
@@ -364,7 +364,10 @@ fn stop(o: Opts) -> ExitCode {
         }
         _ => return fail(EX_USAGE, "--timeout: expected seconds, e.g. 10 or 0.5"),
     };
-    let pf = Pidfile::new(pidfile);
+    let pf = match Pidfile::new(pidfile) {
+        Ok(pf) => pf,
+        Err(e) => return fail(1, e),
+    };
     let pid = match pf.probe() {
         Ok(PidStatus::Held(Some(p)) | PidStatus::Running(p)) => p,
         Ok(PidStatus::Held(None)) => {
