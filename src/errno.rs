@@ -454,6 +454,7 @@ pub fn description(e: Errno) -> Option<&'static str> {
 /// The errno with this symbolic name, aliases included (`EWOULDBLOCK`,
 /// `EDEADLOCK`, `ENOTSUP`).
 ///
+/// Takes text or bytes (`&str`, `&[u8]`, …: input need not be UTF-8).
 /// Names are matched exactly (errno names are C identifiers: upper case,
 /// with the `E` prefix). celery's `get_errno_name` does this conversion
 /// despite its name.
@@ -467,20 +468,15 @@ pub fn description(e: Errno) -> Option<&'static str> {
 /// ```
 /// use daemonry::{errno, Errno};
 /// assert_eq!(errno::from_name("ENOENT"), Some(Errno::NOENT));
-/// assert_eq!(errno::from_name("ENOTSUP"), Some(Errno::OPNOTSUPP));
+/// assert_eq!(errno::from_name(b"ENOTSUP"), Some(Errno::OPNOTSUPP));
 /// assert_eq!(errno::from_name("enoent"), None);
 /// ```
 #[doc(alias = "get_errno_name")]
-pub fn from_name(name: &str) -> Option<Errno> {
-    from_name_bytes(name.as_bytes())
+pub fn from_name(name: impl AsRef<[u8]>) -> Option<Errno> {
+    lookup(name.as_ref())
 }
 
-/// [`from_name`] over bytes (for input that need not be UTF-8).
-///
-/// # Async-signal safety
-///
-/// Safe between fork and exec: no allocation, locks or panics.
-pub fn from_name_bytes(name: &[u8]) -> Option<Errno> {
+fn lookup(name: &[u8]) -> Option<Errno> {
     // Every name starts with 'E' and is 3..=15 bytes: reject the rest early.
     if name.len() < 3 || name.len() > 15 || name.first() != Some(&b'E') {
         return None;
@@ -494,6 +490,10 @@ pub fn from_name_bytes(name: &[u8]) -> Option<Errno> {
 /// An iterator over every errno Linux defines on this architecture, as
 /// `(errno, canonical name, description)`, in the table's order (by number
 /// on x86_64). Aliases are not repeated.
+///
+/// # Async-signal safety
+///
+/// Safe between fork and exec: no allocation, locks or panics.
 ///
 /// # Examples
 ///
