@@ -293,8 +293,10 @@ mod tests {
             text(&l),
             "[FATAL daemonry-init (2)] x: setgroups: Operation not permitted\n"
         );
-        let e =
-            daemonry::Error::lock_failed(daemonry::Op::AcquirePidfile, daemonry::Pid::from_raw(42));
+        let e = daemonry::Error::lock_failed(
+            daemonry::Op::AcquirePidfile,
+            daemonry::Pid::from_raw(42),
+        );
         let l = format(Level::Fatal, 2, &[Dk(e)]);
         assert_eq!(
             text(&l),
