@@ -79,10 +79,10 @@ fn argv_area() -> Result<(usize, usize)> {
 ///
 /// # Errors
 ///
-/// - [`ErrorKind::Os`] when `/proc/self/stat` cannot be read, or (`EFAULT`)
+/// - [`ErrorKind::Os`](crate::ErrorKind::Os) when `/proc/self/stat` cannot be read, or (`EFAULT`)
 ///   when the area it names is not on the initial stack.
-/// - [`ErrorKind::InvalidInput`] when it lacks the fields (Linux < 3.5).
-/// - [`ErrorKind::BufferTooSmall`] when the process was started with an
+/// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when it lacks the fields (Linux < 3.5).
+/// - [`ErrorKind::BufferTooSmall`](crate::ErrorKind::BufferTooSmall) when the process was started with an
 ///   empty argv (no area at all).
 ///
 /// # Async-signal safety

@@ -34,9 +34,9 @@ pub(super) fn set_comm(name: &[u8]) -> Result<()> {
 ///
 /// # Errors
 ///
-/// - [`ErrorKind::InvalidInput`] when
+/// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when
 ///   `name` contains a NUL byte.
-/// - [`ErrorKind::Os`] from `prctl` (not expected).
+/// - [`ErrorKind::Os`](crate::ErrorKind::Os) from `prctl` (not expected).
 ///
 /// # Async-signal safety
 ///
@@ -67,7 +67,7 @@ pub fn set_name(name: impl AsRef<[u8]>) -> Result<()> {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Os`] from `prctl` (not expected).
+/// [`ErrorKind::Os`](crate::ErrorKind::Os) from `prctl` (not expected).
 ///
 /// # Async-signal safety
 ///

@@ -283,9 +283,9 @@ const ARGV_CONTEXT: Op = Op::SetProcessTitle;
 ///
 /// # Errors
 ///
-/// - [`ErrorKind::InvalidInput`] when the
+/// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the
 ///   title contains a NUL byte (nothing is changed).
-/// - [`ErrorKind::Os`] with context
+/// - [`ErrorKind::Os`](crate::ErrorKind::Os) with context
 ///   `"set_process_title: rewrite argv area"` when `/proc/self/stat` cannot
 ///   be read, or `EBUSY` when another thread is setting a title at the same
 ///   moment; the comm name was set.
