@@ -100,6 +100,14 @@ impl Disposition {
 /// checks the flag). Some calls are never restarted whatever the choice
 /// (`poll`, `epoll_wait`, `nanosleep`, …; see signal(7)).
 ///
+/// Rust's std retries `EINTR` itself in some calls
+/// (`std::net::TcpListener::accept`, `io::copy`, `read_exact`, …), so
+/// there [`Restart::No`] interrupts nothing the program sees: use calls
+/// that report `EINTR` (rustix's `accept`, `read`), or take the signal
+/// synchronously instead ([`SigSet::wait`] in a thread, or a
+/// [`SignalFd`](super::SignalFd) in the event loop), which needs no
+/// handler at all.
+///
 /// Not `#[non_exhaustive]`: the flag is set or it is not.
 ///
 /// # Async-signal safety

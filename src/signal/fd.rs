@@ -68,6 +68,10 @@ const SSI_STATUS: usize = 40;
 /// A process reading a `SignalFd` gets the signals pending for itself: a
 /// `fork` child reading an inherited one sees its own, not its parent's.
 ///
+/// A `SignalFd` owns its fd: [`as_raw_fd`](AsRawFd::as_raw_fd) returns the
+/// same open fd for the value's whole life (what tokio's unsafe
+/// `AsyncFd::register` asks of its argument), and it is closed on drop.
+///
 /// # Async-signal safety
 ///
 /// Safe between fork and exec: no allocation, locks or panics.
