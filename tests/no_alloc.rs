@@ -346,7 +346,7 @@ fn pidfile() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-// == signal / process / title (issue 5) ==
+// == signal / process / title ==
 
 /// A fixed-capacity `fmt::Write` target: formatting must not allocate.
 struct FixedBuf([u8; 512], usize);
@@ -506,8 +506,8 @@ fn signal_process_title() {
     });
 }
 
-/// Issue 7 (daemonry-init): exec, waiting and reaping, groups, the subreaper
-/// flag, synchronous signal waits and sending by number.
+/// What an init needs: exec, waiting and reaping, groups, the subreaper
+/// flag, synchronous signal waits, SignalFd and sending signals.
 fn exec_wait_groups_signals() {
     use daemonry::Signal;
     use daemonry::process::{self, CStrArray, CStrArrayBuf, ChildExit};

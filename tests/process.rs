@@ -407,7 +407,7 @@ fn fork_with_an_assumed_proof_works_in_a_threaded_process() {
     });
 }
 
-// == issue 7: exec, waiting and reaping, process groups, the terminal's
+// == exec, waiting and reaping, process groups, the terminal's
 // foreground group, the child-subreaper flag ==
 
 use daemonry::process::{
