@@ -181,6 +181,11 @@ ops! {
     Setitimer => "setitimer",
     /// Parsing a signal name or number.
     ParseSignal => "parse_signal",
+    /// `signalfd4(2)`: creating a [`SignalFd`](crate::signal::SignalFd) or
+    /// changing its signals.
+    Signalfd => "signalfd",
+    /// Reading a [`SignalFd`](crate::signal::SignalFd).
+    ReadSignalfd => "read signalfd",
     // process
     /// `fork(2)`.
     Fork => "fork",

@@ -32,8 +32,8 @@
 //! | [`pidfile`] | `Pidfile`, `create_pidlock` | atomic, `flock`-held pidfiles with stale detection |
 //! | [`account`] | `parse_uid`, `parse_gid`, `pwd`/`grp` | `/etc/passwd` and `/etc/group` without NSS |
 //! | [`privilege`] | `setuid`, `setgroups`, `initgroups`, `maybe_drop_privileges` | verified, thread-safe privilege dropping that leaves no capability |
-//! | [`signal`] | `signals`, `signal_name` | signal names, dispositions, masks, alarms |
-//! | [`process`] | `set_pdeathsig`, `EX_*` | fork, sessions, umask, parent-death signal |
+//! | [`signal`] | `signals`, `signal_name` | one `Signal` type (real-time included), names, dispositions, masks, alarms, `SignalFd` and synchronous waits for graceful shutdown |
+//! | [`process`] | `set_pdeathsig`, `EX_*` | fork, sessions, umask, parent-death signal, exec, waiting, process groups |
 //! | [`title`] | `set_process_title` | process titles shown by `ps` |
 //! | [`fd`] | `close_open_fds`, `fd_by_path`, `get_fdmax` | enumerate and close fds in O(open fds) |
 //! | [`errno`] | `get_errno_name`, `ignore_errno` | errno names and descriptions |

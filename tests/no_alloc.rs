@@ -403,7 +403,7 @@ fn pidfile() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-// == signal / process / title (issue 5) ==
+// == signal / process / title ==
 
 /// A fixed-capacity `fmt::Write` target: formatting must not allocate.
 struct FixedBuf([u8; 512], usize);
@@ -420,10 +420,11 @@ impl std::fmt::Write for FixedBuf {
     }
 }
 
-extern "C" fn noop_handler(_: i32) {}
+extern "C" fn noop_handler(_: daemonry::Signal) {}
 
 fn signal_process_title() {
-    use daemonry::signal::{self, SigSet};
+    use daemonry::Signal;
+    use daemonry::signal::{self, Restart, SigSet};
     use std::fmt::Write;
     use std::time::Duration;
     check("signal_name + SignalName Display/short", || {
@@ -451,12 +452,25 @@ fn signal_process_title() {
         ]
         .map(|s| daemonry::parse_signal(s).is_ok())
     });
+    check("Signal from_raw/rt/name/Display/FromStr", || {
+        let mut b = FixedBuf([0; 512], 0);
+        let rt = Signal::rt(3).expect("in range");
+        let parsed: Result<Signal, _> = "usr1".parse();
+        write!(
+            b,
+            "{rt} {rt:?} {}",
+            Signal::from_raw(15).map_or(0, Signal::as_raw)
+        )
+        .expect("fits");
+        (b.1, parsed.is_ok(), rt.name().short().len(), rt.to_rustix())
+    });
     check("signal::supported", || signal::supported("usr1"));
-    check("signal::handler", || signal::handler(15)).expect("works");
+    check("signal::handler", || signal::handler(Signal::TERM)).expect("works");
     check("signal::mask", signal::mask).expect("works");
     check("SigSet", || {
-        let mut s = SigSet::from_signals(&[1, 15, 64]).expect("valid");
-        let _ = s.remove(15);
+        let mut s = SigSet::from_signals(&[Signal::HUP, Signal::TERM, Signal::RTMAX]);
+        s.remove(Signal::TERM);
+        s.extend([Signal::INT]);
         let mut b = FixedBuf([0; 512], 0);
         write!(b, "{s:?}").expect("fits");
         s.iter().count()
@@ -485,19 +499,19 @@ fn signal_process_title() {
         b.1
     });
     check_in_child("signal::ignore/reset", || {
-        let _ = signal::ignore(&[10, 12]);
-        let _ = signal::reset(&[10, 12]);
-        let _ = signal::ignore(&[9]);
+        let _ = signal::ignore(&[Signal::USR1, Signal::USR2]);
+        let _ = signal::reset(&[Signal::USR1, Signal::USR2]);
+        let _ = signal::ignore(&[Signal::KILL]);
     });
     check_in_child("signal::set_handler", || {
         // SAFETY: the handler does nothing.
-        let _ = unsafe { signal::set_handler(10, noop_handler) };
+        let _ = unsafe { signal::set_handler(Signal::USR1, noop_handler, Restart::No) };
     });
     check_in_child("signal::reset_all", || {
         let _ = signal::reset_all();
     });
     check_in_child("signal::block/unblock/set_mask", || {
-        let set = SigSet::from_signals(&[10]).expect("valid");
+        let set = SigSet::from_signals(&[Signal::USR1]);
         let _ = signal::block(&set);
         let _ = signal::unblock(&set);
         let _ = signal::set_mask(&SigSet::EMPTY);
@@ -516,9 +530,9 @@ fn signal_process_title() {
             Err(_) => {}
         }
     });
-    check_in_child("fork_unchecked + exit_immediately", || {
+    check_in_child("SingleThreaded::fork + exit_immediately", || {
         // SAFETY: the grandchild only exits.
-        match unsafe { daemonry::process::fork_unchecked() } {
+        match unsafe { daemonry::process::SingleThreaded::assume().fork() } {
             Ok(daemonry::Fork::Child) => daemonry::exit_immediately(0),
             Ok(daemonry::Fork::Parent(pid)) => {
                 let _ = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty());
@@ -533,8 +547,9 @@ fn signal_process_title() {
         let _ = daemonry::umask(daemonry::Mode::from_raw_mode(0o022));
     });
     check_in_child("set_pdeathsig", || {
-        let _ = daemonry::set_pdeathsig(Some(daemonry::Signal::TERM));
-        let _ = daemonry::process::set_pdeathsig_for(None, rustix::process::getpid());
+        let _ = daemonry::set_pdeathsig(Some(Signal::TERM));
+        let _ = daemonry::set_pdeathsig(Some(Signal::RTMAX));
+        let _ = daemonry::set_pdeathsig(None);
     });
     check_in_child("set_name", || {
         let _ = daemonry::set_name(b"no-alloc-test");
@@ -548,11 +563,12 @@ fn signal_process_title() {
     });
 }
 
-/// Issue 7 (daemonry-init): exec, waiting and reaping, groups, the subreaper
-/// flag, synchronous signal waits and sending by number.
+/// What an init needs: exec, waiting and reaping, groups, the subreaper
+/// flag, synchronous signal waits, SignalFd and sending signals.
 fn exec_wait_groups_signals() {
+    use daemonry::Signal;
     use daemonry::process::{self, CStrArray, CStrArrayBuf, ChildExit};
-    use daemonry::signal::{self, SigSet};
+    use daemonry::signal::{self, SigSet, SignalFd, SignalFdFlags};
     use std::time::Duration;
     check("CStrArrayBuf + CStrArray views", || {
         let mut b = CStrArrayBuf::<4>::new();
@@ -587,24 +603,45 @@ fn exec_wait_groups_signals() {
     check("reap_zombies (no child ready)", || {
         process::reap_zombies().count()
     });
-    check("SigSet::wait_timeout (nothing pending)", || {
-        SigSet::from_signals(&[12])
-            .expect("valid")
-            .wait_timeout(Duration::ZERO)
-            .is_ok()
-    });
-    check("signal::kill / kill_group (bad numbers)", || {
-        let me = rustix::process::getpid();
+    check("SigSet::wait_timeout / try_wait (nothing pending)", || {
+        let set = SigSet::from_signals(&[Signal::USR2]);
         (
-            signal::kill(me, 65).is_err(),
-            signal::kill_group(me, 0).is_err(),
+            set.wait_timeout(Duration::ZERO).is_ok(),
+            set.try_wait().is_ok(),
         )
     });
+    check(
+        "signal::kill (self, SIGCHLD) / kill_group (no such group)",
+        || {
+            // Above any pid_max: ESRCH.
+            let nobody = daemonry::Pid::from_raw(i32::MAX).expect("positive");
+            (
+                signal::kill(rustix::process::getpid(), Signal::CHILD).is_ok(),
+                signal::kill_group(nobody, Signal::RTMIN).is_err(),
+            )
+        },
+    );
+    check("SignalFd (new, read nothing, set_signals, drop)", || {
+        let set = SigSet::from_signals(&[Signal::USR2]);
+        let flags = SignalFdFlags::CLOEXEC | SignalFdFlags::NONBLOCK;
+        let sfd = SignalFd::with_flags(&set, flags).expect("signalfd");
+        let none = sfd.read().is_ok_and(|i| i.is_none());
+        let changed = sfd.set_signals(&set.with(Signal::HUP)).is_ok();
+        (none, changed)
+    });
     check_in_child("SigSet::wait + signal::kill", || {
-        let set = SigSet::from_signals(&[10]).expect("valid");
+        let set = SigSet::from_signals(&[Signal::USR1]);
         let _ = signal::block(&set);
-        let _ = signal::kill(rustix::process::getpid(), 10);
+        let _ = signal::kill(rustix::process::getpid(), Signal::USR1);
         let _ = set.wait();
+    });
+    check_in_child("SignalFd::read of a pending signal", || {
+        let set = SigSet::from_signals(&[Signal::TERM]);
+        let _ = signal::block(&set);
+        if let Ok(sfd) = SignalFd::new(&set) {
+            let _ = signal::kill(rustix::process::getpid(), Signal::TERM);
+            let _ = sfd.read();
+        }
     });
     check_in_child(
         "set_child_subreaper + setpgid + fork + wait_for + reap_zombies",

@@ -284,7 +284,7 @@ impl<'a> DaemonContext<'a> {
         if self.reset_signals {
             crate::signal::reset_all()?;
             #[cfg(feature = "std")]
-            crate::signal::ignore(&[linux_raw_sys::general::SIGPIPE as i32])?;
+            crate::signal::ignore(&[crate::signal::Signal::PIPE])?;
         }
         Ok(())
     }

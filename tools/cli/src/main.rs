@@ -291,7 +291,7 @@ enum Target {
 }
 
 impl Target {
-    fn signal(&self, sig: daemonry::Signal) -> rustix::io::Result<()> {
+    fn signal(&self, sig: rustix::process::Signal) -> rustix::io::Result<()> {
         match self {
             Target::Pidfd(fd) => rustix::process::pidfd_send_signal(fd, sig),
             Target::Pid(p) => rustix::process::kill_process(*p, sig),
@@ -352,9 +352,9 @@ fn stop(o: Opts) -> ExitCode {
         return fail(EX_USAGE, "stop needs --pidfile");
     };
     let sig = match daemonry::parse_signal(o.signal.as_deref().unwrap_or("TERM")) {
-        Ok(n) => match daemonry::Signal::from_named_raw(n) {
+        Ok(s) => match s.to_rustix() {
             Some(s) => s,
-            None => return fail(EX_USAGE, format!("--signal: {n} cannot be sent by stop")),
+            None => return fail(EX_USAGE, format!("--signal: {s} cannot be sent by stop")),
         },
         Err(e) => return fail(EX_USAGE, e),
     };
@@ -415,7 +415,7 @@ fn stop(o: Opts) -> ExitCode {
             "daemonry: pid {} did not exit within {timeout:?}; sending SIGKILL",
             pid.as_raw_nonzero()
         );
-        let _ = target.signal(daemonry::Signal::KILL);
+        let _ = target.signal(rustix::process::Signal::KILL);
         died = target.wait_exit(Duration::from_secs(5));
     }
     if !died {
