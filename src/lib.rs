@@ -5,6 +5,27 @@
 //! and group lookup and privilege dropping, process titles, signal and errno
 //! names, signal dispositions, and open-fd enumeration and closing.
 //!
+//! ```no_run
+//! use daemonry::{DaemonContext, daemon::Output, set_process_title};
+//!
+//! fn main() -> Result<(), daemonry::Error> {
+//!     let _daemon = DaemonContext::new() // the launcher exits 0 once we are ready,
+//!         .pidfile(c"/run/myd.pid") //      or prints why not and exits non-zero
+//!         .stdout(Output::append(c"/var/log/myd.log"))
+//!         .user("nobody") // verified drop, after the pidfile is locked
+//!         .open()?;
+//!     set_process_title("myd", Some("serving"))?;
+//!     loop { /* serve; the pidfile stays locked while `_daemon` lives */ }
+//! }
+//! ```
+//!
+//! That program double-forks into a new session, holds `/run/myd.pid`
+//! locked for its whole life (taken while still root), drops to `nobody`
+//! (groups, gids, uids and capabilities, verified), closes every other fd,
+//! puts `/dev/null` and the log on stdio, resets signals, and shows
+//! `[myd] serving` in `ps`. Any failure on the way reaches the shell that
+//! started it.
+//!
 //! It differs from the alternatives in three ways:
 //!
 //! - **Raw syscalls, no libc.** It talks to the kernel through
