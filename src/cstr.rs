@@ -1,9 +1,6 @@
 //! A NUL-terminated path builder on the stack. Too long is `ENAMETOOLONG`,
 //! never a heap fallback.
 
-// Some helpers are used only by modules added later; keep them compiled.
-#![allow(dead_code)]
-
 use crate::num::Decimal;
 use core::ffi::CStr;
 use rustix::io::Errno;

@@ -97,67 +97,54 @@ extern crate std;
 #[cfg(not(target_os = "linux"))]
 compile_error!("daemonry supports Linux only");
 
+// Private building blocks.
 mod cstr;
-pub mod errno;
-mod error;
-pub mod fd;
 mod name;
 mod num;
-pub mod path;
 mod procfs;
 mod sys;
 
-// == modules: account / privilege (issue 3) ==
+// Errors and names.
+pub mod errno;
+mod error;
+pub mod path;
+
+// The modules, from the bottom of the dependency graph up.
 pub mod account;
-pub mod privilege;
-
-// == modules: pidfile (issue 4) ==
+pub mod daemon;
+pub mod fd;
+pub mod notify;
 pub mod pidfile;
-
-// == modules: signal / process / title (issue 5) ==
+pub mod privilege;
 pub mod process;
 pub mod signal;
 pub mod title;
 
-// == modules: daemon (issue 6) ==
-pub mod daemon;
-
-// == modules: notify ==
-pub mod notify;
-
+// celery-style names at the crate root, and the rustix types in signatures.
 pub use error::{Error, ErrorInput, ErrorKind, Op, Result};
+pub use name::Name;
+pub use path::PathArg;
+
+pub use account::{AccountDb, Group, GroupRef, User, UserRef, parse_gid, parse_uid};
+pub use daemon::{Daemon, DaemonContext, DetachOptions, OnReady, Opened, Output, detached};
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use fd::fd_by_path;
 pub use fd::{OpenFds, cloexec_open_fds, close_open_fds, fd_max, fds_for_path, isatty, open_fds};
-pub use name::Name;
-pub use path::PathArg;
-
-// == re-exports: account / privilege (issue 3) ==
-pub use account::{AccountDb, Group, GroupRef, User, UserRef, parse_gid, parse_uid};
+pub use notify::{ListenFds, NotifySocket};
+pub use pidfile::{PidLock, PidStatus, Pidfile, check_pidlock, create_pidlock, parse_pid};
 pub use privilege::{
     Capabilities, PrivilegeDrop, PrivilegeReport, check_privileges, drop_privileges, initgroups,
     setgid, setgroups, setuid,
 };
-
-// == re-exports: pidfile (issue 4) ==
-pub use pidfile::{PidLock, PidStatus, Pidfile, check_pidlock, create_pidlock, parse_pid};
-
-// == re-exports: signal / process / title (issue 5) ==
 pub use process::{
     EX_CANTCREAT, EX_FAILURE, EX_OK, EX_UNAVAILABLE, EX_USAGE, Fork, Implementation,
     exit_immediately, fork, implementation, parse_umask, set_pdeathsig, setsid, umask,
 };
-pub use rustix::fs::Mode;
 pub use signal::{Signal, SignalName, parse_signal, signal_name};
 pub use title::{Title, set_mp_process_title, set_name, set_process_title};
 
-// == re-exports: daemon (issue 6) ==
-pub use daemon::{Daemon, DaemonContext, DetachOptions, OnReady, Opened, Output, detached};
-
-// == re-exports: notify ==
-pub use notify::{ListenFds, NotifySocket};
-
 pub use rustix::fd::RawFd;
+pub use rustix::fs::Mode;
 pub use rustix::io::Errno;
 pub use rustix::process::{Gid, Pid, Uid};
