@@ -32,12 +32,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Err(rustix::io::Errno::INTR) => continue,
             other => other?,
         };
-        if fds[0].revents().contains(PollFlags::IN) {
-            if let Some(info) = signals.read()? {
-                let pid = info.pid().map_or(0, |p| p.as_raw_nonzero().get());
-                eprintln!("{} from pid {pid}: shutting down", info.signal());
-                break;
-            }
+        // Non-blocking: `None` when no signal is pending.
+        if let Some(info) = signals.read()? {
+            let pid = info.pid().map_or(0, |p| p.as_raw_nonzero().get());
+            eprintln!("{} from pid {pid}: shutting down", info.signal());
+            break;
         }
         if fds[1].revents().contains(PollFlags::IN) {
             match listener.accept() {

@@ -79,7 +79,7 @@ fn start(port: &CStr, pidfile: &CStr, log: &CStr) -> Result<(Daemon, OwnedFd, u1
         .open()?;
     match opened {
         Opened::Daemon(daemon) => Ok((daemon, listener, port)),
-        Opened::Original(_) => Err(Fail::Usage), // only with OnReady::Return
+        Opened::Original(_) => unreachable!("with OnReady::Exit the launcher exits in open()"),
     }
 }
 
@@ -110,7 +110,7 @@ fn serve(mut daemon: Daemon, listener: &OwnedFd, port: u16) -> Result<(), Fail> 
     let mut buf = [0u8; 4096];
     'serve: while readable(&signals, listener)? {
         let Ok(conn) = net::accept_with(listener, SocketFlags::CLOEXEC) else {
-            continue; // the client gave up already
+            continue; // e.g. ECONNABORTED: the client gave up already
         };
         loop {
             if !readable(&signals, &conn)? {
