@@ -159,9 +159,13 @@ pub(crate) enum Existing {
 }
 
 /// Opens what is at `path` for reading, never through a symlink and never
-/// blocking (a FIFO planted at the path is not waited on).
+/// blocking (a FIFO planted at the path is not waited on). The description
+/// is marked as a cleaner's (`O_APPEND`, meaningless for reading): a
+/// prober may take its exclusive lock to remove a stale file, and holder
+/// verification must not mistake that for a holder.
 pub(crate) fn open_existing(path: &CStr) -> Result<Existing> {
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+    let flags = OFlags::RDONLY | OFlags::APPEND | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let flags = flags | OFlags::NONBLOCK;
     let fd = match fs::openat(fs::CWD, path, flags | OFlags::NOCTTY, Mode::empty()) {
         Ok(fd) => fd,
         Err(Errno::NOENT) => return Ok(Existing::Absent),
@@ -235,6 +239,15 @@ fn lock_exclusive(fd: &OwnedFd, patient: bool) -> Result<bool> {
             return Ok(false);
         }
         sleep_ns(CLEAN_WAIT_NS);
+    }
+}
+
+/// Whether `path` (not followed if a symlink) names file `id`.
+pub(crate) fn names(path: &CStr, id: FileId) -> Result<bool> {
+    match fs::statat(fs::CWD, path, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => Ok(file_id(&st) == id),
+        Err(Errno::NOENT) => Ok(false),
+        Err(e) => Err(Error::os(Op::StatPidfile, e)),
     }
 }
 

@@ -12,6 +12,11 @@
 //! signalled: signals go through the pidfd, which can only ever reach the
 //! process it was opened for.
 //!
+//! daemonry's own cleaners take a file's exclusive lock for a moment before
+//! removing it by inode; they do so through a description opened
+//! `O_RDONLY | O_APPEND` (the `flags:` line of fdinfo shows it), which no
+//! holder uses, so they are told apart from holders and waited for.
+//!
 //! Reading another user's `/proc/<pid>/fd` and `fdinfo` needs
 //! `PTRACE_MODE_READ` over it (root, or the same user for a dumpable
 //! process); what cannot be read is reported as such, never guessed.
@@ -249,6 +254,9 @@ impl Holder {
 pub(crate) enum Check {
     /// It has the file open through the description holding the lock.
     Holds,
+    /// It holds the lock for a moment, as a daemonry cleaner about to
+    /// remove the file.
+    Cleans,
     /// It does not.
     NotHolder,
     /// Its `/proc/<pid>/fd` may not be read by the caller.
@@ -257,42 +265,90 @@ pub(crate) enum Check {
     Gone,
 }
 
-/// Whether `/proc/<pid>/fdinfo/<fd>` shows an exclusive `flock` owned by
-/// that open file description.
-fn fdinfo_holds_flock(pid: u32, fd: &CStr) -> bool {
+/// The access mode and flags daemonry's cleaners open a file with: a
+/// combination no holder has a use for.
+pub(crate) const CLEANER_FLAGS: u32 = linux_raw_sys::general::O_APPEND;
+const ACCMODE: u32 = linux_raw_sys::general::O_ACCMODE;
+
+/// What `/proc/<pid>/fdinfo/<fd>` shows about the description's lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FdLock {
+    /// No exclusive `flock` (or fdinfo unreadable).
+    None,
+    /// An exclusive `flock` owned by this description.
+    Exclusive,
+    /// The same, through a cleaner's description.
+    Cleaner,
+}
+
+/// Reads `/proc/<pid>/fdinfo/<fd>`: whether that open file description
+/// owns an exclusive `flock`, and whether it is a cleaner's.
+fn fdinfo_lock(pid: u32, fd: &CStr) -> FdLock {
     let mut path = proc_path(Some(pid), b"fdinfo/");
     path.push(fd.to_bytes());
     let Ok(path) = path.as_cstr() else {
-        return false;
+        return FdLock::None;
     };
     let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
     let Ok(info) = fs::open(path, flags, Mode::empty()) else {
-        return false;
+        return FdLock::None;
     };
-    // fdinfo is a handful of short lines; a long line (none is expected
-    // in a regular file's fdinfo) is skipped, not trusted.
+    let mut locked = false;
+    let mut cleaner = false;
+    scan_lines(&info, |line| {
+        if is_exclusive_flock(line) {
+            locked = true;
+        } else if let Some(f) = open_flags(line) {
+            cleaner = f & (ACCMODE | CLEANER_FLAGS) == CLEANER_FLAGS;
+        }
+    });
+    match (locked, cleaner) {
+        (false, _) => FdLock::None,
+        (true, false) => FdLock::Exclusive,
+        (true, true) => FdLock::Cleaner,
+    }
+}
+
+/// The value of an fdinfo `flags:\t<octal>` line.
+fn open_flags(line: &[u8]) -> Option<u32> {
+    let digits = line.strip_prefix(b"flags:")?;
+    let digits = digits.strip_prefix(b"\t").unwrap_or(digits);
+    if digits.is_empty() || digits.len() > 11 {
+        return None;
+    }
+    digits.iter().try_fold(0u32, |v, &d| match d {
+        b'0'..=b'7' => v.checked_mul(8)?.checked_add(u32::from(d - b'0')),
+        _ => None,
+    })
+}
+
+/// Calls `f` with each line of the small file `fd`, without its newline.
+/// A line longer than the buffer (none is expected in fdinfo) is skipped.
+fn scan_lines(fd: &OwnedFd, mut f: impl FnMut(&[u8])) {
     let mut buf = [0u8; 512];
     let mut len = 0;
     let mut skipping = false;
     loop {
         let Some(rest) = buf.get_mut(len..) else {
-            return false;
+            return;
         };
-        let n = match io::retry_on_intr(|| io::read(&info, &mut *rest)) {
-            Ok(n) => n,
-            Err(_) => return false,
+        let Ok(n) = io::retry_on_intr(|| io::read(fd, &mut *rest)) else {
+            return;
         };
         let end = len + n;
         let mut start = 0;
         while let Some(nl) = buf.get(start..end).and_then(|b| b.iter().position(|&c| c == b'\n')) {
-            if !skipping && buf.get(start..start + nl).is_some_and(is_exclusive_flock) {
-                return true;
+            if !skipping && let Some(line) = buf.get(start..start + nl) {
+                f(line);
             }
             skipping = false;
             start += nl + 1;
         }
         if n == 0 {
-            return !skipping && buf.get(start..end).is_some_and(is_exclusive_flock);
+            if !skipping && let Some(line) = buf.get(start..end).filter(|l| !l.is_empty()) {
+                f(line);
+            }
+            return;
         }
         if start == 0 && end == buf.len() {
             skipping = true;
@@ -332,6 +388,7 @@ pub(crate) fn check(pid: Pid, id: FileId) -> Result<Check> {
     let mut buf = [MaybeUninit::<u8>::uninit(); DIRENT_BUF];
     let mut entries = RawDir::new(dirfd.as_fd(), &mut buf);
     let mut denied = false;
+    let mut cleans = false;
     while let Some(entry) = entries.next() {
         let entry = match entry {
             Ok(e) => e,
@@ -345,19 +402,35 @@ pub(crate) fn check(pid: Pid, id: FileId) -> Result<Check> {
             continue;
         }
         match fs::statat(&dirfd, name, AtFlags::empty()) {
-            Ok(st) if (st.st_dev, st.st_ino) == id => {
-                if fdinfo_holds_flock(raw, name) {
-                    return Ok(Check::Holds);
+            Ok(st) if (st.st_dev, st.st_ino) == id => match fdinfo_lock(raw, name) {
+                FdLock::Exclusive => return Ok(Check::Holds),
+                FdLock::Cleaner => cleans = true,
+                FdLock::None => {}
+            },
+            Ok(_) => {}
+            // Either we may not look into this process, or the file the
+            // fd refers to refuses us its attributes (a FUSE mount without
+            // `allow_root`, say: not our pidfile, which we could stat).
+            // `readlink` tells: it needs the former only.
+            Err(Errno::ACCESS | Errno::PERM) => {
+                let mut link = [0u8; 64];
+                if fs::readlinkat_raw(&dirfd, name, &mut link[..]).is_err() {
+                    denied = true;
                 }
             }
-            Ok(_) => {}
-            Err(Errno::ACCESS | Errno::PERM) => denied = true,
             // Closed meanwhile, or a dangling anonymous object.
             Err(_) => {}
         }
     }
+    // `/proc` answers EACCES for the fds of a process that vanished after
+    // the listing, too: only a process still there is unreadable.
+    if denied && let Err(Errno::SRCH) = rustix::process::test_kill_process(pid) {
+        return Ok(Check::Gone);
+    }
     Ok(if denied {
         Check::Unreadable
+    } else if cleans {
+        Check::Cleans
     } else {
         Check::NotHolder
     })
@@ -432,6 +505,8 @@ pub(crate) struct Scan {
     pub(crate) found: usize,
     /// Processes whose fds the caller may not read.
     pub(crate) unreadable: usize,
+    /// daemonry cleaners seen holding the lock for a moment.
+    pub(crate) cleaners: usize,
     /// No pidfds on this kernel: nothing could be verified.
     pub(crate) no_pidfd: bool,
 }
@@ -470,6 +545,10 @@ pub(crate) fn scan(
             Check::Holds => {}
             Check::Unreadable => {
                 scan.unreadable += 1;
+                continue;
+            }
+            Check::Cleans => {
+                scan.cleaners += 1;
                 continue;
             }
             Check::NotHolder | Check::Gone => continue,

@@ -34,77 +34,125 @@ pub(crate) fn no_holders(_: Holder) -> ControlFlow<()> {
     ControlFlow::Break(())
 }
 
+/// How often [`examine`] looks again when the file it examined was locked
+/// by no process it could verify—a cleaner about to remove it, most
+/// likely—or was replaced meanwhile; and the wait between two looks (50 ms
+/// in all, as for cleaners waiting on probers).
+const ROUNDS: u32 = 50;
+const RETRY_WAIT_NS: i64 = 1_000_000;
+
+/// How many of those looks when some processes could not be read: a
+/// holder among them cannot be told from a cleaner we missed, and each look
+/// costs a walk through `/proc`.
+const UNREADABLE_ROUNDS: u32 = 4;
+
 /// Opens and judges what is at `path`, handing the processes that may be
 /// signalled for it to `visit` (see [`Pidfile::holders`](crate::Pidfile::holders)).
 pub(crate) fn examine(
     path: &CStr,
     visit: &mut dyn FnMut(Holder) -> ControlFlow<()>,
 ) -> Result<Examined> {
-    let (fd, st) = match file::open_existing(path)? {
-        Existing::Absent => return Ok(Examined::bare(PidStatus::Absent)),
-        Existing::Foreign => return Ok(Examined::bare(PidStatus::NotAPidfile)),
-        Existing::File(fd, st) => (fd, st),
-    };
-    let id = file::file_id(&st);
-    let mut buf = [0u8; MAX_PIDFILE_LEN + 1];
-    let named = match file::parse_checked(file::read_settled(&fd, &mut buf)?) {
-        Ok(pid) => Some(pid),
-        Err(e) if e.op() == Op::NotAPidfile => {
-            return Ok(Examined {
-                status: PidStatus::NotAPidfile,
-                opened: Some(Opened { fd, id }),
-            });
+    let mut round = 0;
+    loop {
+        round += 1;
+        let (fd, st) = match file::open_existing(path)? {
+            Existing::Absent => return Ok(Examined::bare(PidStatus::Absent)),
+            Existing::Foreign => return Ok(Examined::bare(PidStatus::NotAPidfile)),
+            Existing::File(fd, st) => (fd, st),
+        };
+        let id = file::file_id(&st);
+        let mut buf = [0u8; MAX_PIDFILE_LEN + 1];
+        let named = match file::parse_checked(file::read_settled(&fd, &mut buf)?) {
+            Ok(pid) => Some(pid),
+            Err(e) if e.op() == Op::NotAPidfile => {
+                return Ok(Examined {
+                    status: PidStatus::NotAPidfile,
+                    opened: Some(Opened { fd, id }),
+                });
+            }
+            Err(_) => None,
+        };
+        let mut status = None;
+        if file::lock_held(&fd)? {
+            match held(id, named, visit)? {
+                Held::Status(s) => status = Some(s),
+                Held::Scanned(scan) => {
+                    if round < ROUNDS && !file::names(path, id)? {
+                        // Replaced or removed while we looked: look at
+                        // what is there now.
+                        continue;
+                    }
+                    if file::lock_held(&fd)? {
+                        // Still held, by no process we could verify: most
+                        // likely a cleaner about to remove it (seen, or
+                        // missed by the scan). Let it finish, look again.
+                        let rounds = match scan.unreadable {
+                            0 => ROUNDS,
+                            _ => UNREADABLE_ROUNDS,
+                        };
+                        if round < rounds {
+                            file::sleep_ns(RETRY_WAIT_NS);
+                            continue;
+                        }
+                        // Held for good by no process we can verify: one
+                        // we may not read, one in another pid namespace,
+                        // or behind hidepid.
+                        status = Some(PidStatus::Unverified(named));
+                    }
+                    // Otherwise let go while we looked: judge it as a
+                    // lock-less file.
+                }
+            }
         }
-        Err(_) => None,
-    };
-    let mut status = None;
-    if file::lock_held(&fd)? {
-        status = held(id, named, visit)?;
-        if status.is_none() && file::lock_held(&fd)? {
-            // Held, yet no process we can see holds it: a holder in another
-            // pid namespace, or behind hidepid.
-            status = Some(PidStatus::Unverified(named));
-        }
+        let status = match (status, named) {
+            (Some(s), _) => s,
+            (None, None) => PidStatus::Invalid,
+            (None, Some(pid)) => unlocked(path, &st, pid, visit)?,
+        };
+        return Ok(Examined {
+            status,
+            opened: Some(Opened { fd, id }),
+        });
     }
-    let status = match (status, named) {
-        (Some(s), _) => s,
-        (None, None) => PidStatus::Invalid,
-        (None, Some(pid)) => unlocked(path, &st, pid, visit)?,
-    };
-    Ok(Examined {
-        status,
-        opened: Some(Opened { fd, id }),
-    })
+}
+
+/// What [`held`] found.
+enum Held {
+    /// A verdict.
+    Status(PidStatus),
+    /// No verified holder: what the walk through `/proc` saw.
+    Scanned(holders::Scan),
 }
 
 /// A locked file `id` naming `named`: the named process if it is a
-/// verified holder, else every verified holder. `None` when no process
-/// holds it any more.
+/// verified holder, else every verified holder.
 fn held(
     id: FileId,
     named: Option<Pid>,
     visit: &mut dyn FnMut(Holder) -> ControlFlow<()>,
-) -> Result<Option<PidStatus>> {
+) -> Result<Held> {
     if let Some(pid) = named {
         match holders::pin(pid, id)? {
             Pinned::Holder(h) => {
                 let _ = visit(h);
-                return Ok(Some(PidStatus::Running(pid)));
+                return Ok(Held::Status(PidStatus::Running(pid)));
             }
+            // The named process may well be the holder; nobody can say.
             Pinned::NoPidfd | Pinned::Not(Check::Unreadable) => {
-                return Ok(Some(PidStatus::Unverified(named)));
+                return Ok(Held::Status(PidStatus::Unverified(named)));
             }
-            // Gone, or another process now: look for the real holders.
-            Pinned::Not(Check::Gone | Check::NotHolder | Check::Holds) => {}
+            // Gone, another process now, or a cleaner: look for the real
+            // holders.
+            Pinned::Not(Check::Gone | Check::NotHolder | Check::Holds | Check::Cleans) => {}
         }
     }
     let scan = holders::scan(id, named, visit)?;
     Ok(if scan.found > 0 {
-        Some(PidStatus::HeldByOthers(named))
-    } else if scan.unreadable > 0 || scan.no_pidfd {
-        Some(PidStatus::Unverified(named))
+        Held::Status(PidStatus::HeldByOthers(named))
+    } else if scan.no_pidfd {
+        Held::Status(PidStatus::Unverified(named))
     } else {
-        None
+        Held::Scanned(scan)
     })
 }
 
