@@ -120,7 +120,7 @@ pub use privilege::{
 };
 
 // == re-exports: pidfile (issue 4) ==
-pub use pidfile::{PidLock, PidStatus, Pidfile, check_pidlock, create_pidlock, parse_pid};
+pub use pidfile::{Holder, PidLock, PidStatus, Pidfile, check_pidlock, create_pidlock, parse_pid};
 
 // == re-exports: signal / process / title (issue 5) ==
 pub use process::{

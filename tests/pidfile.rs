@@ -734,8 +734,14 @@ fn release_leaves_a_replacement_alone() {
 fn mode_is_0600_under_the_umask() {
     let _serial = serial();
     let dir = TempDir::new("umask");
-    // 0600 under the umask: nobody else can open a pidfile (no squatters).
-    for (mask, want) in [(0o000, 0o600), (0o022, 0o600), (0o077, 0o600), (0o277, 0o400)] {
+    // 0600 under the umask: nobody else can open a pidfile (no squatters);
+    // and the sticky bit, daemonry's mark.
+    for (mask, want) in [
+        (0o000, 0o1600),
+        (0o022, 0o1600),
+        (0o077, 0o1600),
+        (0o277, 0o1400),
+    ] {
         let path = dir.path().join(format!("m{mask:o}.pid"));
         let c = cpath(&path);
         common::in_child(move || {

@@ -33,8 +33,15 @@ use rustix::process::{self, Pid};
 /// Mode of a new pidfile before the umask: readable and writable by its
 /// owner only (BSD `pidfile(3)`'s default), so that no other user can open
 /// it—and so none can hold its lock (a squatter) or be mistaken for its
-/// holder.
-pub(crate) const MODE: u32 = 0o600;
+/// holder; plus [`MARK`].
+pub(crate) const MODE: u32 = 0o600 | MARK;
+
+/// The mark of a daemonry pidfile: the sticky bit, which means nothing on
+/// a regular file to Linux and which no other tool sets. Its holders keep
+/// its lock for life, so a marked file nobody holds is stale, whatever
+/// process its pid now names (a recycled pid is never taken for the
+/// daemon). `ls -l` shows it as a `T`.
+pub(crate) const MARK: u32 = linux_raw_sys::general::S_ISVTX;
 
 /// Attempts at a temporary name before giving up: each retry means a
 /// leftover of an earlier process with our pid was removed, or a sweeper
@@ -122,20 +129,21 @@ pub(crate) fn publish(path: &CStr, pid: Pid, content: &[u8]) -> Result<Publish> 
 /// One publish through temporary name `tmp`.
 fn attempt(tmp: &CStr, path: &CStr, content: &[u8]) -> Result<Step> {
     let create = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW;
-    let w = match fs::openat(
-        fs::CWD,
-        tmp,
-        create | OFlags::CLOEXEC | OFlags::NOCTTY,
-        Mode::from_raw_mode(MODE),
-    ) {
-        Ok(fd) => fd,
-        // A leftover of an earlier process that had our pid (we are the
-        // only live one): its writer is dead. Remove it and take a new name.
-        Err(Errno::EXIST) => {
-            let _ = fs::unlinkat(fs::CWD, tmp, AtFlags::empty());
-            return Ok(Step::Retry);
+    let create = create | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let mut cleared = false;
+    let w = loop {
+        match fs::openat(fs::CWD, tmp, create, Mode::from_raw_mode(MODE)) {
+            Ok(fd) => break fd,
+            // A leftover of an earlier process that had our pid (we are the
+            // only live one), or of this one before an `exec`: its writer
+            // is dead. Remove it and take the name.
+            Err(Errno::EXIST) if !cleared => {
+                let _ = fs::unlinkat(fs::CWD, tmp, AtFlags::empty());
+                cleared = true;
+            }
+            Err(Errno::EXIST) => return Ok(Step::Retry),
+            Err(e) => return Err(Error::os(Op::CreatePidfile, e)),
         }
-        Err(e) => return Err(Error::os(Op::CreatePidfile, e)),
     };
     let unlink_tmp = || {
         let _ = fs::unlinkat(fs::CWD, tmp, AtFlags::empty());

@@ -7,6 +7,7 @@ use super::file::{self, Existing, FileId, Opened};
 use super::holders::{self, Check, Holder, Pinned};
 use super::liveness::{self, Verdict};
 use super::parse::MAX_PIDFILE_LEN;
+use super::publish::MARK;
 use super::trust;
 use crate::error::{Op, Result};
 use core::ffi::CStr;
@@ -156,8 +157,8 @@ fn held(
     })
 }
 
-/// A file nobody holds locked, naming `pid`: the liveness rule, then the
-/// trust rule.
+/// A file nobody holds locked, naming `pid`: stale if daemonry wrote it;
+/// otherwise the liveness rule, then the trust rule.
 fn unlocked(
     path: &CStr,
     st: &rustix::fs::Stat,
@@ -165,7 +166,9 @@ fn unlocked(
     visit: &mut dyn FnMut(Holder) -> ControlFlow<()>,
 ) -> Result<PidStatus> {
     let mtime = file::mtime_ns(st);
-    if liveness::judge(pid, mtime) == Verdict::Stale {
+    // A daemonry pidfile nobody holds: its holder is gone, however alive
+    // the process that has its pid now may look.
+    if st.st_mode & MARK != 0 || liveness::judge(pid, mtime) == Verdict::Stale {
         return Ok(PidStatus::Stale(pid));
     }
     if !trust::trusted(path, st) {
