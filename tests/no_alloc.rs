@@ -356,9 +356,10 @@ fn pidfile() {
         Pidfile::new(path.as_c_str()).expect("path")
     });
     check("Pidfile::acquire", || pf.acquire().expect("acquire"));
-    check("Pidfile::probe (running: pidfd, /proc fd and fdinfo)", || {
-        pf.probe().expect("probe")
-    });
+    check(
+        "Pidfile::probe (running: pidfd, /proc fd and fdinfo)",
+        || pf.probe().expect("probe"),
+    );
     check("Pidfile::holders + Holder::wait_exit", || {
         pf.holders(|h| {
             let _ = (h.pid(), h.pidfd(), h.holds_lock());
@@ -409,15 +410,19 @@ fn pidfile() {
         pf.remove_if_stale().expect("remove")
     });
     std::fs::write(dir.join("b.pid"), "user nginx;\n").expect("write");
-    check("Pidfile::probe (not a pidfile)", || pf.probe().expect("probe"));
+    check("Pidfile::probe (not a pidfile)", || {
+        pf.probe().expect("probe")
+    });
     check("Pidfile::remove (refused)", || pf.remove().is_err());
     std::fs::write(dir.join("b.pid"), "1\n").expect("write");
     check("Pidfile::remove", || pf.remove().expect("remove"));
     // A lock that outlived the named process: the walk through /proc.
     std::fs::write(dir.join("b.pid"), "-1\n").expect("write");
     let locked = std::fs::File::open(dir.join("b.pid")).expect("open");
+    let locked_fd = std::os::fd::AsRawFd::as_raw_fd(&locked);
     // SAFETY: flock on our own file.
-    assert_eq!(unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&locked), libc::LOCK_EX) }, 0);
+    let flocked = unsafe { libc::flock(locked_fd, libc::LOCK_EX) };
+    assert_eq!(flocked, 0);
     check("Pidfile::holders (held by others: scan of /proc)", || {
         pf.holders(|_| core::ops::ControlFlow::Continue(()))
             .expect("holders")

@@ -1108,8 +1108,14 @@ fn directory_at_the_path_is_not_a_pidfile() {
     let want = (ErrorKind::InvalidInput, daemonry::Op::NotAPidfile);
     assert_eq!(not_a_pidfile(pf.remove_if_stale().unwrap_err()), want);
     assert_eq!(not_a_pidfile(pf.remove().unwrap_err()), want);
-    assert_eq!(not_a_pidfile(create_pidlock(c.as_c_str()).unwrap_err()), want);
-    assert_eq!(not_a_pidfile(check_pidlock(c.as_c_str()).unwrap_err()), want);
+    assert_eq!(
+        not_a_pidfile(create_pidlock(c.as_c_str()).unwrap_err()),
+        want
+    );
+    assert_eq!(
+        not_a_pidfile(check_pidlock(c.as_c_str()).unwrap_err()),
+        want
+    );
     assert!(path.is_dir());
     let trailing = CString::new(format!("{}/", dir.path().display())).unwrap();
     assert_eq!(

@@ -57,8 +57,12 @@ impl<'a> DaemonContext<'a> {
     /// With [`OnReady::Return`], any error the daemon reported (the step's
     /// [`Op`] and errno, e.g. [`Op::Chdir`] and `ENOENT`;
     /// [`ErrorKind::LockFailed`](crate::ErrorKind::LockFailed) for a held
-    /// pidfile); an `EPIPE` error with [`Op::ReadyPipe`] when it ended
-    /// without a report. In fake mode, the failing step's error.
+    /// pidfile; [`Op::NotAPidfile`] or [`Op::UntrustedPidfile`] for a path
+    /// that is refused); an `EPIPE` error with [`Op::ReadyPipe`] when it
+    /// ended without a report. In fake mode, the failing step's error.
+    /// Whenever the daemon failed, the pidfile it published is removed by
+    /// the original process if nobody holds it (see the
+    /// [module docs](crate::daemon#the-pidfile-when-the-daemon-drops-privileges)).
     ///
     /// # Async-signal safety
     ///

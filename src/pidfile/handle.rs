@@ -1,94 +1,27 @@
 //! [`Pidfile`]: a pidfile lock at a path, acquired, probed and released
-//! by hand; and [`Held`], the lock itself, shared with
-//! [`PidLock`](super::PidLock).
+//! by hand.
 
 use super::file::{self, Content, Existing, Removal};
+use super::held::Held;
 use super::holders::Holder;
 use super::publish::{self, Publish};
-use super::status::{self, examine, no_holders};
+use super::status::{examine, judge, no_holders, refusal};
 use super::{MAX_PIDFILE_LEN, PidStatus};
 #[cfg(doc)]
 use super::{PidLock, create_pidlock, parse_pid};
-use crate::error::{Context, Error, ErrorKind, Op, Result};
+use crate::error::{Error, Op, Result};
 use crate::path::PathArg;
 use core::ffi::CStr;
 use core::fmt;
 use core::ops::ControlFlow;
-use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fd::{AsFd, BorrowedFd};
 use rustix::fs::{self, AtFlags};
-use rustix::io::{self, Errno, FdFlags};
+use rustix::io::Errno;
 use rustix::process::{self, Pid};
 
 /// A lock failure naming the holder, when known.
 pub(super) fn lock_failed(pid: Option<Pid>) -> Error {
     Error::lock_failed(Op::AcquirePidfile, pid)
-}
-
-/// The error that stops a start over a file judged `status`, if any:
-/// `LockFailed` for a live holder (with its pid when verified: `holder`
-/// is the first verified holder of a
-/// [`HeldByOthers`](PidStatus::HeldByOthers) file), a refusal for an
-/// untrusted claim or something that is not a pidfile.
-pub(super) fn refusal(status: PidStatus, holder: Option<Pid>) -> Option<Error> {
-    match status {
-        PidStatus::Running(p) | PidStatus::Unlocked(p) => Some(lock_failed(Some(p))),
-        PidStatus::HeldByOthers(_) => Some(lock_failed(holder)),
-        PidStatus::Unverified(_) => Some(lock_failed(None)),
-        PidStatus::Untrusted(_) => Some(Error::new(ErrorKind::Security, Op::UntrustedPidfile)),
-        PidStatus::NotAPidfile => Some(file::not_a_pidfile()),
-        _ => None,
-    }
-}
-
-/// Judges `path`, keeping the first verified holder's pid.
-pub(super) fn judge(path: &CStr) -> Result<(status::Examined, Option<Pid>)> {
-    let mut first = None;
-    let examined = examine(path, &mut |h: Holder| {
-        first = Some(h.pid());
-        ControlFlow::Break(())
-    })?;
-    Ok((examined, first))
-}
-
-/// Our lock: the locked fd, which file it is, and which process took it.
-pub(super) struct Held {
-    pub(super) fd: OwnedFd,
-    pub(super) id: file::FileId,
-    pub(super) pid: Pid,
-}
-
-impl Held {
-    /// Whether the calling process is the one that took (or last rewrote)
-    /// the lock; a copy inherited through `fork` is not.
-    pub(super) fn is_ours(&self) -> bool {
-        self.pid == process::getpid()
-    }
-
-    /// The unlink half of a release: removes `path` if it still names our
-    /// file and the file still holds our pid, in the process that owns the
-    /// lock. The caller closes the fd afterwards, which drops the lock: the
-    /// path never names our file unlocked.
-    pub(super) fn unlink(&self, path: &CStr) -> Result<()> {
-        if !self.is_ours() || !file::holds_pid(&self.fd, self.pid)? {
-            return Ok(());
-        }
-        file::unlink_if_ours(path, self.id).map(drop)
-    }
-
-    /// Rewrites the locked file (at `path`) with the calling process's pid.
-    pub(super) fn write_pid(&mut self, path: &CStr) -> Result<()> {
-        let pid = process::getpid();
-        file::rewrite(&self.fd, self.id, path, Content::new(pid).as_bytes())?;
-        self.pid = pid;
-        Ok(())
-    }
-
-    /// Sets or clears `FD_CLOEXEC` on the locked fd.
-    pub(super) fn set_inheritable(&self, inheritable: bool) -> Result<()> {
-        let mut flags = io::fcntl_getfd(&self.fd).ctx(Op::Fcntl)?;
-        flags.set(FdFlags::CLOEXEC, !inheritable);
-        io::fcntl_setfd(&self.fd, flags).ctx(Op::Fcntl)
-    }
 }
 
 /// A pidfile lock at a path (celery's `Pidfile`).

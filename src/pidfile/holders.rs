@@ -337,7 +337,10 @@ fn scan_lines(fd: &OwnedFd, mut f: impl FnMut(&[u8])) {
         };
         let end = len + n;
         let mut start = 0;
-        while let Some(nl) = buf.get(start..end).and_then(|b| b.iter().position(|&c| c == b'\n')) {
+        while let Some(nl) = buf
+            .get(start..end)
+            .and_then(|b| b.iter().position(|&c| c == b'\n'))
+        {
             if !skipping && let Some(line) = buf.get(start..start + nl) {
                 f(line);
             }

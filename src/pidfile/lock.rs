@@ -2,8 +2,8 @@
 //! [`check_pidlock`].
 
 use super::file::{self, FileId};
-use super::handle::judge;
 use super::publish::sweep_litter;
+use super::status::judge;
 use super::{Held, PidStatus, Pidfile, lock_failed, refusal};
 use crate::cstr::{CStrBuf, PATH_MAX};
 use crate::error::{Context, Error, Op, Result};

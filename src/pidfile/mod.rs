@@ -4,10 +4,11 @@
 //!
 //! # The protocol
 //!
-//! A pidfile is `"<pid>\n"`, mode 0600 under the umask, and its holder
-//! keeps it open with an exclusive `flock(2)` for as long as it lives. The
-//! kernel drops that lock when the holder dies, however it dies, so the
-//! lock—not the pid in the file—is what says "held".
+//! A pidfile is `"<pid>\n"`, mode 0600 under the umask plus the sticky
+//! bit (daemonry's mark, below), and its holder keeps it open with an
+//! exclusive `flock(2)` for as long as it lives. The kernel drops that lock
+//! when the holder dies, however it dies, so the lock—not the pid in the
+//! file—is what says "held".
 //!
 //! - **Publish atomically, under the real name.** [`Pidfile::acquire`]
 //!   writes the pid under a temporary name beside the path
@@ -33,6 +34,13 @@
 //! - **Release by inode and content.** [`Pidfile::release`] unlinks the
 //!   path only if it still names our file and the file still holds our pid;
 //!   then it closes the fd, which drops the lock.
+//! - **Marked.** The sticky bit, meaningless on a regular file to Linux and
+//!   set by no other tool (`ls -l` shows `-rw------T`), says daemonry wrote
+//!   the file. Its holders keep the lock for life, so a marked file nobody
+//!   holds is [`Stale`](PidStatus::Stale) whatever process its pid names
+//!   now: a recycled pid is never taken for the daemon, even within the
+//!   start-time slack below. (A holder that closes its lock fd early gives
+//!   up its claim.)
 //!
 //! Every step opens with `O_NOFOLLOW | O_CLOEXEC`; a symlink at the path is
 //! refused (links are never followed or written through, and left as they
@@ -74,14 +82,16 @@
 //!    [`NotAPidfile`](PidStatus::NotAPidfile): never removed or replaced
 //!    (see [`parse_pid`]).
 //! 6. What cannot be verified—another user's processes, holders in
-//!    another pid namespace, kernels without pidfds (before 5.3)—is
+//!    another pid namespace, kernels without pidfds (before 5.3), locks
+//!    that are not `flock`s (NFS emulates `flock` with POSIX locks)—is
 //!    [`Unverified`](PidStatus::Unverified), never guessed.
 //!
 //! # Files without a lock: other tools and crashed holders
 //!
-//! A file nobody has locked was written by a holder that has died, or by a
-//! tool that never locks (celery, the `pidlock` crate, `start-stop-daemon`,
-//! `echo $$ > file`). Its pid is judged, in this order:
+//! A file nobody has locked and that does not carry daemonry's mark was
+//! written by a tool that never locks (celery, the `pidlock` crate,
+//! `start-stop-daemon`, `echo $$ > file`). Its pid is judged, in this
+//! order:
 //!
 //! 1. not `<digits>\n` with `1 ≤ pid ≤ kernel.pid_max` → [`PidStatus::Invalid`];
 //! 2. our own pid → stale (a restarted container's pid 1 finds itself);
@@ -143,6 +153,7 @@
 
 mod file;
 mod handle;
+mod held;
 mod holders;
 mod liveness;
 mod lock;
@@ -161,8 +172,10 @@ use crate::error::Result;
 use crate::path::PathArg;
 use core::ffi::CStr;
 pub(crate) use file::FileId;
-use handle::{Held, lock_failed, refusal};
+use handle::lock_failed;
+use held::Held;
 use rustix::process::Pid;
+use status::refusal;
 
 /// What [`Pidfile::probe`] found at the path.
 ///

@@ -4,12 +4,13 @@
 
 use super::PidStatus;
 use super::file::{self, Existing, FileId, Opened};
+use super::handle::lock_failed;
 use super::holders::{self, Check, Holder, Pinned};
 use super::liveness::{self, Verdict};
 use super::parse::MAX_PIDFILE_LEN;
 use super::publish::MARK;
 use super::trust;
-use crate::error::{Op, Result};
+use crate::error::{Error, ErrorKind, Op, Result};
 use core::ffi::CStr;
 use core::ops::ControlFlow;
 use rustix::process::Pid;
@@ -184,4 +185,30 @@ fn unlocked(
         Pinned::NoPidfd => Ok(PidStatus::Unlocked(pid)),
         Pinned::Not(_) => Ok(PidStatus::Stale(pid)),
     }
+}
+
+/// The error that stops a start over a file judged `status`, if any:
+/// `LockFailed` for a live holder (with its pid when verified: `holder`
+/// is the first verified holder of a
+/// [`HeldByOthers`](PidStatus::HeldByOthers) file), a refusal for an
+/// untrusted claim or something that is not a pidfile.
+pub(crate) fn refusal(status: PidStatus, holder: Option<Pid>) -> Option<Error> {
+    match status {
+        PidStatus::Running(p) | PidStatus::Unlocked(p) => Some(lock_failed(Some(p))),
+        PidStatus::HeldByOthers(_) => Some(lock_failed(holder)),
+        PidStatus::Unverified(_) => Some(lock_failed(None)),
+        PidStatus::Untrusted(_) => Some(Error::new(ErrorKind::Security, Op::UntrustedPidfile)),
+        PidStatus::NotAPidfile => Some(file::not_a_pidfile()),
+        _ => None,
+    }
+}
+
+/// Judges `path`, keeping the first verified holder's pid.
+pub(crate) fn judge(path: &CStr) -> Result<(Examined, Option<Pid>)> {
+    let mut first = None;
+    let examined = examine(path, &mut |h: Holder| {
+        first = Some(h.pid());
+        ControlFlow::Break(())
+    })?;
+    Ok((examined, first))
 }
