@@ -51,7 +51,7 @@ pub(super) fn lock_failed(pid: Option<Pid>) -> Error {
 /// let mut pf = Pidfile::new(path.as_c_str())?;
 /// pf.acquire()?;
 /// assert_eq!(pf.read_pid()?, Some(me));
-/// assert_eq!(pf.probe()?, PidStatus::Held(Some(me)));
+/// assert_eq!(pf.probe()?, PidStatus::Running(me));
 /// pf.release()?;
 /// assert!(!pf.exists()?);
 /// # std::fs::remove_dir_all(&dir).unwrap();
