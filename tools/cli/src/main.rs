@@ -258,11 +258,11 @@ fn status(o: Opts) -> ExitCode {
         return fail(EX_USAGE, "status needs --pidfile");
     };
     match Pidfile::new(pidfile).and_then(|pf| pf.probe()) {
-        Ok(PidStatus::Held(Some(p)) | PidStatus::Running(p)) => {
+        Ok(PidStatus::Running(p) | PidStatus::Unlocked(p)) => {
             println!("running {}", p.as_raw_nonzero());
             ExitCode::SUCCESS
         }
-        Ok(PidStatus::Held(None)) => {
+        Ok(PidStatus::HeldByOthers(_)) => {
             println!("running");
             ExitCode::SUCCESS
         }
@@ -369,8 +369,8 @@ fn stop(o: Opts) -> ExitCode {
         Err(e) => return fail(1, e),
     };
     let pid = match pf.probe() {
-        Ok(PidStatus::Held(Some(p)) | PidStatus::Running(p)) => p,
-        Ok(PidStatus::Held(None)) => {
+        Ok(PidStatus::Running(p) | PidStatus::Unlocked(p)) => p,
+        Ok(PidStatus::HeldByOthers(_)) => {
             return fail(1, "pidfile is locked but holds no valid pid");
         }
         Ok(PidStatus::Stale(_) | PidStatus::Invalid) => {
