@@ -985,3 +985,116 @@ fn pid_1_forwards_signals_it_would_otherwise_never_receive() {
     // unshare exits with its child's status: daemonry-init's 128 + SIGTERM.
     assert_eq!(exit, Exit::Code(143), "{err}");
 }
+
+// daemonry-init's own messages to a closed pipe: the SIGPIPE its write
+// raises is its own, never the program's.
+
+/// Whether daemonry-init (`pid`) comes to rest within 10 s: asleep (in
+/// sigtimedwait, its only blocking call once the program runs) with no
+/// signal pending. Nothing the init prints can say so (its stderr is a
+/// closed pipe here), hence a bounded poll of `/proc`.
+fn init_settles(pid: i32) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        let st = proc_status(pid);
+        let field = |name: &str| st.get(name).map_or("", String::as_str);
+        if field("State").starts_with('S')
+            && field("SigPnd").trim_start_matches('0').is_empty()
+            && field("ShdPnd").trim_start_matches('0').is_empty()
+        {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    false
+}
+
+/// CPU time daemonry-init (`pid`) uses over half a second of the
+/// program's life, in clock ticks (user + system): none when it waits as it
+/// should, most of the window when it spins.
+fn cpu_ticks_over_half_a_second(pid: i32) -> u64 {
+    let ticks = || {
+        let st = proc_stat(pid);
+        st[13].parse::<u64>().expect("utime") + st[14].parse::<u64>().expect("stime")
+    };
+    let before = ticks();
+    // A measuring window, not synchronisation.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    ticks() - before
+}
+
+/// Runs `daemonry-init ARGS -- cat` with stderr a pipe whose reading end is
+/// already closed (`init … 2>&1 | (exec 0<&-; …)`), SIGPIPE ignored when
+/// `ignore_sigpipe`; echoes two lines through `cat`, the second once the
+/// init has settled, then closes cat's stdin. Returns how daemonry-init
+/// ended and the CPU ticks it used in half a second while cat ran.
+fn run_with_closed_stderr(args: &[&str], ignore_sigpipe: bool) -> (Exit, u64) {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let mut c = Command::new(init_bin());
+    c.args(args)
+        .args(["--", "cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(writer);
+    if ignore_sigpipe {
+        // SAFETY: signal(2) is async-signal-safe; only the child changes.
+        unsafe {
+            c.pre_exec(|| {
+                libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+    }
+    let mut child = c.spawn().expect("spawn daemonry-init");
+    drop(c);
+    let pid = child.id() as i32;
+    let mut stdin = child.stdin.take().expect("stdin piped");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout piped"));
+    let mut echo = |text: &str| {
+        writeln!(stdin, "{text}").expect("write to cat");
+        let mut line = String::new();
+        out.read_line(&mut line).expect("read from cat");
+        line
+    };
+    assert_eq!(echo("one"), "one\n", "cat died before its first line");
+    let settled = init_settles(pid);
+    let ticks = cpu_ticks_over_half_a_second(pid);
+    let second = echo("two");
+    drop(stdin);
+    if !settled {
+        let _ = child.kill();
+    }
+    let status = child.wait().expect("wait daemonry-init");
+    assert!(
+        settled,
+        "daemonry-init never came to rest: it keeps taking signals (its own SIGPIPEs)"
+    );
+    assert_eq!(second, "two\n", "cat died once daemonry-init had settled");
+    (exit_of(status), ticks)
+}
+
+#[test]
+fn sigpipe_from_the_inits_own_log_write_is_not_forwarded() {
+    // `-v` logs the spawn to the closed pipe: EPIPE and a SIGPIPE for
+    // daemonry-init, which blocks it like every signal; taking it from the
+    // queue and forwarding it killed cat (141) where tini exits 0.
+    let (exit, _) = run_with_closed_stderr(&["-s", "-v"], false);
+    assert_eq!(exit, Exit::Code(0));
+}
+
+#[test]
+fn ignored_sigpipe_and_debug_messages_do_not_spin() {
+    // With SIGPIPE ignored (but blocked, so still queued) and `-v -v`, each
+    // forwarded SIGPIPE's debug message raised the next one: a loop at
+    // full speed for the program's whole life. Now the first EPIPE ends
+    // the messages and its SIGPIPE is taken back.
+    let (exit, ticks) = run_with_closed_stderr(&["-s", "-v", "-v"], true);
+    assert_eq!(exit, Exit::Code(0));
+    // Idle is 0 ticks; a spin takes most of the 50 ticks of the window
+    // (still well above 5 when sharing a loaded core).
+    assert!(
+        ticks <= 5,
+        "daemonry-init used {ticks} ticks in 0.5 s: it spins"
+    );
+}

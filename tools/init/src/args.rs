@@ -378,9 +378,13 @@ mod tests {
 
     #[test]
     fn option_arguments() {
-        assert_eq!(opts(&["-p", "SIGKILL", "x"]).pdeathsig, Some(9));
-        assert_eq!(opts(&["-pSIGTERM", "x"]).pdeathsig, Some(15));
-        assert_eq!(opts(&["-vpusr1", "x"]).pdeathsig, Some(10));
+        use linux_raw_sys::general as g;
+        assert_eq!(
+            opts(&["-p", "SIGKILL", "x"]).pdeathsig,
+            Some(g::SIGKILL as i32)
+        );
+        assert_eq!(opts(&["-pSIGTERM", "x"]).pdeathsig, Some(g::SIGTERM as i32));
+        assert_eq!(opts(&["-vpusr1", "x"]).pdeathsig, Some(g::SIGUSR1 as i32));
         assert_eq!(opts(&["-p", "9", "x"]).pdeathsig, Some(9));
         let o = opts(&["-e", "3", "-e143", "-se", "0", "x"]);
         for c in 0..=255u8 {
@@ -456,8 +460,9 @@ mod tests {
 
     #[test]
     fn pdeathsig_values() {
-        assert_eq!(parse_pdeathsig(b"SIGKILL"), Some(9));
-        assert_eq!(parse_pdeathsig(b"hup"), Some(1));
+        use linux_raw_sys::general as g;
+        assert_eq!(parse_pdeathsig(b"SIGKILL"), Some(g::SIGKILL as i32));
+        assert_eq!(parse_pdeathsig(b"hup"), Some(g::SIGHUP as i32));
         assert_eq!(parse_pdeathsig(b"31"), Some(31));
         for s in ["", "SIGFOO", "0", "32", "SIGRTMIN+1", "65"] {
             assert_eq!(parse_pdeathsig(s.as_bytes()), None, "{s}");

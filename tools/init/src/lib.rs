@@ -30,10 +30,12 @@ use msg::Part::S;
 use msg::{Level, Log, write_all};
 
 /// The version line (`--version`).
-const VERSION: &[u8] = concat!("daemonry-init version ", env!("CARGO_PKG_VERSION"), "\n").as_bytes();
+const VERSION: &[u8] =
+    concat!("daemonry-init version ", env!("CARGO_PKG_VERSION"), "\n").as_bytes();
 
 /// The `-l` text.
-const LICENSE: &[u8] = b"daemonry-init is part of daemonry and is licensed under the MIT license or the \
+const LICENSE: &[u8] =
+    b"daemonry-init is part of daemonry and is licensed under the MIT license or the \
 Apache License, Version 2.0, at your option (SPDX: MIT OR Apache-2.0).\n";
 
 /// The usage text after its first line (tini's, with daemonry-init's extra).

@@ -26,20 +26,22 @@ use crate::msg::Part::Dk;
 use crate::msg::Part::{E, N, S, Sig};
 use crate::msg::{Level, Log, Part};
 
-const SIGCHLD: i32 = 17;
-const SIGTTIN: i32 = 21;
-const SIGTTOU: i32 = 22;
+use linux_raw_sys::general as g;
+
+const SIGCHLD: i32 = g::SIGCHLD as i32;
+const SIGTTIN: i32 = g::SIGTTIN as i32;
+const SIGTTOU: i32 = g::SIGTTOU as i32;
 
 /// Signals daemonry-init leaves unblocked (tini's list): faults and traps that
 /// concern daemonry-init itself and must take effect at once.
 const FOR_DKINIT: [i32; 7] = [
-    4,  // SIGILL
-    5,  // SIGTRAP
-    6,  // SIGABRT
-    7,  // SIGBUS
-    8,  // SIGFPE
-    11, // SIGSEGV
-    31, // SIGSYS
+    g::SIGILL as i32,
+    g::SIGTRAP as i32,
+    g::SIGABRT as i32,
+    g::SIGBUS as i32,
+    g::SIGFPE as i32,
+    g::SIGSEGV as i32,
+    g::SIGSYS as i32,
 ];
 
 /// Every signal daemonry-init blocks and takes in its loop: all of 1..=64 but
@@ -436,21 +438,22 @@ mod tests {
 
     #[test]
     fn exit_statuses() {
+        const TERM: u8 = g::SIGTERM as u8;
         let mut remap = ExitSet::default();
         remap.insert(3);
-        remap.insert(143);
+        remap.insert(128 + TERM);
         assert_eq!(exit_status(ChildExit::Exited(3), &remap), 0);
         assert_eq!(exit_status(ChildExit::Exited(4), &remap), 4);
         let term = ChildExit::Signaled {
-            signal: 15,
+            signal: i32::from(TERM),
             core_dumped: false,
         };
         assert_eq!(exit_status(term, &remap), 0);
         let usr1 = ChildExit::Signaled {
-            signal: 10,
+            signal: g::SIGUSR1 as i32,
             core_dumped: true,
         };
-        assert_eq!(exit_status(usr1, &remap), 138);
+        assert_eq!(exit_status(usr1, &remap), 128 + g::SIGUSR1 as u8);
         for code in 0..=255u8 {
             assert_eq!(
                 exit_status(ChildExit::Exited(code), &ExitSet::default()),
@@ -465,6 +468,6 @@ mod tests {
         for sig in 1..=64 {
             assert_eq!(set.contains(sig), !FOR_DKINIT.contains(&sig), "{sig}");
         }
-        assert!(set.contains(SIGCHLD) && set.contains(SIGTTOU) && set.contains(15));
+        assert!(set.contains(SIGCHLD) && set.contains(SIGTTOU) && set.contains(g::SIGTERM as i32));
     }
 }
