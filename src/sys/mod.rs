@@ -366,22 +366,43 @@ pub(crate) unsafe fn rt_sigaction(
     sig: i32,
     new: Option<&KernelSigaction>,
 ) -> Result<KernelSigaction, Errno> {
-    let mut old = core::mem::MaybeUninit::<KernelSigaction>::uninit();
-    let newp = new.map_or(0, |n| n as *const KernelSigaction as usize);
-    // SAFETY: `newp` is null or a valid sigaction; `old` is writable; the
-    // size argument is the kernel's sigset size (8 bytes).
+    let new = new.map(|n| SigactionSlack {
+        act: *n,
+        slack: n.sa_mask.sig[0],
+    });
+    let newp = new
+        .as_ref()
+        .map_or(0, |n| n as *const SigactionSlack as usize);
+    let mut old = SigactionSlack {
+        act: no_action(),
+        slack: 0,
+    };
+    // SAFETY: `newp` is null or a valid sigaction; `old` is writable (with
+    // a word to spare); the size argument is the kernel's sigset size (8
+    // bytes).
     let r = unsafe {
         arch::syscall4(
             g::__NR_rt_sigaction,
             sig as usize,
             newp,
-            old.as_mut_ptr() as usize,
+            &mut old as *mut SigactionSlack as usize,
             core::mem::size_of::<KernelSigset>(),
         )
     };
     check(r)?;
-    // SAFETY: the call succeeded, so the kernel wrote the old action.
-    Ok(unsafe { old.assume_init() })
+    Ok(old.act)
+}
+
+/// A kernel `struct sigaction` and one word more. qemu-user up to at
+/// least 7.2 (Debian 12's) handles riscv64's as if it had the
+/// `sa_restorer` field of other architectures: it reads the mask one word
+/// late and writes a word past the end. The slack takes that write, and
+/// repeats the mask's first word where such an emulator reads it; a kernel
+/// reads and writes only `act`.
+#[repr(C)]
+struct SigactionSlack {
+    act: KernelSigaction,
+    slack: c_ulong,
 }
 
 /// `rt_sigprocmask(2)` on the kernel's signal set.

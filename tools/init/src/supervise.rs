@@ -5,10 +5,14 @@
 //!
 //! # Safety
 //!
-//! [`run`] forks with `daemonry::fork`. daemonry-init is single-threaded and has
-//! no allocator or libc, and the child only makes system calls (through
-//! daemonry's async-signal-safe core and rustix) before it execs or exits,
-//! so the raw fork's contract holds. fd 0 is borrowed by number for
+//! [`run`] forks with `daemonry::process::fork_unchecked`. daemonry-init
+//! never starts a thread and has no allocator or libc, and the child only
+//! makes system calls (through daemonry's async-signal-safe core and
+//! rustix) before it execs or exits, so the raw fork's contract holds
+//! without asking the kernel: under qemu-user (a foreign-architecture
+//! container), the emulator's own helper thread would make
+//! `daemonry::fork`'s single-thread check refuse, and daemonry-init could
+//! never start its program. fd 0 is borrowed by number for
 //! `tcsetpgrp` (a closed fd 0 is an `EBADF` we handle).
 
 #![allow(unsafe_code)]
@@ -175,9 +179,9 @@ fn supervise(
     let Some(name) = program.first() else {
         return fatal(&log, &[S(b"no program to run")]);
     };
-    // SAFETY: see the module's `# Safety`: single-threaded, and the child
+    // SAFETY: see the module's `# Safety`: no thread of ours, and the child
     // only makes system calls until it execs or exits.
-    let child = match unsafe { daemonry::fork() } {
+    let child = match unsafe { daemonry::process::fork_unchecked() } {
         Ok(Fork::Child) => child(opts, &log, name, program, envp, inherited),
         Ok(Fork::Parent(pid)) => pid,
         Err(e) => return fatal(&log, &[S(b"fork failed: "), E(errno(e))]),
