@@ -1,7 +1,7 @@
-//! [`Error`]: a small `Copy` error value that keeps the errno and names the
-//! operation, and the [`Result`] alias.
+//! [`Error`]: a 32-byte `Copy` error value that keeps the errno, names the
+//! failed operation as an [`Op`] callers can match, and remembers the
+//! offending input; and the [`Result`] alias.
 
-use crate::name::Name;
 use core::fmt;
 use rustix::io::Errno;
 use rustix::process::Pid;
@@ -12,19 +12,19 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 /// What went wrong, in categories a caller can act on.
 ///
 /// The raw errno, when a system call failed, is in [`Error::errno`]; the
-/// operation in [`Error::context`]; the offending input, when there is one,
-/// in [`Error::input`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// operation in [`Error::op`]; the offending input, when there is one, in
+/// [`Error::input`]; the lock holder of a [`LockFailed`](ErrorKind::LockFailed)
+/// in [`Error::pid`]; the size a [`BufferTooSmall`](ErrorKind::BufferTooSmall)
+/// needed in [`Error::needed`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[repr(u8)]
 pub enum ErrorKind {
     /// A system call failed; [`Error::errno`] says why.
     Os,
-    /// A pidfile lock is held by another live process (`pid` is the holder,
-    /// when it could be read).
-    LockFailed {
-        /// The holder's pid, when known.
-        pid: Option<Pid>,
-    },
+    /// A pidfile lock is held by another live process ([`Error::pid`] is
+    /// the holder, when it could be read).
+    LockFailed,
     /// A user name did not resolve ([`Error::input`] holds it).
     UnknownUser,
     /// A group name did not resolve ([`Error::input`] holds it).
@@ -38,20 +38,286 @@ pub enum ErrorKind {
     /// A per-thread system call (credentials, raw fork) was refused because
     /// the process runs more than one thread.
     MultiThreaded,
-    /// A caller-provided or fixed-size buffer was too small; `needed` is the
-    /// size that would have been enough, when known.
-    BufferTooSmall {
-        /// How many elements would fit the whole result (0 if unknown).
-        needed: usize,
-    },
+    /// A caller-provided or fixed-size buffer was too small;
+    /// [`Error::needed`] is the size that would have been enough, when known.
+    BufferTooSmall,
 }
 
-/// daemonry's error: a kind, the raw errno when a system call failed, a
-/// static description of the operation (`"setgroups"`, `"open pidfile"`),
-/// and the offending input when there was one (up to 32 bytes, inline).
+impl ErrorKind {
+    const ALL: [ErrorKind; 8] = [
+        ErrorKind::Os,
+        ErrorKind::LockFailed,
+        ErrorKind::UnknownUser,
+        ErrorKind::UnknownGroup,
+        ErrorKind::InvalidInput,
+        ErrorKind::Security,
+        ErrorKind::MultiThreaded,
+        ErrorKind::BufferTooSmall,
+    ];
+
+    /// What the kind means, for messages (`"unknown user"`); empty for
+    /// [`Os`](ErrorKind::Os), whose errno says it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(daemonry::ErrorKind::UnknownUser.as_str(), "unknown user");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Os => "",
+            ErrorKind::LockFailed => "lock held by another process",
+            ErrorKind::UnknownUser => "unknown user",
+            ErrorKind::UnknownGroup => "unknown group",
+            ErrorKind::InvalidInput => "invalid input",
+            ErrorKind::Security => "security check failed",
+            ErrorKind::MultiThreaded => "refused in a multi-threaded process",
+            ErrorKind::BufferTooSmall => "buffer too small",
+        }
+    }
+}
+
+macro_rules! ops {
+    ($($(#[$m:meta])* $v:ident => $s:literal,)*) => {
+        /// The operation that failed: data a caller can `match`, never a
+        /// string to compare.
+        ///
+        /// [`Op::as_str`] (and `Display`) give the text used in messages,
+        /// usually the system call or the function's name.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use daemonry::{Op, parse_signal};
+        /// let e = parse_signal("SIGNOPE").unwrap_err();
+        /// assert_eq!(e.op(), Op::ParseSignal);
+        /// assert_eq!(Op::ParseSignal.to_string(), "parse_signal");
+        /// ```
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        #[repr(u8)]
+        pub enum Op {
+            $($(#[$m])* $v,)*
+        }
+
+        impl Op {
+            const ALL: &'static [Op] = &[$(Op::$v,)*];
+
+            /// The operation's name in messages (`"setgroups"`,
+            /// `"open pidfile"`).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// assert_eq!(daemonry::Op::OpenPidfile.as_str(), "open pidfile");
+            /// ```
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Op::$v => $s,)*
+                }
+            }
+        }
+    };
+}
+
+ops! {
+    // account
+    /// Opening the passwd database.
+    OpenPasswd => "open passwd database",
+    /// Reading the passwd database.
+    ReadPasswd => "read passwd database",
+    /// Opening the group database.
+    OpenGroup => "open group database",
+    /// Reading the group database.
+    ReadGroup => "read group database",
+    /// Resolving a user ([`parse_uid`](crate::parse_uid) and every function
+    /// taking a user).
+    ParseUid => "parse_uid",
+    /// Resolving a group ([`parse_gid`](crate::parse_gid) and every function
+    /// taking a group).
+    ParseGid => "parse_gid",
+    /// Collecting a user's groups ([`AccountDb::group_list`](crate::AccountDb::group_list)).
+    GroupList => "group_list",
+    // privilege
+    /// `setresuid(2)`.
+    Setuid => "setuid",
+    /// `setresgid(2)`.
+    Setgid => "setgid",
+    /// `setgroups(2)`.
+    Setgroups => "setgroups",
+    /// `initgroups(3)`'s work.
+    Initgroups => "initgroups",
+    /// Dropping privileges as a whole.
+    DropPrivileges => "drop_privileges",
+    /// Verifying a privilege drop (root must not be regainable).
+    VerifyPrivileges => "verify dropped privileges",
+    /// Checking the process's privileges.
+    CheckPrivileges => "check_privileges",
+    /// `capget(2)`: reading the capability sets.
+    Capget => "capget",
+    /// `capset(2)`: lowering the capability sets.
+    Capset => "capset",
+    /// `prctl(PR_GET_SECUREBITS)`, or securebits that keep root's
+    /// capabilities across a drop (kind
+    /// [`Security`](ErrorKind::Security)).
+    Securebits => "securebits",
+    /// `prctl(PR_SET_KEEPCAPS)`.
+    KeepCaps => "keepcaps",
+    /// `prctl(PR_CAP_AMBIENT)`: the ambient capability set.
+    AmbientCaps => "ambient capabilities",
+    /// `prctl(PR_SET_NO_NEW_PRIVS)`.
+    NoNewPrivs => "no_new_privs",
+    /// Counting the process's threads.
+    CountThreads => "count threads",
+    // fd
+    /// `close_range(2)`.
+    CloseRange => "close_range",
+    /// Listing `/proc/self/fd`.
+    ReadProcFd => "read /proc/self/fd",
+    /// `fcntl(2)` on a descriptor's flags.
+    Fcntl => "fcntl",
+    /// `stat(2)` of a path.
+    Stat => "stat",
+    // signal
+    /// `rt_sigaction(2)`: reading or changing a disposition.
+    Sigaction => "sigaction",
+    /// `rt_sigprocmask(2)`: the signal mask.
+    Sigprocmask => "sigprocmask",
+    /// Building a signal set.
+    SigSet => "signal set",
+    /// `rt_sigtimedwait(2)`.
+    Sigtimedwait => "sigtimedwait",
+    /// `kill(2)`.
+    Kill => "kill",
+    /// `setitimer(2)`: the alarm.
+    Setitimer => "setitimer",
+    /// Parsing a signal name or number.
+    ParseSignal => "parse_signal",
+    /// `signalfd4(2)`: creating a [`SignalFd`](crate::signal::SignalFd) or
+    /// changing its signals.
+    Signalfd => "signalfd",
+    /// Reading a [`SignalFd`](crate::signal::SignalFd).
+    ReadSignalfd => "read signalfd",
+    // process
+    /// `fork(2)`.
+    Fork => "fork",
+    /// `setsid(2)`.
+    Setsid => "setsid",
+    /// `execve(2)`.
+    Execve => "execve",
+    /// `execvpe(3)`'s `PATH` search.
+    Execvpe => "execvpe",
+    /// `waitpid(2)`.
+    Waitpid => "waitpid",
+    /// `setpgid(2)`.
+    Setpgid => "setpgid",
+    /// `tcsetpgrp(3)`.
+    Tcsetpgrp => "tcsetpgrp",
+    /// `tcgetpgrp(3)`.
+    Tcgetpgrp => "tcgetpgrp",
+    /// `prctl(PR_SET_CHILD_SUBREAPER)`.
+    SetChildSubreaper => "set_child_subreaper",
+    /// `prctl(PR_GET_CHILD_SUBREAPER)`.
+    GetChildSubreaper => "get_child_subreaper",
+    /// `prctl(PR_SET_PDEATHSIG)`.
+    SetPdeathsig => "set_pdeathsig",
+    /// `prctl(PR_GET_PDEATHSIG)`.
+    GetPdeathsig => "get_pdeathsig",
+    /// Parsing an octal umask.
+    ParseUmask => "parse_umask",
+    /// `pipe2(2)`.
+    Pipe => "pipe",
+    /// `setrlimit(2)`.
+    Setrlimit => "setrlimit",
+    // title
+    /// `prctl(PR_SET_NAME)`.
+    SetName => "set_name",
+    /// `prctl(PR_GET_NAME)`.
+    GetName => "get_name",
+    /// Rewriting the process title.
+    SetProcessTitle => "set_process_title",
+    /// Finding the argv area in `/proc/self/stat`.
+    ReadArgv => "read argv bounds from /proc/self/stat",
+    // pidfile
+    /// Checking or resolving a pidfile's path.
+    PidfilePath => "pidfile path",
+    /// Checking a pidfile's directory.
+    PidfileDir => "pidfile directory",
+    /// Opening a pidfile.
+    OpenPidfile => "open pidfile",
+    /// Creating a pidfile.
+    CreatePidfile => "create pidfile",
+    /// Reading a pidfile.
+    ReadPidfile => "read pidfile",
+    /// Parsing a pidfile's contents.
+    ParsePid => "parse pidfile",
+    /// Writing a pidfile.
+    WritePidfile => "write pidfile",
+    /// `flock(2)` on a pidfile.
+    LockPidfile => "flock pidfile",
+    /// `fstat(2)` or `stat(2)` of a pidfile.
+    StatPidfile => "stat pidfile",
+    /// Publishing a pidfile under its name (link or rename).
+    PublishPidfile => "publish pidfile",
+    /// Removing a pidfile.
+    RemovePidfile => "remove pidfile",
+    /// Acquiring a pidfile lock.
+    AcquirePidfile => "acquire pidfile",
+    // daemon
+    /// Starting the daemon's double fork.
+    Daemonize => "daemonize",
+    /// `chdir(2)` to the working directory.
+    Chdir => "chdir",
+    /// Opening `/dev/null`.
+    OpenDevNull => "open /dev/null",
+    /// Opening a log file.
+    OpenLog => "open log file",
+    /// `dup2(2)`/`dup3(2)` onto standard input, output or error.
+    Dup => "dup2",
+    /// The daemon's readiness pipe.
+    ReadyPipe => "daemon readiness",
+    /// A caller's hook (for example
+    /// [`DaemonContext::after_chdir`](crate::DaemonContext::after_chdir))
+    /// failed; its error says more.
+    Hook => "hook",
+    // notify
+    /// Reading `$NOTIFY_SOCKET` ([`parse_notify_socket`](crate::notify::parse_notify_socket)).
+    ParseNotifySocket => "parse NOTIFY_SOCKET",
+    /// Sending a notification to the service manager (`sd_notify(3)`).
+    Notify => "notify",
+    /// Waiting until the service manager has read earlier notifications
+    /// (`sd_notify_barrier(3)`).
+    NotifyBarrier => "notify barrier",
+    /// Building or parsing a notification message.
+    NotifyMessage => "notify message",
+    /// Taking over the sockets a service manager passed (`sd_listen_fds(3)`).
+    ListenFds => "listen_fds",
+    /// Reading `$WATCHDOG_USEC` and `$WATCHDOG_PID`.
+    WatchdogInterval => "watchdog_interval",
+    /// Creating a socket that receives notifications.
+    NotifySocket => "create notify socket",
+    /// Receiving or waiting for notifications.
+    NotifyRecv => "receive notification",
+    /// Walking `/proc/<pid>/stat` parent links.
+    IsDescendant => "is_descendant",
+}
+
+/// Most input bytes an [`Error`] keeps inline.
+const INPUT_CAP: usize = 27;
+/// `tag` values: nothing, a number (pid or size) in `buf[..4]`, or input.
+const TAG_NONE: u8 = 0;
+const TAG_NUM: u8 = 1;
+const TAG_INPUT: u8 = 0x80;
+const TAG_TRUNCATED: u8 = 0x40;
+const TAG_LEN: u8 = 0x3f;
+
+/// daemonry's error: a kind, the operation that failed, the raw errno when
+/// a system call failed, and the offending input when there was one (its
+/// first 27 bytes, inline), all in 32 bytes.
 ///
 /// `Error` is `Copy` and never allocates, so it can be created, returned and
-/// even formatted (into a stack buffer) between `fork` and `exec`.
+/// even formatted (into a stack buffer) between `fork` and `exec`. Match on
+/// [`kind`](Error::kind) and [`op`](Error::op), never on the text.
 ///
 /// `Display` renders the errno symbolically with the crate's own table, in
 /// `no_std` too: `setgroups: EPERM (Operation not permitted)`.
@@ -59,122 +325,372 @@ pub enum ErrorKind {
 /// # Examples
 ///
 /// ```
-/// use daemonry::{Error, ErrorKind, Errno};
-/// let e = Error::os("setgroups", Errno::PERM);
+/// use daemonry::{Errno, Error, ErrorKind, Op};
+/// let e = Error::os(Op::Setgroups, Errno::PERM);
 /// assert_eq!(e.kind(), ErrorKind::Os);
+/// assert_eq!(e.op(), Op::Setgroups);
 /// assert_eq!(e.errno(), Some(Errno::PERM));
 /// assert_eq!(e.to_string(), "setgroups: EPERM (Operation not permitted)");
+/// assert!(size_of::<Error>() <= 32);
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Error {
     kind: ErrorKind,
-    errno: Option<Errno>,
-    context: Ctx,
-    input: Option<Name>,
+    op: Op,
+    /// The raw errno, 0 for none.
+    errno: u16,
+    tag: u8,
+    buf: [u8; INPUT_CAP],
 }
 
-/// The operation's description: a static string, or (for an error that
-/// crossed a process boundary, see [`Error::decode`]) a copy of one.
-#[derive(Clone, Copy)]
-enum Ctx {
-    Static(&'static str),
-    Inline { len: u8, buf: [u8; CTX_INLINE] },
+/// The offending input an [`Error`] remembers: up to 27 bytes, flagged when
+/// the original was longer.
+///
+/// `Display` shows the bytes (invalid UTF-8 as `\xNN`, a cut input ending
+/// in `…`); `Debug` adds quotes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ErrorInput<'a> {
+    bytes: &'a [u8],
+    truncated: bool,
 }
 
-/// Most context bytes kept when an error is copied between processes.
-const CTX_INLINE: usize = 48;
+impl<'a> ErrorInput<'a> {
+    /// The kept bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Error, Op};
+    /// let e = Error::invalid(Op::ParseUmask).with_input(b"999");
+    /// assert_eq!(e.input().unwrap().as_bytes(), b"999");
+    /// ```
+    pub const fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
 
-impl Ctx {
-    fn as_str(&self) -> &str {
-        match self {
-            Ctx::Static(s) => s,
-            Ctx::Inline { len, buf } => buf
-                .get(..usize::from(*len))
-                .and_then(|b| core::str::from_utf8(b).ok())
-                .unwrap_or(""),
-        }
+    /// Whether the original input was longer than what is kept
+    /// ([`Error::with_input`] shows it in its example).
+    pub const fn is_truncated(&self) -> bool {
+        self.truncated
     }
 }
 
-impl PartialEq for Ctx {
-    fn eq(&self, other: &Ctx) -> bool {
-        self.as_str() == other.as_str()
+impl fmt::Display for ErrorInput<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::name::fmt_bytes(f, self.bytes, self.truncated)
     }
 }
 
-impl Eq for Ctx {}
+impl fmt::Debug for ErrorInput<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{self}\"")
+    }
+}
 
 impl Error {
-    /// An error of `kind` during the operation `context`.
-    pub const fn new(kind: ErrorKind, context: &'static str) -> Error {
+    /// An error of `kind` during `op`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Error, ErrorKind, Op};
+    /// let e = Error::new(ErrorKind::UnknownUser, Op::ParseUid).with_input(b"bob");
+    /// assert_eq!(e.to_string(), "parse_uid: unknown user \"bob\"");
+    /// ```
+    pub const fn new(kind: ErrorKind, op: Op) -> Error {
         Error {
             kind,
-            errno: None,
-            context: Ctx::Static(context),
-            input: None,
+            op,
+            errno: 0,
+            tag: TAG_NONE,
+            buf: [0; INPUT_CAP],
         }
     }
 
     /// A failed system call: kind [`ErrorKind::Os`] with `errno`.
-    pub const fn os(context: &'static str, errno: Errno) -> Error {
-        Error {
-            kind: ErrorKind::Os,
-            errno: Some(errno),
-            context: Ctx::Static(context),
-            input: None,
-        }
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Errno, Error, Op};
+    /// let e = Error::os(Op::Chdir, Errno::NOENT).with_input(b"/srv");
+    /// assert_eq!(e.to_string(), "chdir: \"/srv\": ENOENT (No such file or directory)");
+    /// ```
+    pub const fn os(op: Op, errno: Errno) -> Error {
+        Error::new(ErrorKind::Os, op).with_errno(errno)
     }
 
     /// Malformed input: kind [`ErrorKind::InvalidInput`].
-    pub const fn invalid(context: &'static str) -> Error {
-        Error::new(ErrorKind::InvalidInput, context)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Error, ErrorKind, Op};
+    /// assert_eq!(Error::invalid(Op::ParseUmask).kind(), ErrorKind::InvalidInput);
+    /// ```
+    pub const fn invalid(op: Op) -> Error {
+        Error::new(ErrorKind::InvalidInput, op)
     }
 
-    /// The same error, remembering the offending input (first 32 bytes).
+    /// A held lock: kind [`ErrorKind::LockFailed`], with the holder when
+    /// known.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Error, Op, Pid};
+    /// let e = Error::lock_failed(Op::AcquirePidfile, Pid::from_raw(42));
+    /// assert_eq!(e.pid(), Pid::from_raw(42));
+    /// assert_eq!(e.to_string(), "acquire pidfile: lock held by pid 42");
+    /// ```
+    pub const fn lock_failed(op: Op, holder: Option<Pid>) -> Error {
+        let e = Error::new(ErrorKind::LockFailed, op);
+        match holder {
+            Some(p) => e.with_number(p.as_raw_nonzero().get() as u32),
+            None => e,
+        }
+    }
+
+    /// A short buffer: kind [`ErrorKind::BufferTooSmall`], with the size
+    /// that would have been enough (0 if unknown).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Error, Op};
+    /// let e = Error::buffer_too_small(Op::GroupList, 70);
+    /// assert_eq!(e.needed(), Some(70));
+    /// ```
+    pub const fn buffer_too_small(op: Op, needed: usize) -> Error {
+        let e = Error::new(ErrorKind::BufferTooSmall, op);
+        if needed == 0 {
+            e
+        } else if needed > u32::MAX as usize {
+            e.with_number(u32::MAX)
+        } else {
+            e.with_number(needed as u32)
+        }
+    }
+
+    const fn with_number(mut self, n: u32) -> Error {
+        let b = n.to_le_bytes();
+        self.tag = TAG_NUM;
+        self.buf = [0; INPUT_CAP];
+        self.buf[0] = b[0];
+        self.buf[1] = b[1];
+        self.buf[2] = b[2];
+        self.buf[3] = b[3];
+        self
+    }
+
+    const fn number(&self) -> Option<u32> {
+        if self.tag == TAG_NUM {
+            Some(u32::from_le_bytes([
+                self.buf[0],
+                self.buf[1],
+                self.buf[2],
+                self.buf[3],
+            ]))
+        } else {
+            None
+        }
+    }
+
+    /// The same error, remembering the offending input (its first 27
+    /// bytes).
+    ///
+    /// Input longer than 27 bytes keeps its first 27 and says so
+    /// ([`ErrorInput::is_truncated`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Error, Op};
+    /// let e = Error::invalid(Op::ParseSignal).with_input(&[b'x'; 40]);
+    /// let kept = e.input().unwrap();
+    /// assert_eq!(kept.as_bytes().len(), 27);
+    /// assert!(kept.is_truncated());
+    /// ```
     pub const fn with_input(mut self, input: &[u8]) -> Error {
-        self.input = Some(Name::new(input));
+        let (len, trunc) = if input.len() > INPUT_CAP {
+            (INPUT_CAP, TAG_TRUNCATED)
+        } else {
+            (input.len(), 0)
+        };
+        self.buf = [0; INPUT_CAP];
+        let mut i = 0;
+        while i < len {
+            self.buf[i] = input[i];
+            i += 1;
+        }
+        self.tag = TAG_INPUT | trunc | len as u8;
         self
     }
 
     /// The same error, carrying `errno`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Errno, Error, Op};
+    /// let e = Error::invalid(Op::OpenLog).with_errno(Errno::ACCESS);
+    /// assert_eq!(e.errno(), Some(Errno::ACCESS));
+    /// ```
     pub const fn with_errno(mut self, errno: Errno) -> Error {
-        self.errno = Some(errno);
+        let raw = errno.raw_os_error();
+        self.errno = if raw > 0 && raw <= u16::MAX as i32 {
+            raw as u16
+        } else {
+            0
+        };
         self
     }
 
-    /// The same error, with another context.
-    pub const fn with_context(mut self, context: &'static str) -> Error {
-        self.context = Ctx::Static(context);
+    /// The same error, for another operation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Errno, Error, Op};
+    /// let e = Error::os(Op::Stat, Errno::NOENT).with_op(Op::OpenPidfile);
+    /// assert_eq!(e.op(), Op::OpenPidfile);
+    /// ```
+    pub const fn with_op(mut self, op: Op) -> Error {
+        self.op = op;
         self
     }
 
     /// What went wrong.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{ErrorKind, parse_umask};
+    /// assert_eq!(parse_umask("9").unwrap_err().kind(), ErrorKind::InvalidInput);
+    /// ```
     pub const fn kind(&self) -> ErrorKind {
         self.kind
     }
 
-    /// The raw errno, when a system call failed.
-    pub const fn errno(&self) -> Option<Errno> {
-        self.errno
+    /// The operation that failed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Op, parse_umask};
+    /// assert_eq!(parse_umask("9").unwrap_err().op(), Op::ParseUmask);
+    /// ```
+    pub const fn op(&self) -> Op {
+        self.op
     }
 
-    /// The operation that failed, e.g. `"setgroups"`.
+    /// The raw errno, when a system call failed.
     ///
-    /// An error reported by a daemon child through
-    /// [`DaemonContext`](crate::DaemonContext)'s readiness pipe carries a
-    /// copy of the child's text (its first 48 bytes).
-    pub fn context(&self) -> &str {
-        self.context.as_str()
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Errno, Error, Op};
+    /// assert_eq!(Error::os(Op::Kill, Errno::SRCH).errno(), Some(Errno::SRCH));
+    /// assert_eq!(Error::invalid(Op::ParseUmask).errno(), None);
+    /// ```
+    pub const fn errno(&self) -> Option<Errno> {
+        if self.errno == 0 {
+            None
+        } else {
+            Some(Errno::from_raw_os_error(self.errno as i32))
+        }
     }
 
     /// The offending input (a user name, a signal name, …), when there was
     /// one.
-    pub const fn input(&self) -> Option<&Name> {
-        self.input.as_ref()
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::parse_umask;
+    /// let e = parse_umask("0o1777").unwrap_err();
+    /// assert_eq!(e.input().unwrap().as_bytes(), b"0o1777");
+    /// ```
+    pub fn input(&self) -> Option<ErrorInput<'_>> {
+        if self.tag & TAG_INPUT == 0 {
+            return None;
+        }
+        let len = usize::from(self.tag & TAG_LEN);
+        Some(ErrorInput {
+            bytes: self.buf.get(..len).unwrap_or(&self.buf),
+            truncated: self.tag & TAG_TRUNCATED != 0,
+        })
+    }
+
+    /// The lock holder of a [`LockFailed`](ErrorKind::LockFailed) error,
+    /// when it was known.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Error, Op};
+    /// assert_eq!(Error::lock_failed(Op::AcquirePidfile, None).pid(), None);
+    /// ```
+    pub const fn pid(&self) -> Option<Pid> {
+        match (self.kind, self.number()) {
+            (ErrorKind::LockFailed, Some(n)) if n <= i32::MAX as u32 => Pid::from_raw(n as i32),
+            _ => None,
+        }
+    }
+
+    /// The size that would have been enough, for a
+    /// [`BufferTooSmall`](ErrorKind::BufferTooSmall) error, when known.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Error, Op};
+    /// assert_eq!(Error::buffer_too_small(Op::CloseRange, 300).needed(), Some(300));
+    /// ```
+    pub const fn needed(&self) -> Option<usize> {
+        match (self.kind, self.number()) {
+            (ErrorKind::BufferTooSmall, Some(n)) => Some(n as usize),
+            _ => None,
+        }
+    }
+
+    /// The error as 32 bytes, for a pipe between processes (see
+    /// [`Error::from_bytes`]).
+    pub(crate) fn to_bytes(self) -> [u8; 32] {
+        let mut w = [0u8; 32];
+        w[0] = self.kind as u8;
+        w[1] = self.op as u8;
+        w[2..4].copy_from_slice(&self.errno.to_le_bytes());
+        w[4] = self.tag;
+        w[5..].copy_from_slice(&self.buf);
+        w
+    }
+
+    /// The inverse of [`Error::to_bytes`]; `None` for bytes no `Error`
+    /// produces.
+    pub(crate) fn from_bytes(w: &[u8; 32]) -> Option<Error> {
+        let kind = *ErrorKind::ALL.get(usize::from(w[0]))?;
+        let op = *Op::ALL.get(usize::from(w[1]))?;
+        let tag = w[4];
+        let valid = tag == TAG_NONE
+            || tag == TAG_NUM
+            || (tag & TAG_INPUT != 0 && usize::from(tag & TAG_LEN) <= INPUT_CAP);
+        if !valid {
+            return None;
+        }
+        let mut buf = [0u8; INPUT_CAP];
+        buf.copy_from_slice(&w[5..]);
+        Some(Error {
+            kind,
+            op,
+            errno: u16::from_le_bytes([w[2], w[3]]),
+            tag,
+            buf,
+        })
     }
 }
 
-/// Writes `" EPERM (Operation not permitted)"`-style text for an errno.
+/// Writes `"EPERM (Operation not permitted)"`-style text for an errno.
 pub(crate) fn fmt_errno(f: &mut fmt::Formatter<'_>, e: Errno) -> fmt::Result {
     match (crate::errno::name(e), crate::errno::description(e)) {
         (Some(n), Some(d)) => write!(f, "{n} ({d})"),
@@ -182,36 +698,46 @@ pub(crate) fn fmt_errno(f: &mut fmt::Formatter<'_>, e: Errno) -> fmt::Result {
     }
 }
 
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorKind::Os => f.write_str("system call failed"),
+            k => f.write_str(k.as_str()),
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.context())?;
+        f.write_str(self.op.as_str())?;
         f.write_str(": ")?;
-        match self.kind {
-            ErrorKind::Os => {}
-            ErrorKind::LockFailed { pid: Some(p) } => {
-                write!(f, "lock held by pid {}", p.as_raw_nonzero())?
+        if self.kind == ErrorKind::Os {
+            if let Some(input) = self.input() {
+                write!(f, "{input:?}: ")?;
             }
-            ErrorKind::LockFailed { pid: None } => f.write_str("lock held by another process")?,
-            ErrorKind::UnknownUser => f.write_str("unknown user")?,
-            ErrorKind::UnknownGroup => f.write_str("unknown group")?,
-            ErrorKind::InvalidInput => f.write_str("invalid input")?,
-            ErrorKind::Security => f.write_str("security check failed")?,
-            ErrorKind::MultiThreaded => f.write_str("refused in a multi-threaded process")?,
-            ErrorKind::BufferTooSmall { needed: 0 } => f.write_str("buffer too small")?,
-            ErrorKind::BufferTooSmall { needed } => {
-                write!(f, "buffer too small ({needed} needed)")?
-            }
+            return match self.errno() {
+                Some(e) => fmt_errno(f, e),
+                None => f.write_str("system call failed"),
+            };
         }
-        if let Some(input) = &self.input {
-            if self.kind != ErrorKind::Os {
-                f.write_str(" ")?;
-            }
-            write!(f, "{input:?}")?;
+        match self.pid() {
+            Some(p) => write!(f, "lock held by pid {}", p.as_raw_nonzero())?,
+            None => f.write_str(self.kind.as_str())?,
         }
-        if let Some(e) = self.errno {
-            if self.kind != ErrorKind::Os || self.input.is_some() {
-                f.write_str(": ")?;
-            }
+        if let Some(n) = self.needed() {
+            write!(f, " ({n} needed)")?;
+        }
+        if let Some(input) = self.input() {
+            write!(f, " {input:?}")?;
+        }
+        if let Some(e) = self.errno() {
+            f.write_str(": ")?;
             fmt_errno(f, e)?;
         }
         Ok(())
@@ -221,132 +747,34 @@ impl fmt::Display for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");
-        d.field("kind", &self.kind);
-        if let Some(e) = self.errno {
+        d.field("kind", &self.kind).field("op", &self.op);
+        if let Some(e) = self.errno() {
             d.field("errno", &crate::errno::name(e).unwrap_or("?"));
         }
-        d.field("context", &self.context());
-        if let Some(i) = &self.input {
-            d.field("input", i);
+        if let Some(i) = self.input() {
+            d.field("input", &i);
+        }
+        if let Some(p) = self.pid() {
+            d.field("pid", &p.as_raw_nonzero());
+        }
+        if let Some(n) = self.needed() {
+            d.field("needed", &n);
         }
         d.field("message", &format_args!("{self}"));
         d.finish()
     }
 }
 
-/// Size of [`Error::encode`]'s output.
-pub(crate) const WIRE_LEN: usize = 1 + 8 + 4 + 1 + CTX_INLINE + 1 + 1 + 1 + Name::CAPACITY;
-
-impl Error {
-    /// Serialises the error into a fixed-size record (for the daemon's
-    /// readiness pipe). The context text is copied, cut at 48 bytes on a
-    /// character boundary.
-    pub(crate) fn encode(&self) -> [u8; WIRE_LEN] {
-        let mut w = [0u8; WIRE_LEN];
-        let (tag, payload): (u8, u64) = match self.kind {
-            ErrorKind::Os => (0, 0),
-            ErrorKind::LockFailed { pid } => {
-                (1, pid.map_or(0, |p| p.as_raw_nonzero().get() as u64))
-            }
-            ErrorKind::UnknownUser => (2, 0),
-            ErrorKind::UnknownGroup => (3, 0),
-            ErrorKind::InvalidInput => (4, 0),
-            ErrorKind::Security => (5, 0),
-            ErrorKind::MultiThreaded => (6, 0),
-            ErrorKind::BufferTooSmall { needed } => (7, needed as u64),
-        };
-        let mut at = 0;
-        let mut put = |bytes: &[u8]| {
-            if let Some(dst) = w.get_mut(at..at + bytes.len()) {
-                dst.copy_from_slice(bytes);
-            }
-            at += bytes.len();
-        };
-        put(&[tag]);
-        put(&payload.to_le_bytes());
-        put(&self.errno.map_or(0, |e| e.raw_os_error()).to_le_bytes());
-        let ctx = self.context();
-        let mut n = ctx.len().min(CTX_INLINE);
-        while !ctx.is_char_boundary(n) {
-            n -= 1;
-        }
-        let mut cbuf = [0u8; CTX_INLINE];
-        if let (Some(dst), Some(src)) = (cbuf.get_mut(..n), ctx.as_bytes().get(..n)) {
-            dst.copy_from_slice(src);
-        }
-        put(&[n as u8]);
-        put(&cbuf);
-        match &self.input {
-            Some(i) => {
-                let mut ibuf = [0u8; Name::CAPACITY];
-                let b = i.as_bytes();
-                if let Some(dst) = ibuf.get_mut(..b.len()) {
-                    dst.copy_from_slice(b);
-                }
-                put(&[1, b.len() as u8, u8::from(i.is_truncated())]);
-                put(&ibuf);
-            }
-            None => put(&[0; 3 + Name::CAPACITY]),
-        }
-        w
-    }
-
-    /// The inverse of [`Error::encode`]; `None` for a malformed record.
-    pub(crate) fn decode(w: &[u8; WIRE_LEN]) -> Option<Error> {
-        let payload = u64::from_le_bytes(w.get(1..9)?.try_into().ok()?);
-        let kind = match *w.first()? {
-            0 => ErrorKind::Os,
-            1 => ErrorKind::LockFailed {
-                pid: i32::try_from(payload).ok().and_then(Pid::from_raw),
-            },
-            2 => ErrorKind::UnknownUser,
-            3 => ErrorKind::UnknownGroup,
-            4 => ErrorKind::InvalidInput,
-            5 => ErrorKind::Security,
-            6 => ErrorKind::MultiThreaded,
-            7 => ErrorKind::BufferTooSmall {
-                needed: usize::try_from(payload).ok()?,
-            },
-            _ => return None,
-        };
-        let raw = i32::from_le_bytes(w.get(9..13)?.try_into().ok()?);
-        let errno = (1..4096)
-            .contains(&raw)
-            .then(|| Errno::from_raw_os_error(raw));
-        let clen = *w.get(13)?;
-        let buf: [u8; CTX_INLINE] = w.get(14..14 + CTX_INLINE)?.try_into().ok()?;
-        core::str::from_utf8(buf.get(..usize::from(clen))?).ok()?;
-        let at = 14 + CTX_INLINE;
-        let input = match w.get(at..at + 3)? {
-            [1, len, trunc] => {
-                let bytes = w.get(at + 3..at + 3 + usize::from(*len))?;
-                let mut n = Name::new(bytes);
-                if *trunc != 0 {
-                    n = n.mark_truncated();
-                }
-                Some(n)
-            }
-            _ => None,
-        };
-        Some(Error {
-            kind,
-            errno,
-            context: Ctx::Inline { len: clen, buf },
-            input,
-        })
-    }
-}
-
-/// Attaches a context to a bare `Errno` result (crate-internal).
+/// Attaches an [`Op`] to a bare `Errno` result (crate-internal).
 pub(crate) trait Context<T> {
-    /// `Err(errno)` becomes `Err(Error::os(context, errno))`.
-    fn ctx(self, context: &'static str) -> Result<T>;
+    /// `Err(errno)` becomes `Err(Error::os(op, errno))`.
+    fn ctx(self, op: Op) -> Result<T>;
 }
 
 impl<T> Context<T> for core::result::Result<T, Errno> {
     #[inline]
-    fn ctx(self, context: &'static str) -> Result<T> {
-        self.map_err(|e| Error::os(context, e))
+    fn ctx(self, op: Op) -> Result<T> {
+        self.map_err(|e| Error::os(op, e))
     }
 }
 
@@ -363,15 +791,58 @@ impl std::error::Error for Error {}
 impl From<Error> for std::io::Error {
     fn from(e: Error) -> std::io::Error {
         use std::io::ErrorKind as K;
-        let kind = match (e.errno, e.kind) {
+        let kind = match (e.errno(), e.kind) {
             (Some(errno), _) => std::io::Error::from_raw_os_error(errno.raw_os_error()).kind(),
-            (None, ErrorKind::LockFailed { .. }) => K::ResourceBusy,
+            (None, ErrorKind::LockFailed) => K::ResourceBusy,
             (None, ErrorKind::UnknownUser | ErrorKind::UnknownGroup) => K::NotFound,
             (None, ErrorKind::InvalidInput) => K::InvalidInput,
             (None, ErrorKind::Security) => K::PermissionDenied,
-            (None, ErrorKind::BufferTooSmall { .. }) => K::InvalidInput,
+            (None, ErrorKind::BufferTooSmall) => K::InvalidInput,
             (None, _) => K::Other,
         };
         std::io::Error::new(kind, e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fits_in_32_bytes() {
+        assert_eq!(size_of::<Error>(), 32);
+        assert!(size_of::<Result<()>>() <= 32);
+    }
+
+    #[test]
+    fn round_trips_through_bytes() {
+        let samples = [
+            Error::os(Op::Chdir, Errno::NOENT).with_input(b"/nonexistent"),
+            Error::lock_failed(Op::AcquirePidfile, Pid::from_raw(42)),
+            Error::buffer_too_small(Op::GroupList, 70_000),
+            Error::new(ErrorKind::UnknownUser, Op::ParseUid)
+                .with_input(b"a-user-name-longer-than-twenty-seven-bytes"),
+            Error::invalid(Op::ReadyPipe),
+        ];
+        for e in samples {
+            assert_eq!(Error::from_bytes(&e.to_bytes()), Some(e));
+        }
+        let mut bad = samples[0].to_bytes();
+        bad[1] = 0xff;
+        assert_eq!(Error::from_bytes(&bad), None);
+    }
+
+    #[test]
+    fn keeps_pid_needed_and_input() {
+        let e = Error::lock_failed(Op::AcquirePidfile, Pid::from_raw(7));
+        assert_eq!(e.pid(), Pid::from_raw(7));
+        assert_eq!(e.input(), None);
+        let e = Error::buffer_too_small(Op::GroupList, 3);
+        assert_eq!(e.needed(), Some(3));
+        let long = [b'x'; 40];
+        let e = Error::invalid(Op::ParseSignal).with_input(&long);
+        let i = e.input().unwrap();
+        assert_eq!(i.as_bytes(), &long[..27]);
+        assert!(i.is_truncated());
     }
 }

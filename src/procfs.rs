@@ -1,16 +1,6 @@
 //! Small no-allocation readers for `/proc` files, shared by the modules
-//! that judge processes (thread count, start times, argv bounds, ids), and
-//! the single-thread check that guards fork and credential changes.
-//!
-//! # Safety
-//!
-//! One `unsafe` call: `unshare(CLONE_THREAD)` through rustix's
-//! `unshare_unsafe`, whose hazard (unsharing the fd table with
-//! `CLONE_FILES`) does not arise with `CLONE_THREAD` alone.
+//! that judge processes (thread count, start times, argv bounds, ids).
 
-#![allow(unsafe_code)] // See "Safety" above.
-
-use crate::error::{Error, ErrorKind, Result};
 use core::ffi::CStr;
 use rustix::fd::AsFd;
 use rustix::fs::{self, Mode, OFlags};
@@ -86,44 +76,6 @@ fn trim(mut s: &[u8]) -> &[u8] {
     s
 }
 
-/// The number of threads in this process (`Threads:` of
-/// `/proc/self/status`).
-pub(crate) fn thread_count() -> Result<usize> {
-    let mut buf = [0u8; 4096];
-    let status = read_file(c"/proc/self/status", &mut buf)
-        .map_err(|e| Error::os("read /proc/self/status", e))?;
-    status_field(status, b"Threads")
-        .and_then(crate::num::parse_u64)
-        .map(|n| n as usize)
-        .ok_or(Error::invalid("parse /proc/self/status Threads"))
-}
-
-/// `Ok` when the process has exactly one thread, else
-/// [`ErrorKind::MultiThreaded`] with `context`.
-///
-/// `unshare(CLONE_THREAD)` changes nothing and succeeds exactly when the
-/// thread group has no other thread (`EINVAL` otherwise, unshare(2)): one
-/// system call instead of reading `/proc/self/status` (about 10% of a
-/// fork), and it works without `/proc`. When a seccomp filter refuses
-/// `unshare` (`EPERM`, `ENOSYS`), the `Threads:` count of
-/// `/proc/self/status` decides.
-pub(crate) fn require_single_thread(context: &'static str) -> Result<()> {
-    let flags =
-        rustix::thread::UnshareFlags::from_bits_retain(linux_raw_sys::general::CLONE_THREAD);
-    // SAFETY: `unshare_unsafe`'s hazard is unsharing the fd table
-    // (`CLONE_FILES`); `CLONE_THREAD` alone unshares nothing: the kernel
-    // only checks that the thread group is empty and returns.
-    match unsafe { rustix::thread::unshare_unsafe(flags) } {
-        Ok(()) => Ok(()),
-        Err(Errno::INVAL) => Err(Error::new(ErrorKind::MultiThreaded, context)),
-        Err(_) => match thread_count() {
-            Ok(1) => Ok(()),
-            Ok(_) => Err(Error::new(ErrorKind::MultiThreaded, context)),
-            Err(e) => Err(e.with_context(context)),
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,7 +105,6 @@ mod tests {
         let mut buf = [0u8; 4096];
         let st = read_file(c"/proc/self/stat", &mut buf).unwrap();
         assert_eq!(stat_field(st, 3).map(|s| s.len()), Some(1));
-        assert!(thread_count().unwrap() >= 1);
         let mut tiny = [0u8; 4];
         assert_eq!(
             read_file(c"/proc/self/stat", &mut tiny),

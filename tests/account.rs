@@ -5,7 +5,7 @@
 mod common;
 
 use common::fixture_db;
-use daemonry::account::{AccountDb, parse_gid_in, parse_uid_in};
+use daemonry::account::{AccountDb, GroupRef, UserRef};
 use daemonry::{ErrorKind, Gid, Uid, parse_gid, parse_uid};
 use std::collections::BTreeSet;
 use std::ffi::CString;
@@ -234,7 +234,7 @@ fn group_list_buffer_too_small() {
     let e = db
         .group_list("dkuser", Gid::from_raw(4242), &mut buf)
         .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::BufferTooSmall { needed: 7 });
+    assert_eq!((e.kind(), e.needed()), (ErrorKind::BufferTooSmall, Some(7)));
     // The buffer holds the first entries, as getgrouplist leaves them.
     assert_eq!(raw(&buf), [4242, 4300, 4301]);
     let mut exact = [Gid::ROOT; 7];
@@ -249,7 +249,7 @@ fn group_list_buffer_too_small() {
         db.group_list("nogroups", Gid::from_raw(4500), &mut none)
             .unwrap_err()
             .kind(),
-        ErrorKind::BufferTooSmall { needed: 1 }
+        ErrorKind::BufferTooSmall
     );
     assert_eq!(
         db.group_list("a\0b", Gid::ROOT, &mut exact)
@@ -267,10 +267,10 @@ fn missing_files_are_empty_databases() {
     assert_eq!(db.group_by_gid(Gid::ROOT).unwrap(), None);
     assert_eq!(list(&db, "root", 0), [0]);
     assert_eq!(
-        parse_uid_in(&db, "root").unwrap_err().kind(),
+        db.parse_uid("root").unwrap_err().kind(),
         ErrorKind::UnknownUser
     );
-    assert_eq!(parse_uid_in(&db, "0").unwrap().as_raw(), 0);
+    assert_eq!(db.parse_uid("0").unwrap().as_raw(), 0);
     // Other open errors are reported (a directory reads as EISDIR).
     let dir = AccountDb::new(c"/", c"/");
     let e = dir.user_by_name("root").unwrap_err();
@@ -306,7 +306,7 @@ fn group_list_across_read_boundaries() {
     let path = tmp.path().join("group");
     std::fs::write(&path, &data).unwrap();
     let cpath = CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
-    let file_db = AccountDb::new(c"/nonexistent", &cpath);
+    let file_db = AccountDb::new(c"/nonexistent", cpath.as_c_str());
     let mem_db = AccountDb::from_bytes(b"", &data);
     for db in [file_db, mem_db] {
         let mut buf = vec![Gid::ROOT; 4000];
@@ -340,9 +340,9 @@ fn parse_uid_and_gid_table() {
     assert_eq!(parse_uid("nobody").unwrap().as_raw(), 65534);
     assert_eq!(parse_gid("nogroup").unwrap().as_raw(), 65534);
     assert_eq!(parse_gid("root").unwrap(), Gid::ROOT);
-    assert_eq!(parse_uid_in(&db, "dkuser").unwrap().as_raw(), 4242);
-    assert_eq!(parse_gid_in(&db, "dkgroup").unwrap().as_raw(), 4300);
-    assert_eq!(parse_uid_in(&db, &"u".repeat(300)).unwrap().as_raw(), 4503);
+    assert_eq!(db.parse_uid("dkuser").unwrap().as_raw(), 4242);
+    assert_eq!(db.parse_gid("dkgroup").unwrap().as_raw(), 4300);
+    assert_eq!(db.parse_uid("u".repeat(300)).unwrap().as_raw(), 4503);
 
     // Unknown names name themselves.
     let e = parse_uid("no-such-user-dk").unwrap_err();
@@ -375,13 +375,13 @@ fn parse_uid_and_gid_table() {
             "{s:?}"
         );
     }
-    // A 300-byte unknown name: the error keeps its first 32 bytes.
+    // A 300-byte unknown name: the error keeps its first 27 bytes.
     let long = "x".repeat(300);
     let e = parse_uid(&long).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::UnknownUser);
     let kept = e.input().expect("input");
     assert!(kept.is_truncated());
-    assert_eq!(kept.as_bytes(), &long.as_bytes()[..32]);
+    assert_eq!(kept.as_bytes(), &long.as_bytes()[..27]);
     assert_eq!(
         parse_gid(&long).unwrap_err().kind(),
         ErrorKind::UnknownGroup
@@ -403,13 +403,107 @@ fn parse_uid_and_gid_table() {
         let e = parse_uid(s).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "parse_uid({s:?})");
         assert_eq!(e.input().map(|n| n.as_bytes()), Some(s.as_bytes()));
-        assert_eq!(e.context(), "parse_uid");
+        assert_eq!(e.op(), daemonry::Op::ParseUid);
         let e = parse_gid(s).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "parse_gid({s:?})");
-        assert_eq!(e.context(), "parse_gid");
+        assert_eq!(e.op(), daemonry::Op::ParseGid);
     }
     // Names that look signed but are not numbers are names.
     assert_eq!(parse_uid("-x").unwrap_err().kind(), ErrorKind::UnknownUser);
+}
+
+/// Text and bytes are the same argument: `parse_uid(&str)` and
+/// `parse_uid(&[u8])` (no `_bytes` twin), and the same for the methods.
+#[test]
+fn parse_takes_text_and_bytes() {
+    let db = fixture_db();
+    assert_eq!(parse_uid(b"nobody").unwrap().as_raw(), 65534);
+    assert_eq!(parse_uid(&b"65534"[..]).unwrap().as_raw(), 65534);
+    assert_eq!(parse_uid(String::from("root")).unwrap(), Uid::ROOT);
+    assert_eq!(
+        parse_gid(Vec::from(&b"nogroup"[..])).unwrap().as_raw(),
+        65534
+    );
+    assert_eq!(db.parse_uid(b"dkuser").unwrap().as_raw(), 4242);
+    assert_eq!(db.parse_gid(&b"dkgroup"[..]).unwrap().as_raw(), 4300);
+    // Non-UTF-8 names are names.
+    let e = parse_uid(b"\xffuser").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::UnknownUser);
+    assert_eq!(e.input().map(|i| i.as_bytes()), Some(&b"\xffuser"[..]));
+    assert_eq!(
+        parse_gid(b"1\0").unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+}
+
+/// `UserRef::parse` / `GroupRef::parse`: the classification of
+/// `parse_uid` without the lookup; `From<&str>` is always a name.
+#[test]
+fn user_and_group_refs_from_text() {
+    assert_eq!(
+        UserRef::parse("54321").unwrap(),
+        UserRef::Uid(Uid::from_raw(54321))
+    );
+    assert_eq!(UserRef::parse("nobody").unwrap(), UserRef::Name(b"nobody"));
+    assert_eq!(UserRef::parse("12a").unwrap(), UserRef::Name(b"12a"));
+    assert_eq!(UserRef::from("54321"), UserRef::Name(b"54321"));
+    assert_eq!(UserRef::from(b"nobody"), UserRef::Name(b"nobody"));
+    assert_eq!(
+        GroupRef::parse(b"100").unwrap(),
+        GroupRef::Gid(Gid::from_raw(100))
+    );
+    assert_eq!(GroupRef::parse("users").unwrap(), GroupRef::Name(b"users"));
+    for s in ["", "-1", "+5", "4294967295", "99999999999", "a\0b"] {
+        let e = UserRef::parse(s).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{s:?}");
+        assert_eq!(e.op(), daemonry::Op::ParseUid);
+        assert_eq!(e.input().map(|i| i.as_bytes()), Some(s.as_bytes()));
+        let e = GroupRef::parse(s).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{s:?}");
+        assert_eq!(e.op(), daemonry::Op::ParseGid);
+    }
+    // A User entry is its name; a Group entry its gid.
+    let db = fixture_db();
+    let u = db.user_by_name("dkuser").unwrap().unwrap();
+    assert_eq!(UserRef::from(&u), UserRef::Name(b"dkuser"));
+    let g = db.group_by_name("dkgroup").unwrap().unwrap();
+    assert_eq!(GroupRef::from(&g), GroupRef::Gid(Gid::from_raw(4300)));
+}
+
+/// `AccountDb::new` takes any `PathArg`: `&CStr`, and with std `&Path`,
+/// `PathBuf`, `&str`, `String`; a path with a NUL inside is an error on
+/// every lookup, never an empty database.
+#[cfg(feature = "std")]
+#[test]
+fn account_db_new_takes_paths() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let by_path = AccountDb::new(dir.join("passwd"), dir.join("group").as_path());
+    let by_str = AccountDb::new(
+        dir.join("passwd").to_str().unwrap(),
+        dir.join("group").to_str().unwrap().to_string(),
+    );
+    for db in [&by_path, &by_str] {
+        assert_eq!(db.parse_uid("dkuser").unwrap().as_raw(), 4242);
+        assert_eq!(
+            list(db, "dkuser", 4242),
+            list(&fixture_db(), "dkuser", 4242)
+        );
+    }
+    let nul = AccountDb::new("/etc/pass\0wd", c"/etc/group");
+    let e = nul.user_by_name("root").unwrap_err();
+    assert_eq!(
+        (e.kind(), e.op()),
+        (ErrorKind::InvalidInput, daemonry::Op::OpenPasswd)
+    );
+    assert_eq!(
+        nul.parse_uid("root").unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    // The group file is still fine.
+    assert_eq!(
+        nul.group_by_gid(Gid::ROOT).unwrap().map(|g| g.gid),
+        Some(Gid::ROOT)
+    );
 }
 
 /// The real /etc/passwd, user by user: our lookups agree with glibc's

@@ -2,7 +2,7 @@
 
 #![allow(unsafe_code)] // strerror through libc, to compare with glibc.
 
-use daemonry::{Errno, Error, ErrorKind, errno};
+use daemonry::{Errno, Error, ErrorKind, Op, errno};
 
 /// Every errno constant linux-raw-sys exports, by name.
 macro_rules! all_consts {
@@ -99,11 +99,11 @@ fn ignore_errno_for_each_error_type() {
         Err(Errno::PERM)
     );
     // daemonry::Error
-    let e = Error::os("open", Errno::NOENT);
+    let e = Error::os(Op::OpenPidfile, Errno::NOENT);
     assert_eq!(errno::ignore_errno(Err::<(), _>(e), &list), Ok(None));
-    let e = Error::os("open", Errno::ACCESS);
+    let e = Error::os(Op::OpenPidfile, Errno::ACCESS);
     assert_eq!(errno::ignore_errno(Err::<(), _>(e), &list), Err(e));
-    let no_errno = Error::invalid("parse");
+    let no_errno = Error::invalid(Op::ParseUmask);
     assert_eq!(
         errno::ignore_errno(Err::<(), _>(no_errno), &list),
         Err(no_errno)
@@ -116,7 +116,7 @@ fn ignore_errno_for_each_error_type() {
             errno::ignore_errno(Err::<(), _>(io), &list),
             Ok(None)
         ));
-        let io: std::io::Error = Error::os("stat", Errno::BADF).into();
+        let io: std::io::Error = Error::os(Op::Stat, Errno::BADF).into();
         assert!(matches!(
             errno::ignore_errno(Err::<(), _>(io), &list),
             Ok(None)
@@ -129,50 +129,53 @@ fn ignore_errno_for_each_error_type() {
 #[test]
 fn error_display_is_symbolic() {
     assert_eq!(
-        Error::os("setgroups", Errno::PERM).to_string(),
+        Error::os(Op::Setgroups, Errno::PERM).to_string(),
         "setgroups: EPERM (Operation not permitted)"
     );
     assert_eq!(
-        Error::os("chdir", Errno::NOENT)
+        Error::os(Op::Chdir, Errno::NOENT)
             .with_input(b"/nonexistent")
             .to_string(),
         "chdir: \"/nonexistent\": ENOENT (No such file or directory)"
     );
     assert_eq!(
-        Error::new(ErrorKind::UnknownUser, "parse_uid")
+        Error::new(ErrorKind::UnknownUser, Op::ParseUid)
             .with_input(b"bob")
             .to_string(),
         "parse_uid: unknown user \"bob\""
     );
-    let long = Error::invalid("parse_signal").with_input(&[b'x'; 40]);
+    let long = Error::invalid(Op::ParseSignal).with_input(&[b'x'; 40]);
     assert_eq!(long.input().map(|n| n.is_truncated()), Some(true));
     assert!(long.to_string().ends_with("…\""), "{long}");
-    let odd = Error::os("x", Errno::from_raw_os_error(999));
-    assert_eq!(odd.to_string(), "x: errno 999");
+    let odd = Error::os(Op::Kill, Errno::from_raw_os_error(999));
+    assert_eq!(odd.to_string(), "kill: errno 999");
     let pid = daemonry::Pid::from_raw(42);
-    let lock = Error::new(ErrorKind::LockFailed { pid }, "acquire pidfile");
+    let lock = Error::lock_failed(Op::AcquirePidfile, pid);
     assert_eq!(lock.to_string(), "acquire pidfile: lock held by pid 42");
-    let small = Error::new(ErrorKind::BufferTooSmall { needed: 300 }, "keep list");
+    let small = Error::buffer_too_small(Op::CloseRange, 300);
     assert_eq!(
         small.to_string(),
-        "keep list: buffer too small (300 needed)"
+        "close_range: buffer too small (300 needed)"
     );
 }
 
 #[cfg(feature = "std")]
 #[test]
 fn error_into_io_error_keeps_kind_and_source() {
-    let io: std::io::Error = Error::os("open", Errno::NOENT).into();
+    let io: std::io::Error = Error::os(Op::OpenPidfile, Errno::NOENT).into();
     assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
     let inner = io
         .get_ref()
         .and_then(|e| e.downcast_ref::<Error>())
         .copied();
     assert_eq!(inner.and_then(|e| e.errno()), Some(Errno::NOENT));
-    assert_eq!(io.to_string(), "open: ENOENT (No such file or directory)");
-    let io: std::io::Error = Error::invalid("parse_umask").into();
+    assert_eq!(
+        io.to_string(),
+        "open pidfile: ENOENT (No such file or directory)"
+    );
+    let io: std::io::Error = Error::invalid(Op::ParseUmask).into();
     assert_eq!(io.kind(), std::io::ErrorKind::InvalidInput);
-    let io: std::io::Error = Error::new(ErrorKind::LockFailed { pid: None }, "x").into();
+    let io: std::io::Error = Error::lock_failed(Op::AcquirePidfile, None).into();
     assert_eq!(io.kind(), std::io::ErrorKind::ResourceBusy);
     // Error is Copy and small enough to pass around freely.
     fn is_copy<T: Copy + std::error::Error + Send + Sync + 'static>() {}

@@ -101,10 +101,8 @@ fn unsorted_duplicate_and_negative_keep_entries() {
 fn keep_list_limit_is_an_error_not_a_panic() {
     let keep = vec![0; 257];
     let e = daemonry::close_open_fds(&keep).unwrap_err();
-    assert_eq!(
-        e.kind(),
-        daemonry::ErrorKind::BufferTooSmall { needed: 257 }
-    );
+    assert_eq!(e.kind(), daemonry::ErrorKind::BufferTooSmall);
+    assert_eq!(e.needed(), Some(257));
     // Nothing was closed: this process's stdio is still there.
     assert!(daemonry::fd_max(0) > 0);
 }
@@ -415,7 +413,7 @@ fn fds_for_path_finds_a_file_opened_twice_and_nothing_else() {
         }
         // A missing path is an error naming stat.
         let e = daemonry::fds_for_path(c"/nonexistent/x", |_| {}).unwrap_err();
-        if e.context() != "stat" || e.errno() != Some(daemonry::Errno::NOENT) {
+        if e.op() != daemonry::Op::Stat || e.errno() != Some(daemonry::Errno::NOENT) {
             return Err(format!("unexpected {e}"));
         }
         // std: several paths, unresolvable ones skipped, ascending.

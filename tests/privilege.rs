@@ -1,14 +1,17 @@
 //! Credential changes, as root, each in a forked child, judged from outside
 //! through the `Uid:`, `Gid:` and `Groups:` lines of /proc/<pid>/status
-//! (all four id fields: real, effective, saved, filesystem).
-#![allow(unsafe_code)] // libc setup calls in the children (setgroups, unshare, mount).
+//! (all four id fields: real, effective, saved, filesystem) and its
+//! capability lines (`CapPrm`, `CapEff`, `CapInh`, `CapAmb`, `NoNewPrivs`).
+#![allow(unsafe_code)] // libc setup calls in the children (setgroups, unshare, mount, prctl).
 
 mod common;
 
-use common::{ChildCtl, TempDir, fixture_db, spawn, status_ids};
-use daemonry::account::AccountDb;
-use daemonry::privilege::{self, UserRef};
-use daemonry::{Errno, ErrorKind, Gid, Uid};
+use common::{ChildCtl, TempDir, fixture_db, proc_status, spawn, status_ids, status_mask};
+use daemonry::account::{AccountDb, GroupRef, UserRef};
+use daemonry::privilege::{self, Capabilities, CapabilitySets, PrivilegeDrop, SecureBits};
+use daemonry::process::SingleThreaded;
+use daemonry::{Errno, ErrorKind, Gid, Op, Uid};
+use rustix::thread::{CapabilitySet, CapabilitySets as RawSets};
 use std::collections::BTreeSet;
 use std::ffi::CString;
 
@@ -16,11 +19,29 @@ use std::ffi::CString;
 const DKUSER_GROUPS: [u64; 7] = [4242, 4300, 4301, 4306, 4307, 4311, 4309];
 
 /// What /proc/<pid>/status said about a paused child.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq)]
 struct Seen {
     uid: Vec<u64>,
     gid: Vec<u64>,
     groups: Vec<u64>,
+    /// `CapPrm`, `CapEff`, `CapInh`, `CapAmb`.
+    caps: [u64; 4],
+    no_new_privs: String,
+}
+
+impl Seen {
+    fn of(pid: i32) -> Seen {
+        Seen {
+            uid: status_ids(pid, "Uid"),
+            gid: status_ids(pid, "Gid"),
+            groups: status_ids(pid, "Groups"),
+            caps: ["CapPrm", "CapEff", "CapInh", "CapAmb"].map(|f| status_mask(pid, f)),
+            no_new_privs: proc_status(pid)
+                .get("NoNewPrivs")
+                .cloned()
+                .unwrap_or_default(),
+        }
+    }
 }
 
 impl Seen {
@@ -37,11 +58,7 @@ fn inspect(f: impl FnOnce(&ChildCtl) -> Result<(), String>) -> Seen {
         Ok(())
     });
     child.wait_paused();
-    let seen = Seen {
-        uid: status_ids(child.pid, "Uid"),
-        gid: status_ids(child.pid, "Gid"),
-        groups: status_ids(child.pid, "Groups"),
-    };
+    let seen = Seen::of(child.pid);
     child.resume();
     if let Err(e) = child.finish() {
         panic!("child failed after the inspection: {e}");
@@ -109,7 +126,7 @@ fn drop_to_nobody_by_uid_only() {
     let want_groups = id_groups("nobody");
     let seen = inspect(|_| {
         libc_setgroups(&ROOT_EXTRA_GROUPS)?;
-        daemonry::drop_privileges(Some("nobody"), None).map_err(|e| e.to_string())?;
+        daemonry::drop_privileges(Some("nobody".into()), None).map_err(|e| e.to_string())?;
         ensure!(
             regain_root() == Err(Errno::PERM),
             "setuid(0) after the drop: {:?}",
@@ -151,7 +168,7 @@ fn drop_to_system_user_with_supplementary_groups() {
     let n = name.clone();
     let seen = inspect(move |_| {
         libc_setgroups(&ROOT_EXTRA_GROUPS)?;
-        daemonry::drop_privileges(Some(&n), None).map_err(|e| e.to_string())?;
+        daemonry::drop_privileges(Some(n.as_str().into()), None).map_err(|e| e.to_string())?;
         ensure!(regain_root() == Err(Errno::PERM), "setuid(0) regained");
         Ok(())
     });
@@ -167,7 +184,11 @@ fn fixture_user_gets_exactly_its_groups() {
     // By name, uid only: primary gid from passwd, groups from the fixture.
     let seen = inspect(|_| {
         libc_setgroups(&ROOT_EXTRA_GROUPS)?;
-        privilege::drop_privileges_in(&db, Some("dkuser"), None).map_err(|e| e.to_string())?;
+        PrivilegeDrop::new()
+            .user("dkuser")
+            .accounts(&db)
+            .apply()
+            .map_err(|e| e.to_string())?;
         ensure!(regain_root() == Err(Errno::PERM), "setuid(0) regained");
         Ok(())
     });
@@ -180,7 +201,11 @@ fn fixture_user_gets_exactly_its_groups() {
 
     // By number: the passwd entry of uid 4242 gives the same answer.
     let seen = inspect(|_| {
-        privilege::drop_privileges_in(&db, Some("4242"), None).map_err(|e| e.to_string())
+        PrivilegeDrop::new()
+            .user(Uid::from_raw(4242))
+            .accounts(&db)
+            .apply()
+            .map_err(|e| e.to_string())
     });
     assert_eq!((&seen.uid, &seen.gid), (&vec![4242; 4], &vec![4242; 4]));
     assert_eq!(seen.group_set(), DKUSER_GROUPS.into_iter().collect());
@@ -188,7 +213,11 @@ fn fixture_user_gets_exactly_its_groups() {
     // uid and gid: the given group is primary, and the user's own passwd
     // group (whose line lists dkuser) becomes supplementary.
     let seen = inspect(|_| {
-        privilege::drop_privileges_in(&db, Some("dkuser"), Some("dkgroup"))
+        PrivilegeDrop::new()
+            .user("dkuser")
+            .group("dkgroup")
+            .accounts(&db)
+            .apply()
             .map_err(|e| e.to_string())
     });
     assert_eq!((&seen.uid, &seen.gid), (&vec![4242; 4], &vec![4300; 4]));
@@ -196,7 +225,11 @@ fn fixture_user_gets_exactly_its_groups() {
 
     // A user in 40 supplementary groups.
     let seen = inspect(|_| {
-        privilege::drop_privileges_in(&db, Some("many"), None).map_err(|e| e.to_string())
+        PrivilegeDrop::new()
+            .user("many")
+            .accounts(&db)
+            .apply()
+            .map_err(|e| e.to_string())
     });
     let want: BTreeSet<u64> = std::iter::once(4502).chain(4700..4740).collect();
     assert_eq!(seen.group_set(), want);
@@ -208,7 +241,11 @@ fn gid_only_drop_leaves_exactly_that_gid() {
     let db = fixture_db();
     let seen = inspect(|_| {
         libc_setgroups(&ROOT_EXTRA_GROUPS)?;
-        privilege::drop_privileges_in(&db, None, Some("dkgroup")).map_err(|e| e.to_string())
+        PrivilegeDrop::new()
+            .group("dkgroup")
+            .accounts(&db)
+            .apply()
+            .map_err(|e| e.to_string())
     });
     assert_eq!(seen.uid, [0; 4], "the uid is not touched");
     assert_eq!(seen.gid, [4300; 4]);
@@ -216,7 +253,8 @@ fn gid_only_drop_leaves_exactly_that_gid() {
     // By number, system database.
     let seen = inspect(|_| {
         libc_setgroups(&ROOT_EXTRA_GROUPS)?;
-        daemonry::drop_privileges(None, Some("54321")).map_err(|e| e.to_string())
+        daemonry::drop_privileges(None, Some(Gid::from_raw(54321).into()))
+            .map_err(|e| e.to_string())
     });
     assert_eq!(
         (seen.uid, seen.gid, seen.groups),
@@ -228,16 +266,24 @@ fn gid_only_drop_leaves_exactly_that_gid() {
 fn roots_supplementary_groups_never_survive() {
     require_root!();
     let db = fixture_db();
-    let forms: [(Option<&str>, Option<&str>); 4] = [
-        (Some("dkuser"), None),
-        (Some("dkuser"), Some("dkgroup")),
-        (None, Some("dkgroup")),
-        (Some("nobody"), Some("nogroup")),
+    let forms: [(Option<UserRef>, Option<GroupRef>); 5] = [
+        (Some("dkuser".into()), None),
+        (Some("dkuser".into()), Some("dkgroup".into())),
+        (None, Some("dkgroup".into())),
+        (Some("nobody".into()), Some("nogroup".into())),
+        (Some(Uid::from_raw(4242).into()), None),
     ];
     for (uid, gid) in forms {
         let seen = inspect(|_| {
             libc_setgroups(&ROOT_EXTRA_GROUPS)?;
-            privilege::drop_privileges_in(&db, uid, gid).map_err(|e| e.to_string())
+            let mut drop = PrivilegeDrop::new().accounts(&db);
+            if let Some(u) = uid {
+                drop = drop.user(u);
+            }
+            if let Some(g) = gid {
+                drop = drop.group(g);
+            }
+            drop.apply().map_err(|e| e.to_string())
         });
         for g in ROOT_EXTRA_GROUPS {
             assert!(
@@ -261,12 +307,12 @@ fn multi_threaded_process_is_refused_and_unchanged() {
         });
         let g = [Gid::from_raw(1)];
         expect_kind(
-            daemonry::drop_privileges(Some("nobody"), None),
+            daemonry::drop_privileges(Some("nobody".into()), None),
             ErrorKind::MultiThreaded,
             "drop_privileges",
         )?;
         expect_kind(
-            daemonry::drop_privileges(None, Some("nogroup")),
+            daemonry::drop_privileges(None, Some("nogroup".into())),
             ErrorKind::MultiThreaded,
             "drop_privileges gid",
         )?;
@@ -289,6 +335,24 @@ fn multi_threaded_process_is_refused_and_unchanged() {
             daemonry::initgroups("nobody", Gid::from_raw(65534)),
             ErrorKind::MultiThreaded,
             "initgroups",
+        )?;
+        expect_kind(
+            AccountDb::system().initgroups("nobody", Gid::from_raw(65534)),
+            ErrorKind::MultiThreaded,
+            "AccountDb::initgroups",
+        )?;
+        expect_kind(
+            PrivilegeDrop::new()
+                .user("nobody")
+                .no_new_privs(true)
+                .apply(),
+            ErrorKind::MultiThreaded,
+            "PrivilegeDrop::apply",
+        )?;
+        expect_kind(
+            SingleThreaded::check(),
+            ErrorKind::MultiThreaded,
+            "SingleThreaded::check",
         )?;
         ctl.send(&format!(
             "tasks {}",
@@ -327,7 +391,7 @@ fn multi_threaded_process_is_refused_and_unchanged() {
 
 /// Why the check exists: the raw calls change only the calling thread.
 #[test]
-fn unchecked_variant_changes_only_the_calling_thread() {
+fn assumed_proof_changes_only_the_calling_thread() {
     require_root!();
     let mut child = spawn(|ctl| {
         let (tx, rx) = std::sync::mpsc::channel::<()>();
@@ -337,9 +401,11 @@ fn unchecked_variant_changes_only_the_calling_thread() {
             let _ = rx.recv();
         });
         let tid = ready_rx.recv().map_err(|e| e.to_string())?;
-        // SAFETY: deliberately unsound use, to show the per-thread rule;
-        // the other thread only waits and the child exits afterwards.
-        unsafe { privilege::drop_privileges_unchecked(&AccountDb::system(), Some("nobody"), None) }
+        // A wrong proof, on purpose, to show the per-thread rule; the other
+        // thread only waits and the child exits afterwards.
+        PrivilegeDrop::new()
+            .user("nobody")
+            .apply_single_threaded(SingleThreaded::assume())
             .map_err(|e| e.to_string())?;
         ctl.send(&format!("tid {tid}"));
         ctl.pause();
@@ -425,7 +491,7 @@ fn second_drop_as_the_target_is_a_no_op() {
     require_root!();
     let db = fixture_db();
     let seen = inspect(|_| {
-        daemonry::drop_privileges(Some("nobody"), None).map_err(|e| e.to_string())?;
+        daemonry::drop_privileges(Some("nobody".into()), None).map_err(|e| e.to_string())?;
         // From here on any credential system call fails with EXDEV, so a
         // successful second drop issued none.
         forbid_credential_syscalls()?;
@@ -433,12 +499,13 @@ fn second_drop_as_the_target_is_a_no_op() {
             rustix::thread::set_thread_groups(&[Gid::from_raw(65534)]) == Err(Errno::XDEV),
             "the filter should be active"
         );
-        daemonry::drop_privileges(Some("nobody"), None).map_err(|e| format!("second drop: {e}"))?;
-        daemonry::drop_privileges(Some("65534"), Some("nogroup"))
+        daemonry::drop_privileges(Some("nobody".into()), None)
+            .map_err(|e| format!("second drop: {e}"))?;
+        daemonry::drop_privileges(Some(Uid::from_raw(65534).into()), Some("nogroup".into()))
             .map_err(|e| format!("third drop: {e}"))?;
         daemonry::drop_privileges(None, None).map_err(|e| format!("no-op drop: {e}"))?;
         // A different target does reach the kernel (and fails).
-        match daemonry::drop_privileges(Some("daemon"), None) {
+        match daemonry::drop_privileges(Some("daemon".into()), None) {
             Err(e) if e.errno() == Some(Errno::XDEV) => {}
             other => return Err(format!("drop to daemon as nobody: {other:?}")),
         }
@@ -450,11 +517,22 @@ fn second_drop_as_the_target_is_a_no_op() {
     );
 
     let seen = inspect(|_| {
-        privilege::drop_privileges_in(&db, Some("dkuser"), None).map_err(|e| e.to_string())?;
+        PrivilegeDrop::new()
+            .user("dkuser")
+            .accounts(&db)
+            .apply()
+            .map_err(|e| e.to_string())?;
         forbid_credential_syscalls()?;
-        privilege::drop_privileges_in(&db, Some("dkuser"), None)
+        PrivilegeDrop::new()
+            .user("dkuser")
+            .accounts(&db)
+            .apply()
             .map_err(|e| format!("second drop: {e}"))?;
-        privilege::drop_privileges_in(&db, Some("4242"), Some("4242"))
+        PrivilegeDrop::new()
+            .user(Uid::from_raw(4242))
+            .group(Gid::from_raw(4242))
+            .accounts(&db)
+            .apply_single_threaded(SingleThreaded::check().map_err(|e| e.to_string())?)
             .map_err(|e| format!("third drop: {e}"))
     });
     assert_eq!(seen.group_set(), DKUSER_GROUPS.into_iter().collect());
@@ -522,7 +600,11 @@ fn more_groups_than_ngroups_max_are_truncated() {
             &buf[..n.max(0) as usize]
         );
         // A drop to a user in 41 groups keeps the first three of its list.
-        privilege::drop_privileges_in(&db, Some("many"), None).map_err(|e| e.to_string())
+        PrivilegeDrop::new()
+            .user("many")
+            .accounts(&db)
+            .apply()
+            .map_err(|e| e.to_string())
     });
     assert_eq!(seen.uid, [4502; 4]);
     assert_eq!(seen.groups, [4502, 4700, 4701]);
@@ -581,12 +663,12 @@ fn real_root_with_non_root_euid_is_refused() {
         rustix::thread::set_thread_res_uid(Uid::ROOT, Uid::from_raw(1000), Uid::ROOT)
             .map_err(|e| e.to_string())?;
         expect_kind(
-            daemonry::drop_privileges(Some("nobody"), None),
+            daemonry::drop_privileges(Some("nobody".into()), None),
             ErrorKind::Security,
             "drop_privileges",
         )?;
         expect_kind(
-            daemonry::drop_privileges(None, Some("nogroup")),
+            daemonry::drop_privileges(None, Some("nogroup".into())),
             ErrorKind::Security,
             "gid-only drop",
         )
@@ -601,28 +683,41 @@ fn bad_names_change_nothing() {
     let seen = inspect(|_| {
         libc_setgroups(&[7])?;
         expect_kind(
-            daemonry::drop_privileges(Some("no-such-user-dk"), None),
+            daemonry::drop_privileges(Some("no-such-user-dk".into()), None),
             ErrorKind::UnknownUser,
             "unknown user",
         )?;
         expect_kind(
-            daemonry::drop_privileges(Some("nobody"), Some("no-such-group-dk")),
+            daemonry::drop_privileges(Some("nobody".into()), Some("no-such-group-dk".into())),
             ErrorKind::UnknownGroup,
             "unknown group",
         )?;
+        // Text where digits mean an id: "-1" is no uid.
+        expect_kind(UserRef::parse("-1"), ErrorKind::InvalidInput, "-1")?;
         expect_kind(
-            daemonry::drop_privileges(Some("-1"), None),
-            ErrorKind::InvalidInput,
-            "-1",
-        )?;
-        expect_kind(
-            daemonry::drop_privileges(Some(""), None),
+            daemonry::drop_privileges(Some("".into()), None),
             ErrorKind::InvalidInput,
             "empty",
         )?;
+        expect_kind(
+            daemonry::drop_privileges(Some("no\0body".into()), None),
+            ErrorKind::InvalidInput,
+            "NUL",
+        )?;
+        expect_kind(
+            daemonry::drop_privileges(None, Some("".into())),
+            ErrorKind::InvalidInput,
+            "empty group",
+        )?;
+        // uid 4294967295 is the kernel's "unchanged": refused, not ignored.
+        expect_kind(
+            daemonry::drop_privileges(Some(Uid::from_raw_unchecked(u32::MAX).into()), None),
+            ErrorKind::InvalidInput,
+            "uid -1",
+        )?;
         // A uid without a passwd entry has no primary group to take.
         expect_kind(
-            daemonry::drop_privileges(Some("54321"), None),
+            daemonry::drop_privileges(Some(Uid::from_raw(54321).into()), None),
             ErrorKind::UnknownUser,
             "numeric uid, no entry",
         )
@@ -637,7 +732,11 @@ fn bad_names_change_nothing() {
 fn numeric_ids_without_entries_work_with_a_gid() {
     require_root!();
     let seen = inspect(|_| {
-        daemonry::drop_privileges(Some("54321"), Some("54322")).map_err(|e| e.to_string())?;
+        daemonry::drop_privileges(
+            Some(Uid::from_raw(54321).into()),
+            Some(Gid::from_raw(54322).into()),
+        )
+        .map_err(|e| e.to_string())?;
         ensure!(regain_root() == Err(Errno::PERM), "setuid(0) regained");
         Ok(())
     });
@@ -658,7 +757,7 @@ fn zero_and_root_mean_root() {
         )
         .map_err(|e| e.to_string())?;
         libc_setgroups(&[5, 6])?;
-        daemonry::drop_privileges(Some("root"), None).map_err(|e| e.to_string())
+        daemonry::drop_privileges(Some("root".into()), None).map_err(|e| e.to_string())
     });
     assert_eq!((&seen.uid, &seen.gid), (&vec![0; 4], &vec![0; 4]));
     assert_eq!(seen.group_set(), id_groups("root"));
@@ -669,7 +768,7 @@ fn zero_and_root_mean_root() {
             Gid::from_raw(4242),
         )
         .map_err(|e| e.to_string())?;
-        daemonry::drop_privileges(None, Some("0")).map_err(|e| e.to_string())
+        daemonry::drop_privileges(None, Some(Gid::ROOT.into())).map_err(|e| e.to_string())
     });
     assert_eq!(
         (seen.uid, seen.gid, seen.groups),
@@ -685,7 +784,7 @@ fn setuid_setgid_set_all_three_ids() {
         daemonry::setuid(Uid::from_raw(1234)).map_err(|e| e.to_string())?;
         // Unprivileged now: another uid is refused with EPERM.
         match daemonry::setuid(Uid::from_raw(1235)) {
-            Err(e) if e.errno() == Some(Errno::PERM) && e.context() == "setuid" => Ok(()),
+            Err(e) if e.errno() == Some(Errno::PERM) && e.op() == daemonry::Op::Setuid => Ok(()),
             other => Err(format!("setuid as 1234: {other:?}")),
         }
     });
@@ -701,11 +800,12 @@ fn initgroups_by_name_and_by_uid() {
     // nobody is listed nowhere: just the given group.
     assert_eq!(seen.groups, [4242]);
     let seen = inspect(|_| {
-        privilege::initgroups_in(&db, "dkuser", Gid::from_raw(4242)).map_err(|e| e.to_string())
+        db.initgroups("dkuser", Gid::from_raw(4242))
+            .map_err(|e| e.to_string())
     });
     assert_eq!(seen.group_set(), DKUSER_GROUPS.into_iter().collect());
     let seen = inspect(|_| {
-        privilege::initgroups_in(&db, Uid::from_raw(4242), Gid::from_raw(4242))
+        db.initgroups(Uid::from_raw(4242), Gid::from_raw(4242))
             .map_err(|e| e.to_string())
     });
     assert_eq!(seen.group_set(), DKUSER_GROUPS.into_iter().collect());
@@ -714,9 +814,9 @@ fn initgroups_by_name_and_by_uid() {
             .user_by_name("dkother")
             .map_err(|e| e.to_string())?
             .ok_or("dkother")?;
-        privilege::initgroups_in(&db, UserRef::from(&user), user.gid).map_err(|e| e.to_string())?;
+        db.initgroups(&user, user.gid).map_err(|e| e.to_string())?;
         expect_kind(
-            privilege::initgroups_in(&db, Uid::from_raw(54321), Gid::ROOT),
+            db.initgroups(Uid::from_raw(54321), Gid::ROOT),
             ErrorKind::UnknownUser,
             "unknown uid",
         )
@@ -746,7 +846,7 @@ fn check_privileges_reports() {
     assert_eq!(seen.uid, [0; 4]);
     // As nobody: nothing to report.
     inspect(|_| {
-        daemonry::drop_privileges(Some("nobody"), None).map_err(|e| e.to_string())?;
+        daemonry::drop_privileges(Some("nobody".into()), None).map_err(|e| e.to_string())?;
         let r = daemonry::check_privileges(false).map_err(|e| e.to_string())?;
         ensure!(
             !r.root && !r.admin_group && !r.unknown_group && !r.is_privileged(),
@@ -756,7 +856,8 @@ fn check_privileges_reports() {
     });
     // In the sudo group (a name, not an id), or a gid without an entry.
     inspect(|_| {
-        daemonry::drop_privileges(Some("nobody"), Some("sudo")).map_err(|e| e.to_string())?;
+        daemonry::drop_privileges(Some("nobody".into()), Some("sudo".into()))
+            .map_err(|e| e.to_string())?;
         let r = daemonry::check_privileges(false).map_err(|e| e.to_string())?;
         ensure!(
             !r.root && r.admin_group && !r.unknown_group && r.is_privileged(),
@@ -765,7 +866,8 @@ fn check_privileges_reports() {
         Ok(())
     });
     inspect(|_| {
-        daemonry::drop_privileges(Some("nobody"), Some("54321")).map_err(|e| e.to_string())?;
+        daemonry::drop_privileges(Some("nobody".into()), Some(Gid::from_raw(54321).into()))
+            .map_err(|e| e.to_string())?;
         let r = daemonry::check_privileges(false).map_err(|e| e.to_string())?;
         ensure!(
             r.unknown_group && !r.admin_group && r.egid.as_raw() == 54321,
@@ -775,9 +877,432 @@ fn check_privileges_reports() {
     });
     // gid 0 alone is not root (celery#6579).
     inspect(|_| {
-        daemonry::drop_privileges(Some("nobody"), Some("0")).map_err(|e| e.to_string())?;
+        daemonry::drop_privileges(Some("nobody".into()), Some(Gid::ROOT.into()))
+            .map_err(|e| e.to_string())?;
         let r = daemonry::check_privileges(false).map_err(|e| e.to_string())?;
         ensure!(!r.root && !r.admin_group, "gid 0: {r:?}");
         Ok(())
     });
+}
+
+// == Capabilities (SPEC §3 privilege "Capabilities"; §5.8) ==
+//
+// Each test plays the attacker: it gives the process a way to keep or
+// regain root's powers before the drop, then judges the result through
+// /proc/<pid>/status and by trying root's powers.
+
+/// `CapPrm` of this (root) test process: what a forked child starts with.
+fn own_permitted() -> u64 {
+    status_mask(std::process::id() as i32, "CapPrm")
+}
+
+fn prctl_keepcaps(on: bool) -> Result<(), String> {
+    rustix::thread::set_keep_capabilities(on).map_err(|e| format!("PR_SET_KEEPCAPS: {e}"))
+}
+
+/// Sets the inheritable set (the rest as it is).
+fn set_inheritable(caps: CapabilitySet) -> Result<(), String> {
+    let cur = rustix::thread::capabilities(None).map_err(|e| format!("capget: {e}"))?;
+    rustix::thread::set_capabilities(
+        None,
+        RawSets {
+            inheritable: caps,
+            ..cur
+        },
+    )
+    .map_err(|e| format!("capset inheritable: {e}"))
+}
+
+/// The attacker after a drop: makes everything permitted effective.
+fn raise_effective() {
+    if let Ok(cur) = rustix::thread::capabilities(None) {
+        let _ = rustix::thread::set_capabilities(
+            None,
+            RawSets {
+                effective: cur.permitted,
+                ..cur
+            },
+        );
+    }
+}
+
+/// The attacker after a drop: every way back to root's powers must fail.
+fn root_is_out_of_reach(secret: &std::path::Path) -> Result<(), String> {
+    raise_effective();
+    ensure!(
+        regain_root() == Err(Errno::PERM),
+        "setresuid(0, 0, 0) after the drop: {:?}",
+        regain_root()
+    );
+    for path in [std::path::Path::new("/etc/shadow"), secret] {
+        if let Err(e) = std::fs::metadata(path) {
+            if path == secret {
+                return Err(format!("{path:?}: {e}"));
+            }
+            continue;
+        }
+        match std::fs::File::open(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {}
+            other => return Err(format!("{path:?} opened after the drop: {other:?}")),
+        }
+    }
+    let sets = CapabilitySets::current().map_err(|e| e.to_string())?;
+    ensure!(sets.is_empty(), "capabilities left: {sets:?}");
+    ensure!(
+        rustix::thread::get_keep_capabilities() == Ok(false),
+        "PR_SET_KEEPCAPS survived"
+    );
+    Ok(())
+}
+
+/// A root-only file (mode 0600) under a root-only directory.
+fn secret_file(tmp: &TempDir) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let secret = tmp.path().join("secret");
+    std::fs::write(&secret, "root only\n").unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+    secret
+}
+
+const NO_CAPS: [u64; 4] = [0; 4];
+
+#[test]
+fn keepcaps_before_the_drop_leaves_no_capability() {
+    require_root!();
+    let tmp = TempDir::new("caps");
+    let secret = secret_file(&tmp);
+    let seen = inspect(|_| {
+        // PR_SET_KEEPCAPS: the kernel would keep the permitted set across
+        // the uid change, and the process could make it effective again.
+        prctl_keepcaps(true)?;
+        daemonry::drop_privileges(Some("nobody".into()), None).map_err(|e| e.to_string())?;
+        root_is_out_of_reach(&secret)
+    });
+    assert_eq!(seen.uid, [65534; 4]);
+    assert_eq!(seen.caps, NO_CAPS, "CapPrm, CapEff, CapInh, CapAmb");
+}
+
+#[test]
+fn inherited_inheritable_set_is_cleared() {
+    require_root!();
+    let tmp = TempDir::new("caps");
+    let secret = secret_file(&tmp);
+    let inh = CapabilitySet::DAC_OVERRIDE | CapabilitySet::SETUID | CapabilitySet::NET_BIND_SERVICE;
+    let seen = inspect(|_| {
+        set_inheritable(inh)?;
+        ensure!(
+            CapabilitySets::current()
+                .map_err(|e| e.to_string())?
+                .inheritable
+                == Capabilities::from(inh),
+            "inheritable set not set up"
+        );
+        daemonry::drop_privileges(Some("nobody".into()), None).map_err(|e| e.to_string())?;
+        root_is_out_of_reach(&secret)
+    });
+    assert_eq!(seen.uid, [65534; 4]);
+    assert_eq!(seen.caps, NO_CAPS, "CapPrm, CapEff, CapInh, CapAmb");
+}
+
+#[test]
+fn ambient_capabilities_are_cleared() {
+    require_root!();
+    let tmp = TempDir::new("caps");
+    let secret = secret_file(&tmp);
+    let raise = |caps: &[CapabilitySet]| -> Result<(), String> {
+        for &c in caps {
+            rustix::thread::configure_capability_in_ambient_set(c, true)
+                .map_err(|e| format!("raise ambient {c:?}: {e}"))?;
+        }
+        Ok(())
+    };
+    // From root: ambient capabilities raised before the drop.
+    let seen = inspect(|_| {
+        set_inheritable(CapabilitySet::NET_BIND_SERVICE | CapabilitySet::SETUID)?;
+        raise(&[CapabilitySet::NET_BIND_SERVICE, CapabilitySet::SETUID])?;
+        ensure!(
+            !CapabilitySets::current()
+                .map_err(|e| e.to_string())?
+                .ambient
+                .is_empty(),
+            "ambient set not set up"
+        );
+        daemonry::drop_privileges(Some("nobody".into()), None).map_err(|e| e.to_string())?;
+        root_is_out_of_reach(&secret)
+    });
+    assert_eq!(seen.uid, [65534; 4]);
+    assert_eq!(seen.caps, NO_CAPS, "CapPrm, CapEff, CapInh, CapAmb");
+
+    // From a non-root service that a manager started with ambient
+    // capabilities (systemd's AmbientCapabilities=): no uid is 0, so the
+    // kernel's fix-up never runs and only the drop itself can take the
+    // capabilities away.
+    let seen = inspect(|_| {
+        let kept = CapabilitySet::SETUID | CapabilitySet::SETGID | CapabilitySet::NET_BIND_SERVICE;
+        prctl_keepcaps(true)?;
+        set_inheritable(kept)?;
+        let u = Uid::from_raw(4321);
+        rustix::thread::set_thread_res_uid(u, u, u).map_err(|e| format!("setresuid: {e}"))?;
+        raise_effective();
+        raise(&[
+            CapabilitySet::SETUID,
+            CapabilitySet::SETGID,
+            CapabilitySet::NET_BIND_SERVICE,
+        ])?;
+        let before = CapabilitySets::current().map_err(|e| e.to_string())?;
+        ensure!(
+            before.ambient.contains(Capabilities::SETUID)
+                && before.effective.contains(Capabilities::SETUID),
+            "service not set up: {before:?}"
+        );
+        daemonry::drop_privileges(Some("nobody".into()), None).map_err(|e| e.to_string())?;
+        root_is_out_of_reach(&secret)
+    });
+    assert_eq!(seen.uid, [65534; 4]);
+    assert_eq!(seen.gid, [65534; 4]);
+    assert_eq!(seen.caps, NO_CAPS, "CapPrm, CapEff, CapInh, CapAmb");
+}
+
+/// Runs `setup` then `act` in a child that holds `CAP_SETPCAP` (needed to
+/// set securebits): the test process's own, or else that of the root of a
+/// new user namespace whose ids map one to one onto the outer ones (the
+/// kernel gives the creator every capability there; the parent, root
+/// outside, writes the maps). Returns /proc's view before and after `act`,
+/// or `None` when neither way is open here.
+fn around_with_setpcap(
+    setup: impl FnOnce() -> Result<(), String>,
+    act: impl FnOnce() -> Result<(), String>,
+) -> Option<(Seen, Seen)> {
+    let mut child = spawn(|ctl| {
+        let own = CapabilitySets::current().map_err(|e| e.to_string())?;
+        if own.effective.contains(Capabilities::SETPCAP) {
+            ctl.send("ns own");
+        } else {
+            // SAFETY: the forked child has one thread.
+            if unsafe { libc::unshare(libc::CLONE_NEWUSER) } != 0 {
+                ctl.send(&format!("ns none {}", std::io::Error::last_os_error()));
+                return Ok(());
+            }
+            ctl.send("ns new");
+            ctl.pause(); // The parent writes uid_map and gid_map.
+        }
+        setup()?;
+        ctl.pause();
+        act()?;
+        ctl.pause();
+        Ok(())
+    });
+    let how = child.recv().expect("ns line");
+    match how.as_str() {
+        "ns own" => {}
+        "ns new" => {
+            child.wait_paused();
+            for map in ["uid_map", "gid_map"] {
+                std::fs::write(format!("/proc/{}/{map}", child.pid), "0 0 4294967295\n")
+                    .unwrap_or_else(|e| panic!("write {map}: {e}"));
+            }
+            child.resume();
+        }
+        other => {
+            child.finish().expect("child");
+            eprintln!("cannot get CAP_SETPCAP here: {other}");
+            return None;
+        }
+    }
+    child.wait_paused();
+    let before = Seen::of(child.pid);
+    child.resume();
+    child.wait_paused();
+    let after = Seen::of(child.pid);
+    child.resume();
+    if let Err(e) = child.finish() {
+        panic!("child failed: {e}");
+    }
+    Some((before, after))
+}
+
+/// Skips (visibly), or fails under `DAEMONRY_REQUIRE_ROOT=1`, when no
+/// `CAP_SETPCAP` can be had.
+fn setpcap_unavailable() {
+    let name = std::thread::current().name().unwrap_or("?").to_string();
+    if std::env::var("DAEMONRY_REQUIRE_ROOT").as_deref() == Ok("1") {
+        panic!("{name}: needs CAP_SETPCAP or a user namespace, and DAEMONRY_REQUIRE_ROOT=1");
+    }
+    eprintln!("SKIP {name}: needs CAP_SETPCAP or a user namespace");
+}
+
+fn set_securebits(bits: SecureBits) -> Result<(), String> {
+    rustix::thread::set_capabilities_secure_bits(
+        rustix::thread::CapabilitiesSecureBits::from_bits_retain(bits.bits()),
+    )
+    .map_err(|e| format!("PR_SET_SECUREBITS {bits:?}: {e}"))?;
+    let now = SecureBits::current().map_err(|e| e.to_string())?;
+    ensure!(now == bits, "securebits {now:?}, wanted {bits:?}");
+    Ok(())
+}
+
+/// Securebits that would keep root's capabilities across the uid change:
+/// the drop refuses with `Security` before changing anything.
+#[test]
+fn securebits_that_keep_root_powers_are_refused_and_change_nothing() {
+    require_root!();
+    for bits in [
+        SecureBits::NO_SETUID_FIXUP,
+        SecureBits::NO_SETUID_FIXUP | SecureBits::NO_SETUID_FIXUP_LOCKED,
+        SecureBits::KEEP_CAPS | SecureBits::KEEP_CAPS_LOCKED,
+    ] {
+        let Some((before, after)) = around_with_setpcap(
+            || {
+                libc_setgroups(&[7, 8])?;
+                set_securebits(bits)
+            },
+            || {
+                let e = match daemonry::drop_privileges(Some("nobody".into()), None) {
+                    Err(e) => e,
+                    Ok(()) => return Err(format!("{bits:?}: the drop went through")),
+                };
+                ensure!(
+                    (e.kind(), e.op()) == (ErrorKind::Security, Op::Securebits),
+                    "{bits:?}: {e:?}"
+                );
+                // The same through the builder, with no_new_privs: still
+                // nothing changes, not even that flag.
+                let e = PrivilegeDrop::new()
+                    .user(Uid::from_raw(65534))
+                    .group("nogroup")
+                    .no_new_privs(true)
+                    .apply()
+                    .err();
+                ensure!(
+                    e.map(|e| e.kind()) == Some(ErrorKind::Security),
+                    "{bits:?}: {e:?}"
+                );
+                Ok(())
+            },
+        ) else {
+            return setpcap_unavailable();
+        };
+        assert_eq!(before.uid, [0; 4], "{bits:?}");
+        assert_ne!(before.caps[0], 0, "{bits:?}: root holds capabilities");
+        assert_eq!(
+            after, before,
+            "{bits:?}: the refused drop changed the process"
+        );
+    }
+}
+
+/// Locked-off securebits (the hardened setting) and an unlocked
+/// `SECBIT_KEEP_CAPS` do not block a drop, which still leaves nothing.
+#[test]
+fn harmless_securebits_do_not_block_the_drop() {
+    require_root!();
+    for bits in [
+        SecureBits::NO_SETUID_FIXUP_LOCKED | SecureBits::NO_ROOT,
+        SecureBits::KEEP_CAPS,
+        SecureBits::KEEP_CAPS_LOCKED,
+    ] {
+        let Some((_, after)) = around_with_setpcap(
+            || set_securebits(bits),
+            || {
+                daemonry::drop_privileges(Some("nobody".into()), None)
+                    .map_err(|e| format!("{bits:?}: {e}"))?;
+                ensure!(regain_root() == Err(Errno::PERM), "{bits:?}: root regained");
+                Ok(())
+            },
+        ) else {
+            return setpcap_unavailable();
+        };
+        assert_eq!(after.uid, [65534; 4], "{bits:?}");
+        assert_eq!(after.caps, NO_CAPS, "{bits:?}");
+    }
+}
+
+#[test]
+fn no_new_privs_is_opt_in() {
+    require_root!();
+    let seen = inspect(|_| {
+        PrivilegeDrop::new()
+            .user("nobody")
+            .no_new_privs(true)
+            .apply()
+            .map_err(|e| e.to_string())
+    });
+    assert_eq!(seen.uid, [65534; 4]);
+    assert_eq!(seen.no_new_privs, "1");
+    assert_eq!(seen.caps, NO_CAPS);
+    // Not asked for: not set.
+    let seen = inspect(|_| {
+        daemonry::drop_privileges(Some("nobody".into()), None).map_err(|e| e.to_string())
+    });
+    assert_eq!(seen.no_new_privs, "0");
+    // Also with a group only, or with no id at all.
+    let seen = inspect(|_| {
+        PrivilegeDrop::new()
+            .group("nogroup")
+            .no_new_privs(true)
+            .apply()
+            .map_err(|e| e.to_string())
+    });
+    assert_eq!((&seen.uid, &seen.no_new_privs[..]), (&vec![0; 4], "1"));
+    let seen = inspect(|_| {
+        PrivilegeDrop::new()
+            .no_new_privs(true)
+            .apply()
+            .map_err(|e| e.to_string())
+    });
+    assert_eq!((&seen.uid, &seen.no_new_privs[..]), (&vec![0; 4], "1"));
+}
+
+/// A drop to uid 0 keeps root's capabilities (documented); so does a
+/// group-only drop.
+#[test]
+fn drop_to_root_keeps_capabilities() {
+    require_root!();
+    let prm = own_permitted();
+    for user in [UserRef::from("root"), Uid::ROOT.into()] {
+        let seen = inspect(|_| {
+            PrivilegeDrop::new()
+                .user(user)
+                .group("nogroup")
+                .apply()
+                .map_err(|e| e.to_string())
+        });
+        assert_eq!(seen.uid, [0; 4]);
+        assert_eq!(seen.gid, [65534; 4]);
+        assert_eq!(seen.caps[0], prm, "{user:?}: CapPrm");
+    }
+    let seen = inspect(|_| {
+        daemonry::drop_privileges(None, Some("nogroup".into())).map_err(|e| e.to_string())
+    });
+    assert_eq!(seen.caps[0], prm, "group only: CapPrm");
+}
+
+/// The proof's methods are the checked functions without the check.
+#[test]
+fn single_threaded_proof_methods() {
+    require_root!();
+    let db = fixture_db();
+    let seen = inspect(|_| {
+        let proof = SingleThreaded::check().map_err(|e| e.to_string())?;
+        proof
+            .initgroups(&db, "dkuser", Gid::from_raw(4242))
+            .map_err(|e| e.to_string())?;
+        proof
+            .setgid(Gid::from_raw(4242))
+            .map_err(|e| e.to_string())?;
+        proof
+            .setuid(Uid::from_raw(4242))
+            .map_err(|e| e.to_string())?;
+        match proof.setgroups(&[Gid::from_raw(1)]) {
+            Err(e) if e.errno() == Some(Errno::PERM) && e.op() == Op::Setgroups => {}
+            other => return Err(format!("setgroups as 4242: {other:?}")),
+        }
+        expect_kind(
+            proof.setuid(Uid::from_raw_unchecked(u32::MAX)),
+            ErrorKind::InvalidInput,
+            "setuid(-1)",
+        )
+    });
+    assert_eq!((&seen.uid, &seen.gid), (&vec![4242; 4], &vec![4242; 4]));
+    assert_eq!(seen.group_set(), DKUSER_GROUPS.into_iter().collect());
 }

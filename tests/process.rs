@@ -6,9 +6,10 @@
 mod common;
 
 use common::{Exit, in_child, proc_stat, proc_status, spawn};
-use daemonry::process::{self, pdeathsig, set_pdeathsig_for};
-use daemonry::signal::Signal;
-use daemonry::{Errno, ErrorKind, Fork, Mode, exit_immediately, fork, parse_umask, set_pdeathsig};
+use daemonry::process::{self, SingleThreaded, pdeathsig};
+use daemonry::{
+    Errno, ErrorKind, Fork, Mode, Op, Signal, exit_immediately, fork, parse_umask, set_pdeathsig,
+};
 
 /// `waitpid` that retries on EINTR; returns how the child ended.
 fn wait_for(pid: i32) -> Result<Exit, String> {
@@ -181,6 +182,7 @@ fn parse_umask_is_strictly_octal() {
         ("777", 0o777),
     ] {
         assert_eq!(parse_umask(s).unwrap(), Mode::from_raw_mode(v), "{s}");
+        assert_eq!(parse_umask(s.as_bytes()).unwrap(), Mode::from_raw_mode(v));
     }
     for s in ["", "8", "0o1000", "-1", "abc", "1000", "0o", " 22"] {
         let e = parse_umask(s).unwrap_err();
@@ -269,7 +271,11 @@ fn pdeathsig_some_term_signals_grandchild_when_parent_exits() {
 fn pdeathsig_honours_its_argument() {
     // celery always asks for SIGKILL; USR2 must arrive as USR2.
     in_child(|| {
-        let exit = parent_death(|| set_pdeathsig(Some(Signal::USR2)).map_err(|e| e.to_string()))?;
+        let exit = parent_death(|| {
+            set_pdeathsig(Some(Signal::USR2))
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })?;
         match exit {
             Exit::Signal(libc::SIGUSR2) => Ok(()),
             other => Err(format!("grandchild ended with {other:?}, want SIGUSR2")),
@@ -296,7 +302,26 @@ fn pdeathsig_none_clears_it() {
 }
 
 #[test]
-fn pdeathsig_for_reports_a_parent_that_already_died() {
+fn pdeathsig_real_time_signal_arrives() {
+    // rustix's own Signal cannot carry SIGRTMIN+3; ours can.
+    let rt = Signal::rt(3).unwrap();
+    in_child(|| {
+        let exit = parent_death(|| {
+            set_pdeathsig(Some(Signal::rt(3).unwrap())).map_err(|e| e.to_string())?;
+            match pdeathsig() {
+                Ok(Some(s)) if s == Signal::rt(3).unwrap() => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        })?;
+        match exit {
+            Exit::Signal(n) if n == rt.as_raw() => Ok(()),
+            other => Err(format!("grandchild ended with {other:?}, want {rt}")),
+        }
+    });
+}
+
+#[test]
+fn pdeathsig_reports_the_watched_parent_so_a_dead_one_shows() {
     in_child(|| {
         make_subreaper()?;
         let (r, w) = pipe();
@@ -307,14 +332,14 @@ fn pdeathsig_for_reports_a_parent_that_already_died() {
                 match own_fork() {
                     Ok(Fork::Child) => {
                         // G: alive parent first.
-                        let alive = set_pdeathsig_for(Some(Signal::TERM), parent).is_ok();
+                        let alive = set_pdeathsig(Some(Signal::TERM));
                         set_pdeathsig(None).ok();
                         write_i32(w, 1);
-                        // Wait until A has reaped B.
+                        // Wait until A has reaped B: G now belongs to A.
                         let _ = read_i32(go_r);
-                        let gone = set_pdeathsig_for(Some(Signal::TERM), parent);
-                        let code = match gone {
-                            Err(e) if e.errno() == Some(Errno::SRCH) && alive => 0,
+                        let gone = set_pdeathsig(Some(Signal::TERM));
+                        let code = match (alive, gone) {
+                            (Ok(a), Ok(g)) if a == Some(parent) && g != Some(parent) => 0,
                             _ => 1,
                         };
                         exit_immediately(code)
@@ -362,12 +387,12 @@ fn exit_codes() {
 }
 
 #[test]
-fn fork_unchecked_works_in_a_threaded_process() {
+fn fork_with_an_assumed_proof_works_in_a_threaded_process() {
     in_child(|| {
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         let t = std::thread::spawn(move || rx.recv());
         // SAFETY: the child only calls exit_group (async-signal-safe).
-        let r = unsafe { process::fork_unchecked() };
+        let r = unsafe { SingleThreaded::assume().fork() };
         let result = match r {
             Ok(Fork::Child) => exit_immediately(5),
             Ok(Fork::Parent(pid)) => wait_for(pid.as_raw_nonzero().get()),
@@ -382,7 +407,7 @@ fn fork_unchecked_works_in_a_threaded_process() {
     });
 }
 
-// == issue 7: exec, waiting and reaping, process groups, the terminal's
+// == exec, waiting and reaping, process groups, the terminal's
 // foreground group, the child-subreaper flag ==
 
 use daemonry::process::{
@@ -448,7 +473,7 @@ fn execve_failures_return_the_errno() {
     in_child(|| {
         for (path, want) in &cases {
             let e = execve(path, CStrArray::EMPTY, CStrArray::EMPTY);
-            if e.errno() != Some(*want) || e.context() != "execve" {
+            if e.errno() != Some(*want) || e.op() != Op::Execve {
                 return Err(format!("{path:?}: {e:?}, want {want:?}"));
             }
         }
@@ -510,12 +535,12 @@ fn execvpe_searches_path_like_glibc() {
     });
     // Errors that need no search.
     let e = execvpe(c"", CStrArray::EMPTY, CStrArray::EMPTY);
-    assert_eq!((e.errno(), e.context()), (Some(Errno::NOENT), "execvpe"));
+    assert_eq!((e.errno(), e.op()), (Some(Errno::NOENT), Op::Execvpe));
     let long = CString::new("x".repeat(256)).unwrap();
     let e = execvpe(&long, CStrArray::EMPTY, CStrArray::EMPTY);
     assert_eq!(e.errno(), Some(Errno::NAMETOOLONG));
     let e = execvpe(c"/nonexistent/prog", CStrArray::EMPTY, CStrArray::EMPTY);
-    assert_eq!((e.errno(), e.context()), (Some(Errno::NOENT), "execvpe"));
+    assert_eq!((e.errno(), e.op()), (Some(Errno::NOENT), Op::Execvpe));
 }
 
 #[test]
@@ -554,7 +579,7 @@ fn cstr_arrays_walk_raw_and_built_arrays() {
 
     let mut one = CStrArrayBuf::<1>::new();
     let e = one.push(c"x").unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::BufferTooSmall { needed: 2 });
+    assert_eq!((e.kind(), e.needed()), (ErrorKind::BufferTooSmall, Some(2)));
     assert!(one.as_array().is_empty());
     assert!(CStrArrayBuf::<0>::new().as_array().is_empty());
     let mut b = CStrArrayBuf::<3>::new();
@@ -579,7 +604,7 @@ fn wait_for_decodes_exits_and_signals() {
                 unsafe { libc::pause() };
             },
             Fork::Parent(pid) => {
-                daemonry::signal::kill(pid, libc::SIGKILL).map_err(|e| e.to_string())?;
+                daemonry::signal::kill(pid, Signal::KILL).map_err(|e| e.to_string())?;
                 process::wait_for(pid).map_err(|e| e.to_string())?
             }
         };
@@ -588,7 +613,7 @@ fn wait_for_decodes_exits_and_signals() {
             (
                 ChildExit::Exited(3),
                 ChildExit::Signaled {
-                    signal: 9,
+                    signal: Signal::KILL,
                     core_dumped: false,
                 },
                 Err(e),
@@ -708,7 +733,7 @@ fn setpgid_makes_groups_seen_in_proc() {
         }
         // Not our child: ESRCH.
         match setpgid(Some(daemonry::Pid::INIT), None) {
-            Err(e) if e.errno() == Some(Errno::SRCH) && e.context() == "setpgid" => {}
+            Err(e) if e.errno() == Some(Errno::SRCH) && e.op() == Op::Setpgid => {}
             other => return Err(format!("setpgid(1): {other:?}")),
         }
         // The parent may move its child into a group of the child's own.
@@ -797,5 +822,5 @@ fn tcsetpgrp_hands_the_terminal_to_another_group() {
     // A pipe is no terminal.
     let (r, _w) = rustix::pipe::pipe().unwrap();
     let e = tcsetpgrp(&r, getpgrp()).unwrap_err();
-    assert_eq!((e.errno(), e.context()), (Some(Errno::NOTTY), "tcsetpgrp"));
+    assert_eq!((e.errno(), e.op()), (Some(Errno::NOTTY), Op::Tcsetpgrp));
 }

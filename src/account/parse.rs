@@ -167,6 +167,13 @@ impl<'a> GroupEntry<'a> {
     /// # Async-signal safety
     ///
     /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let g = daemonry::account::parse_group_line(b"wheel:x:10:root, alice,,bob\n").unwrap();
+    /// assert!(g.members().eq([&b"root"[..], b"alice", b"bob"]));
+    /// ```
     pub fn members(&self) -> Members<'a> {
         Members {
             rest: Some(self.member_list),
@@ -179,7 +186,16 @@ impl<'a> GroupEntry<'a> {
     /// # Async-signal safety
     ///
     /// Safe between fork and exec: no allocation, locks or panics.
-    pub fn has_member(&self, user: &[u8]) -> bool {
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let g = daemonry::account::parse_group_line(b"wheel:x:10:root,alice\n").unwrap();
+    /// assert!(g.has_member("alice"));
+    /// assert!(!g.has_member(b"Alice"));
+    /// ```
+    pub fn has_member(&self, user: impl AsRef<[u8]>) -> bool {
+        let user = user.as_ref();
         self.members().any(|m| m == user)
     }
 }

@@ -6,7 +6,8 @@
 //! then means success), `E` + an encoded [`Error`]. The original process
 //! reads until `R`, an error, or the end of the pipe.
 
-use crate::error::{Error, ErrorKind, Result, WIRE_LEN};
+use crate::error::Op;
+use crate::error::{Error, ErrorKind, Result};
 use crate::pidfile::PidLock;
 use crate::process::{EX_CANTCREAT, EX_FAILURE, exit_immediately};
 use core::fmt;
@@ -17,18 +18,36 @@ use rustix::process::{Pid, WaitOptions};
 /// A daemon's handle: its pid, its pidfile lock, and (when readiness is
 /// deferred) its end of the readiness pipe.
 ///
+/// It owns all of these and borrows nothing from the
+/// [`DaemonContext`](super::DaemonContext) that made it (the lock keeps its
+/// own copy of the path: see [`PidLock`]), so it can live as long as the
+/// daemon does.
+///
 /// Dropping it releases the pidfile lock (in this process only). A daemon
-/// that deferred readiness ([`DaemonContext::ready_on_open`](super::DaemonContext::ready_on_open)`(false)`) and
-/// drops this handle without [`notify_ready`](Daemon::notify_ready) or
+/// that deferred readiness
+/// ([`DaemonContext::ready_on_open`](super::DaemonContext::ready_on_open)`(false)`)
+/// and drops this handle without [`notify_ready`](Daemon::notify_ready) or
 /// [`prepare_exec`](Daemon::prepare_exec) tells the original process it
 /// exited before it was ready.
-pub struct Daemon<'a> {
+///
+/// # Examples
+///
+/// ```
+/// use daemonry::{DaemonContext, Opened};
+/// // Fake mode runs the daemon's steps in this process, without forking.
+/// let Opened::Daemon(daemon) = DaemonContext::new().fake(true).no_chdir().open()? else {
+///     unreachable!("fake mode never forks")
+/// };
+/// assert!(daemon.pidlock().is_none()); // no pidfile was asked for
+/// # Ok::<(), daemonry::Error>(())
+/// ```
+pub struct Daemon {
     pub(super) pid: Pid,
-    pub(super) lock: Option<PidLock<'a>>,
+    pub(super) lock: Option<PidLock>,
     pub(super) ready: Option<OwnedFd>,
 }
 
-impl fmt::Debug for Daemon<'_> {
+impl fmt::Debug for Daemon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Daemon")
             .field("pid", &self.pid)
@@ -68,10 +87,10 @@ pub(super) fn send_pid(fd: &OwnedFd, pid: Pid) {
 }
 
 fn send_error(fd: &OwnedFd, e: &Error) {
-    let mut rec = [0u8; 1 + WIRE_LEN];
+    let mut rec = [0u8; 1 + 32];
     rec[0] = TAG_ERROR;
     if let Some(dst) = rec.get_mut(1..) {
-        dst.copy_from_slice(&e.encode());
+        dst.copy_from_slice(&e.to_bytes());
     }
     write_all(fd, &rec);
 }
@@ -87,33 +106,101 @@ pub(super) fn fail(ready: Option<&OwnedFd>, e: &Error) -> ! {
 /// The exit status for a failed daemon: 73 for a held pidfile, else 1.
 pub(super) fn exit_code(e: &Error) -> i32 {
     match e.kind() {
-        ErrorKind::LockFailed { .. } => EX_CANTCREAT,
+        ErrorKind::LockFailed => EX_CANTCREAT,
         _ => EX_FAILURE,
     }
 }
 
-impl<'a> Daemon<'a> {
+impl Daemon {
     /// The daemon's pid (in fake mode, the caller's).
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{DaemonContext, Opened};
+    /// let Opened::Daemon(d) = DaemonContext::new().fake(true).no_chdir().open()? else {
+    ///     unreachable!()
+    /// };
+    /// assert_eq!(d.pid(), rustix::process::getpid());
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn pid(&self) -> Pid {
         self.pid
     }
 
     /// The held pidfile lock, when a pidfile was asked for.
-    pub fn pidlock(&self) -> Option<&PidLock<'a>> {
-        self.lock.as_ref()
-    }
-
-    /// Takes the pidfile lock out of the handle (to keep it beyond it).
-    pub fn take_pidlock(&mut self) -> Option<PidLock<'a>> {
-        self.lock.take()
-    }
-
-    /// Tells the original process the daemon is ready (it then exits 0 or
-    /// returns). Does nothing when readiness was already reported.
     ///
     /// # Async-signal safety
     ///
     /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-dpl-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let path = std::ffi::CString::new(dir.join("app.pid").into_os_string().into_encoded_bytes()).unwrap();
+    /// use daemonry::{DaemonContext, Opened};
+    /// let ctx = DaemonContext::new().fake(true).no_chdir().pidfile(path.as_c_str());
+    /// let Opened::Daemon(d) = ctx.open()? else { unreachable!() };
+    /// assert_eq!(d.pidlock().map(|l| l.path()), Some(path.as_c_str()));
+    /// # drop(d); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
+    pub fn pidlock(&self) -> Option<&PidLock> {
+        self.lock.as_ref()
+    }
+
+    /// Takes the pidfile lock out of the handle (to keep it beyond it).
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-dtl-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let path = std::ffi::CString::new(dir.join("app.pid").into_os_string().into_encoded_bytes()).unwrap();
+    /// use daemonry::{DaemonContext, Opened};
+    /// let ctx = DaemonContext::new().fake(true).no_chdir().pidfile(path.as_c_str());
+    /// let Opened::Daemon(mut d) = ctx.open()? else { unreachable!() };
+    /// let lock = d.take_pidlock().expect("asked for a pidfile");
+    /// drop(d); // the lock outlives the handle
+    /// assert!(lock.is_held());
+    /// # drop(lock); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
+    pub fn take_pidlock(&mut self) -> Option<PidLock> {
+        self.lock.take()
+    }
+
+    /// Tells the original process the daemon is ready (it then exits 0 or
+    /// returns). Does nothing when readiness was already reported, and in
+    /// fake mode.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// The example is compiled but not run: only a real daemon has a launcher
+    /// waiting on it; `tests/daemon.rs` covers it in forked children.
+    ///
+    /// ```no_run
+    /// use daemonry::{DaemonContext, Opened};
+    /// if let Opened::Daemon(mut d) = DaemonContext::new().ready_on_open(false).open()? {
+    ///     // ... bind sockets, load configuration ...
+    ///     d.notify_ready(); // now the launcher exits 0
+    /// }
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn notify_ready(&mut self) {
         if let Some(fd) = self.ready.take() {
             write_all(&fd, &[TAG_READY]);
@@ -127,6 +214,23 @@ impl<'a> Daemon<'a> {
     /// # Async-signal safety
     ///
     /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// The example is compiled but not run: only a real daemon has a launcher
+    /// waiting on it; `tests/daemon.rs` covers it in forked children.
+    ///
+    /// ```no_run
+    /// use daemonry::{DaemonContext, Errno, Error, Op, Opened};
+    /// if let Opened::Daemon(d) = DaemonContext::new().ready_on_open(false).open()? {
+    ///     let config_ok = false;
+    ///     if !config_ok {
+    ///         // The launcher prints this error and exits 1.
+    ///         d.fail(Error::os(Op::Hook, Errno::INVAL).with_input(b"bad config"));
+    ///     }
+    /// }
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn fail(mut self, error: Error) -> ! {
         // The pidfile names us: remove it (best effort; after a privilege
         // drop the directory may not allow it, and the file is then stale).
@@ -153,6 +257,24 @@ impl<'a> Daemon<'a> {
     /// # Async-signal safety
     ///
     /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// The example is compiled but not run: only a real daemon has a launcher
+    /// waiting on it; `tests/daemon.rs` covers it in forked children.
+    ///
+    /// ```no_run
+    /// use daemonry::{DaemonContext, Opened};
+    /// use std::os::unix::process::CommandExt;
+    /// let ctx = DaemonContext::new().pidfile(c"/run/server.pid").ready_on_open(false);
+    /// if let Opened::Daemon(mut d) = ctx.open()? {
+    ///     d.prepare_exec()?;
+    ///     let err = std::process::Command::new("/usr/sbin/server").exec();
+    ///     let errno = daemonry::Errno::from_io_error(&err).unwrap_or(daemonry::Errno::IO);
+    ///     d.fail(daemonry::Error::os(daemonry::Op::Execve, errno));
+    /// }
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn prepare_exec(&mut self) -> Result<()> {
         if let Some(lock) = &self.lock {
             lock.set_inheritable(true)?;
@@ -164,7 +286,7 @@ impl<'a> Daemon<'a> {
     }
 }
 
-impl Drop for Daemon<'_> {
+impl Drop for Daemon {
     fn drop(&mut self) {
         // A deferred daemon that never reported: closing the pipe tells the
         // original process it ended before it was ready.
@@ -204,7 +326,7 @@ pub(super) fn wait_for_daemon(reader: &OwnedFd, first_child: Pid) -> Result<Pid>
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                outcome.get_or_insert(Err(Error::os("read daemon status", e)));
+                outcome.get_or_insert(Err(Error::os(Op::ReadyPipe, e)));
                 break;
             }
         }
@@ -224,16 +346,15 @@ pub(super) fn wait_for_daemon(reader: &OwnedFd, first_child: Pid) -> Result<Pid>
             }
             TAG_EXEC => exec_pending = true,
             TAG_ERROR => {
-                let mut w = [0u8; WIRE_LEN];
+                let mut w = [0u8; 32];
                 let e = match read_exact(reader, &mut w) {
-                    Ok(true) => Error::decode(&w)
-                        .unwrap_or(Error::invalid("daemon status: malformed error record")),
-                    _ => Error::os("read daemon status", Errno::PIPE),
+                    Ok(true) => Error::from_bytes(&w).unwrap_or(Error::invalid(Op::ReadyPipe)),
+                    _ => Error::os(Op::ReadyPipe, Errno::PIPE),
                 };
                 outcome.get_or_insert(Err(e));
             }
             _ => {
-                outcome.get_or_insert(Err(Error::invalid("daemon status: unknown record")));
+                outcome.get_or_insert(Err(Error::invalid(Op::ReadyPipe)));
                 break;
             }
         }
@@ -243,10 +364,10 @@ pub(super) fn wait_for_daemon(reader: &OwnedFd, first_child: Pid) -> Result<Pid>
     let _ = rustix::process::waitpid(Some(first_child), WaitOptions::empty());
     match outcome {
         Some(Err(e)) => Err(e),
-        Some(Ok(())) => pid.ok_or(Error::invalid("daemon status: no pid")),
+        Some(Ok(())) => pid.ok_or(Error::invalid(Op::ReadyPipe)),
         // The pipe closed after an exec announcement: execve succeeded.
-        None if exec_pending => pid.ok_or(Error::invalid("daemon status: no pid")),
-        None => Err(Error::os("daemon exited before it was ready", Errno::PIPE)),
+        None if exec_pending => pid.ok_or(Error::invalid(Op::ReadyPipe)),
+        None => Err(Error::os(Op::ReadyPipe, Errno::PIPE)),
     }
 }
 

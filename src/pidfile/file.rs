@@ -5,7 +5,8 @@
 use super::PidStatus;
 use super::liveness::{self, Verdict};
 use super::parse::{MAX_PIDFILE_LEN, parse_pid};
-use crate::cstr::{CStrBuf, proc_path};
+use crate::cstr::{CStrBuf, PATH_MAX, proc_path};
+use crate::error::Op;
 use crate::error::{Context, Error, Result};
 use core::ffi::CStr;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -13,9 +14,6 @@ use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::fs::{self, AtFlags, FileType, FlockOperation, Mode, OFlags, RenameFlags};
 use rustix::io::{self, Errno};
 use rustix::process::Pid;
-
-/// Room for a path (Linux's `PATH_MAX`, NUL included).
-const PATH_BUF: usize = 4096;
 
 /// Mode of a new pidfile before the umask.
 const MODE: u32 = 0o644;
@@ -68,6 +66,7 @@ impl Content {
     }
 }
 
+/// Sleeps `ns` nanoseconds (less than a second).
 fn sleep_ns(ns: i64) {
     let t = rustix::thread::Timespec {
         tv_sec: 0,
@@ -114,11 +113,11 @@ fn read_all<Fd: AsFd>(fd: Fd, buf: &mut [u8]) -> core::result::Result<&[u8], Err
 /// An empty file is re-read a few times, 5 ms apart: another tool may have
 /// created it and not yet written it.
 pub(crate) fn read_settled<Fd: AsFd>(fd: Fd, buf: &mut [u8; MAX_PIDFILE_LEN + 1]) -> Result<&[u8]> {
-    let mut n = read_all(&fd, buf).ctx("read pidfile")?.len();
+    let mut n = read_all(&fd, buf).ctx(Op::ReadPidfile)?.len();
     let mut tries = 0;
     while n == 0 && tries < EMPTY_RETRIES {
         sleep_ns(EMPTY_WAIT_NS);
-        n = read_all(&fd, buf).ctx("read pidfile")?.len();
+        n = read_all(&fd, buf).ctx(Op::ReadPidfile)?.len();
         tries += 1;
     }
     Ok(buf.get(..n).unwrap_or(&[]))
@@ -136,7 +135,7 @@ pub(crate) fn parse_checked(contents: &[u8]) -> Result<Pid> {
     let pid = parse_pid(contents)?;
     match pid_max() {
         Some(max) if pid.as_raw_nonzero().get() as u32 > max => {
-            Err(Error::invalid("pidfile pid above kernel.pid_max").with_input(contents))
+            Err(Error::invalid(Op::ParsePid).with_input(contents))
         }
         _ => Ok(pid),
     }
@@ -144,7 +143,7 @@ pub(crate) fn parse_checked(contents: &[u8]) -> Result<Pid> {
 
 /// The error for a symlink where the pidfile should be.
 pub(crate) fn symlink_error() -> Error {
-    Error::os("pidfile is a symbolic link (refused)", Errno::LOOP)
+    Error::os(Op::OpenPidfile, Errno::LOOP)
 }
 
 /// Opens an existing pidfile for reading, never through a symlink and
@@ -156,13 +155,28 @@ pub(crate) fn open_existing(path: &CStr) -> Result<Option<(OwnedFd, fs::Stat)>> 
         Ok(fd) => fd,
         Err(Errno::NOENT) => return Ok(None),
         Err(Errno::LOOP) => return Err(symlink_error()),
-        Err(e) => return Err(Error::os("open pidfile", e)),
+        Err(e) => return Err(Error::os(Op::OpenPidfile, e)),
     };
-    let st = fs::fstat(&fd).ctx("fstat pidfile")?;
+    let st = fs::fstat(&fd).ctx(Op::StatPidfile)?;
     if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
-        return Err(Error::invalid("pidfile is not a regular file"));
+        return Err(Error::invalid(Op::OpenPidfile));
     }
     Ok(Some((fd, st)))
+}
+
+/// Whether anyone holds the exclusive lock of the open file `fd`.
+///
+/// A shared lock tells, without excluding other probers. It is dropped at
+/// once: a cleaner that meets it retries (see `remove_by_inode`).
+pub(crate) fn lock_held(fd: &OwnedFd) -> Result<bool> {
+    match fs::flock(fd, FlockOperation::NonBlockingLockShared) {
+        Ok(()) => {
+            fs::flock(fd, FlockOperation::Unlock).ctx(Op::LockPidfile)?;
+            Ok(false)
+        }
+        Err(Errno::WOULDBLOCK) => Ok(true),
+        Err(e) => Err(Error::os(Op::LockPidfile, e)),
+    }
 }
 
 /// An existing file we opened and judged.
@@ -178,17 +192,7 @@ pub(crate) fn examine(path: &CStr) -> Result<(PidStatus, Option<Opened>)> {
     let Some((fd, st)) = open_existing(path)? else {
         return Ok((PidStatus::Absent, None));
     };
-    // A shared lock tells whether anyone holds the exclusive one, without
-    // excluding other probers. Dropped at once: a cleaner that meets it
-    // retries (see `remove_by_inode`).
-    let held = match fs::flock(&fd, FlockOperation::NonBlockingLockShared) {
-        Ok(()) => {
-            fs::flock(&fd, FlockOperation::Unlock).ctx("flock pidfile")?;
-            false
-        }
-        Err(Errno::WOULDBLOCK) => true,
-        Err(e) => return Err(Error::os("flock pidfile", e)),
-    };
+    let held = lock_held(&fd)?;
     let mut buf = [0u8; MAX_PIDFILE_LEN + 1];
     let parsed = parse_checked(read_settled(&fd, &mut buf)?);
     let status = match (held, parsed) {
@@ -223,14 +227,14 @@ pub(crate) fn remove_by_inode(path: &CStr, opened: &Opened) -> Result<Removal> {
         match fs::flock(&opened.fd, FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => break,
             Err(Errno::WOULDBLOCK) => {}
-            Err(e) => return Err(Error::os("flock pidfile", e)),
+            Err(e) => return Err(Error::os(Op::LockPidfile, e)),
         }
         // Exclusive refused. If a shared lock is granted, only probers are
         // in the way (holders and cleaners lock exclusively): wait a little.
         match fs::flock(&opened.fd, FlockOperation::NonBlockingLockShared) {
-            Ok(()) => fs::flock(&opened.fd, FlockOperation::Unlock).ctx("flock pidfile")?,
+            Ok(()) => fs::flock(&opened.fd, FlockOperation::Unlock).ctx(Op::LockPidfile)?,
             Err(Errno::WOULDBLOCK) => return Ok(Removal::Busy),
-            Err(e) => return Err(Error::os("flock pidfile", e)),
+            Err(e) => return Err(Error::os(Op::LockPidfile, e)),
         }
         tries += 1;
         if tries >= CLEAN_RETRIES {
@@ -244,12 +248,12 @@ pub(crate) fn remove_by_inode(path: &CStr, opened: &Opened) -> Result<Removal> {
     match fs::statat(fs::CWD, path, AtFlags::SYMLINK_NOFOLLOW) {
         Ok(st) if file_id(&st) == opened.id => {}
         Ok(_) | Err(Errno::NOENT) => return Ok(Removal::Gone),
-        Err(e) => return Err(Error::os("stat pidfile", e)),
+        Err(e) => return Err(Error::os(Op::StatPidfile, e)),
     }
     match fs::unlinkat(fs::CWD, path, AtFlags::empty()) {
         Ok(()) => Ok(Removal::Removed),
         Err(Errno::NOENT) => Ok(Removal::Gone),
-        Err(e) => Err(Error::os("remove stale pidfile", e)),
+        Err(e) => Err(Error::os(Op::RemovePidfile, e)),
     }
 }
 
@@ -259,21 +263,33 @@ pub(crate) struct Published {
     pub(crate) id: FileId,
 }
 
-/// The directory part of `path` (a C string in a stack buffer) and the
-/// final component.
-fn split(path: &CStr) -> Result<(CStrBuf<PATH_BUF>, &[u8])> {
-    let bytes = path.to_bytes();
-    let (dir, name): (&[u8], &[u8]) = match bytes.iter().rposition(|&b| b == b'/') {
+/// The directory part and the final component of a path.
+fn dir_and_name(bytes: &[u8]) -> (&[u8], &[u8]) {
+    match bytes.iter().rposition(|&b| b == b'/') {
         Some(0) => (b"/", bytes.get(1..).unwrap_or(&[])),
         Some(i) => (
             bytes.get(..i).unwrap_or(&[]),
             bytes.get(i + 1..).unwrap_or(&[]),
         ),
         None => (b".", bytes),
-    };
-    if name.is_empty() || name == b"." || name == b".." {
-        return Err(Error::invalid("pidfile path names a directory").with_input(bytes));
     }
+}
+
+/// `InvalidInput` unless `path` can name a file we publish: not empty, and
+/// a final component other than empty (`"/run/"`), `.` or `..`.
+pub(crate) fn check_path(path: &CStr) -> Result<()> {
+    let bytes = path.to_bytes();
+    match dir_and_name(bytes).1 {
+        b"" | b"." | b".." => Err(Error::invalid(Op::PidfilePath).with_input(bytes)),
+        _ => Ok(()),
+    }
+}
+
+/// The directory of `path` as a C string in a stack buffer, and the final
+/// component.
+fn split(path: &CStr) -> Result<(CStrBuf<PATH_MAX>, &[u8])> {
+    check_path(path)?;
+    let (dir, name) = dir_and_name(path.to_bytes());
     let mut d = CStrBuf::new();
     d.push(dir);
     Ok((d, name))
@@ -281,10 +297,10 @@ fn split(path: &CStr) -> Result<(CStrBuf<PATH_BUF>, &[u8])> {
 
 /// Writes, syncs, locks and identifies a new file.
 fn prepare(fd: OwnedFd, content: &[u8]) -> Result<Published> {
-    write_all(&fd, content).ctx("write pidfile")?;
-    fs::fsync(&fd).ctx("fsync pidfile")?;
-    fs::flock(&fd, FlockOperation::NonBlockingLockExclusive).ctx("flock pidfile")?;
-    let st = fs::fstat(&fd).ctx("fstat pidfile")?;
+    write_all(&fd, content).ctx(Op::WritePidfile)?;
+    fs::fsync(&fd).ctx(Op::WritePidfile)?;
+    fs::flock(&fd, FlockOperation::NonBlockingLockExclusive).ctx(Op::LockPidfile)?;
+    let st = fs::fstat(&fd).ctx(Op::StatPidfile)?;
     Ok(Published {
         fd,
         id: file_id(&st),
@@ -305,8 +321,8 @@ pub(crate) enum Publish {
 /// ours. Fails with [`Publish::Exists`] exactly where celery's `O_EXCL`
 /// would.
 pub(crate) fn publish(path: &CStr, content: &[u8]) -> Result<Publish> {
-    let (mut dir, name) = split(path)?;
-    let dir_c = dir.as_cstr().ctx("pidfile directory")?;
+    let (dir, name) = split(path)?;
+    let dir_c = dir.as_cstr().ctx(Op::PidfileDir)?;
     let flags = OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC;
     match fs::openat(fs::CWD, dir_c, flags, Mode::from_raw_mode(MODE)) {
         Ok(fd) => {
@@ -320,7 +336,7 @@ pub(crate) fn publish(path: &CStr, content: &[u8]) -> Result<Publish> {
         // EOPNOTSUPP: the filesystem has no O_TMPFILE. EISDIR/EINVAL:
         // kernels before 3.11 see O_DIRECTORY|O_RDWR.
         Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => {}
-        Err(e) => return Err(Error::os("create pidfile", e)),
+        Err(e) => return Err(Error::os(Op::CreatePidfile, e)),
     }
     publish_named(dir_c, name, path, content)
 }
@@ -345,13 +361,13 @@ fn link_tmpfile(fd: &OwnedFd, path: &CStr) -> Result<Option<bool>> {
     }
     let mut proc = proc_path(None, b"fd/");
     proc.push_num(fd.as_raw_fd() as u64);
-    let proc = proc.as_cstr().ctx("link pidfile")?;
+    let proc = proc.as_cstr().ctx(Op::PublishPidfile)?;
     match fs::linkat(fs::CWD, proc, fs::CWD, path, AtFlags::SYMLINK_FOLLOW) {
         Ok(()) => Ok(Some(true)),
         Err(Errno::EXIST) => Ok(Some(false)),
         // No /proc mounted.
         Err(Errno::NOENT) => Ok(None),
-        Err(e) => Err(Error::os("link pidfile", e)),
+        Err(e) => Err(Error::os(Op::PublishPidfile, e)),
     }
 }
 
@@ -367,8 +383,8 @@ static TEMP_SEQ: AtomicU32 = AtomicU32::new(0);
 fn publish_named(dir: &CStr, name: &[u8], path: &CStr, content: &[u8]) -> Result<Publish> {
     let pid = rustix::process::getpid().as_raw_nonzero().get() as u64;
     let mut tries = 0;
-    let (fd, mut tmp) = loop {
-        let mut tmp = CStrBuf::<PATH_BUF>::new();
+    let (fd, tmp) = loop {
+        let mut tmp = CStrBuf::<PATH_MAX>::new();
         if dir.to_bytes() != b"." {
             tmp.push(dir.to_bytes());
             if dir.to_bytes() != b"/" {
@@ -383,7 +399,7 @@ fn publish_named(dir: &CStr, name: &[u8], path: &CStr, content: &[u8]) -> Result
         tmp.push_num(u64::from(TEMP_SEQ.fetch_add(1, Ordering::Relaxed)));
         tmp.push(b".tmp");
         let flags = OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW;
-        let c = tmp.as_cstr().ctx("create temporary pidfile")?;
+        let c = tmp.as_cstr().ctx(Op::CreatePidfile)?;
         match fs::openat(
             fs::CWD,
             c,
@@ -392,10 +408,10 @@ fn publish_named(dir: &CStr, name: &[u8], path: &CStr, content: &[u8]) -> Result
         ) {
             Ok(fd) => break (fd, tmp),
             Err(Errno::EXIST) if tries < 8 => tries += 1,
-            Err(e) => return Err(Error::os("create temporary pidfile", e)),
+            Err(e) => return Err(Error::os(Op::CreatePidfile, e)),
         }
     };
-    let tmp = tmp.as_cstr().ctx("create temporary pidfile")?;
+    let tmp = tmp.as_cstr().ctx(Op::CreatePidfile)?;
     let unlink_tmp = || {
         let _ = fs::unlinkat(fs::CWD, tmp, AtFlags::empty());
     };
@@ -415,10 +431,10 @@ fn publish_named(dir: &CStr, name: &[u8], path: &CStr, content: &[u8]) -> Result
             match fs::renameat_with(fs::CWD, tmp, fs::CWD, path, RenameFlags::NOREPLACE) {
                 Ok(()) => return Ok(Publish::Done(file)),
                 Err(Errno::EXIST) => Ok(Publish::Exists),
-                Err(e) => Err(Error::os("rename pidfile", e)),
+                Err(e) => Err(Error::os(Op::PublishPidfile, e)),
             }
         }
-        Err(e) => Err(Error::os("link pidfile", e)),
+        Err(e) => Err(Error::os(Op::PublishPidfile, e)),
     };
     unlink_tmp();
     outcome
@@ -432,10 +448,10 @@ pub(crate) fn read_back(path: &CStr, ours: &Published, content: &[u8]) -> Result
     match fs::statat(fs::CWD, path, AtFlags::SYMLINK_NOFOLLOW) {
         Ok(st) if file_id(&st) == ours.id => {}
         Ok(_) | Err(Errno::NOENT) => return Ok(false),
-        Err(e) => return Err(Error::os("read back pidfile", e)),
+        Err(e) => return Err(Error::os(Op::ReadPidfile, e)),
     }
     let mut buf = [0u8; MAX_PIDFILE_LEN + 1];
-    Ok(read_all(&ours.fd, &mut buf).ctx("read back pidfile")? == content)
+    Ok(read_all(&ours.fd, &mut buf).ctx(Op::ReadPidfile)? == content)
 }
 
 /// Unlinks `path` if it still names file `id` (whose lock we hold).
@@ -443,12 +459,12 @@ pub(crate) fn unlink_if_ours(path: &CStr, id: FileId) -> Result<bool> {
     match fs::statat(fs::CWD, path, AtFlags::SYMLINK_NOFOLLOW) {
         Ok(st) if file_id(&st) == id => {}
         Ok(_) | Err(Errno::NOENT) => return Ok(false),
-        Err(e) => return Err(Error::os("stat pidfile", e)),
+        Err(e) => return Err(Error::os(Op::StatPidfile, e)),
     }
     match fs::unlinkat(fs::CWD, path, AtFlags::empty()) {
         Ok(()) => Ok(true),
         Err(Errno::NOENT) => Ok(false),
-        Err(e) => Err(Error::os("remove pidfile", e)),
+        Err(e) => Err(Error::os(Op::RemovePidfile, e)),
     }
 }
 
@@ -456,7 +472,7 @@ pub(crate) fn unlink_if_ours(path: &CStr, id: FileId) -> Result<bool> {
 /// holds `pid`.
 pub(crate) fn holds_pid(fd: &OwnedFd, pid: Pid) -> Result<bool> {
     let mut buf = [0u8; MAX_PIDFILE_LEN + 1];
-    let contents = read_all(fd, &mut buf).ctx("read pidfile")?;
+    let contents = read_all(fd, &mut buf).ctx(Op::ReadPidfile)?;
     Ok(parse_pid(contents).ok() == Some(pid))
 }
 
@@ -464,13 +480,13 @@ pub(crate) fn holds_pid(fd: &OwnedFd, pid: Pid) -> Result<bool> {
 pub(crate) fn rewrite(fd: &OwnedFd, content: &[u8]) -> Result<()> {
     let mut off = 0usize;
     while let Some(rest) = content.get(off..).filter(|r| !r.is_empty()) {
-        match io::retry_on_intr(|| io::pwrite(fd, rest, off as u64)).ctx("write pidfile")? {
-            0 => return Err(Error::os("write pidfile", Errno::NOSPC)),
+        match io::retry_on_intr(|| io::pwrite(fd, rest, off as u64)).ctx(Op::WritePidfile)? {
+            0 => return Err(Error::os(Op::WritePidfile, Errno::NOSPC)),
             n => off += n,
         }
     }
-    fs::ftruncate(fd, content.len() as u64).ctx("truncate pidfile")?;
-    fs::fsync(fd).ctx("fsync pidfile")
+    fs::ftruncate(fd, content.len() as u64).ctx(Op::WritePidfile)?;
+    fs::fsync(fd).ctx(Op::WritePidfile)
 }
 
 #[cfg(test)]
@@ -487,17 +503,17 @@ mod tests {
 
     #[test]
     fn splits_paths() {
-        let (mut d, n) = split(c"/run/x.pid").unwrap();
+        let (d, n) = split(c"/run/x.pid").unwrap();
         assert_eq!(
             (d.as_cstr().unwrap().to_bytes(), n),
             (&b"/run"[..], &b"x.pid"[..])
         );
-        let (mut d, n) = split(c"/x.pid").unwrap();
+        let (d, n) = split(c"/x.pid").unwrap();
         assert_eq!(
             (d.as_cstr().unwrap().to_bytes(), n),
             (&b"/"[..], &b"x.pid"[..])
         );
-        let (mut d, n) = split(c"x.pid").unwrap();
+        let (d, n) = split(c"x.pid").unwrap();
         assert_eq!(
             (d.as_cstr().unwrap().to_bytes(), n),
             (&b"."[..], &b"x.pid"[..])
@@ -526,7 +542,7 @@ mod std_tests {
         let dir = tmpdir("tempname");
         let path = std::ffi::CString::new(dir.join("t.pid").into_os_string().into_encoded_bytes())
             .unwrap();
-        let (mut dir_c, name) = split(&path).unwrap();
+        let (dir_c, name) = split(&path).unwrap();
         let dir_c = dir_c.as_cstr().unwrap();
         let Publish::Done(p) = publish_named(dir_c, name, &path, b"42\n").unwrap() else {
             panic!("first publish lost");

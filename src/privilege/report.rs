@@ -2,6 +2,7 @@
 //! risk of running as it is (celery's `check_privileges`).
 
 use crate::account::AccountDb;
+use crate::error::Op;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sys;
 use rustix::process::{Gid, Uid};
@@ -38,6 +39,16 @@ impl PrivilegeReport {
     /// # Async-signal safety
     ///
     /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let report = daemonry::check_privileges(true)?;
+    /// if report.is_privileged() {
+    ///     eprintln!("warning: running with root-like credentials: {report:?}");
+    /// }
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub const fn is_privileged(&self) -> bool {
         self.root || self.admin_group || self.unknown_group
     }
@@ -47,8 +58,8 @@ impl PrivilegeReport {
 /// root unless `allow_root` (celery's `check_privileges`).
 ///
 /// Looks at the real and effective ids and at the names of the real and
-/// effective groups in the system group database (see
-/// [`check_privileges_in`] for another). gid 0 alone is not root
+/// effective groups in the system group database
+/// ([`AccountDb::check_privileges`] reads another). gid 0 alone is not root
 /// (celery#6579); supplementary groups are not considered.
 ///
 /// Difference from celery: only uid/euid 0 is an error; a `sudo`/`wheel`
@@ -79,60 +90,59 @@ impl PrivilegeReport {
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn check_privileges(allow_root: bool) -> Result<PrivilegeReport> {
-    check_privileges_in(&AccountDb::system(), allow_root)
+    AccountDb::system().check_privileges(allow_root)
 }
 
-/// [`check_privileges`] against the database `db`.
-///
-/// # Errors
-///
-/// As [`check_privileges`].
-///
-/// # Async-signal safety
-///
-/// Safe between fork and exec: no allocation, locks or panics.
-///
-/// # References
-///
-/// [`credentials(7)`](https://man7.org/linux/man-pages/man7/credentials.7.html)
-///
-/// # Examples
-///
-/// ```
-/// use daemonry::{AccountDb, privilege::check_privileges_in};
-/// let db = AccountDb::from_bytes(b"", b"wheel:x:0:\n");
-/// let report = check_privileges_in(&db, true)?;
-/// assert_eq!(report.admin_group, report.gid.as_raw() == 0 || report.egid.as_raw() == 0);
-/// # Ok::<(), daemonry::Error>(())
-/// ```
-pub fn check_privileges_in(db: &AccountDb<'_>, allow_root: bool) -> Result<PrivilegeReport> {
-    const CTX: &str = "check_privileges";
-    let (uid, euid, _) = sys::getresuid();
-    let (gid, egid, _) = sys::getresgid();
-    let (uid, euid) = (Uid::from_raw_unchecked(uid), Uid::from_raw_unchecked(euid));
-    let (gid, egid) = (Gid::from_raw_unchecked(gid), Gid::from_raw_unchecked(egid));
-    let mut admin_group = false;
-    let mut unknown_group = false;
-    for g in [gid, egid] {
-        match db.group_by_gid(g).map_err(|e| e.with_context(CTX))? {
-            Some(grp) => admin_group |= grp.name == *"sudo" || grp.name == *"wheel",
-            None => unknown_group = true,
+impl AccountDb<'_> {
+    /// [`check_privileges`] against this group database.
+    ///
+    /// # Errors
+    ///
+    /// As [`check_privileges`].
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # References
+    ///
+    /// [`credentials(7)`](https://man7.org/linux/man-pages/man7/credentials.7.html)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::AccountDb;
+    /// let db = AccountDb::from_bytes(b"", b"wheel:x:0:\n");
+    /// let report = db.check_privileges(true)?;
+    /// assert_eq!(report.admin_group, report.gid.as_raw() == 0 || report.egid.as_raw() == 0);
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
+    pub fn check_privileges(&self, allow_root: bool) -> Result<PrivilegeReport> {
+        const CTX: Op = Op::CheckPrivileges;
+        let (uid, euid, _) = sys::getresuid();
+        let (gid, egid, _) = sys::getresgid();
+        let (uid, euid) = (Uid::from_raw_unchecked(uid), Uid::from_raw_unchecked(euid));
+        let (gid, egid) = (Gid::from_raw_unchecked(gid), Gid::from_raw_unchecked(egid));
+        let mut admin_group = false;
+        let mut unknown_group = false;
+        for g in [gid, egid] {
+            match self.group_by_gid(g).map_err(|e| e.with_op(CTX))? {
+                Some(grp) => admin_group |= grp.name == *"sudo" || grp.name == *"wheel",
+                None => unknown_group = true,
+            }
         }
+        let report = PrivilegeReport {
+            uid,
+            euid,
+            gid,
+            egid,
+            root: uid.is_root() || euid.is_root(),
+            admin_group,
+            unknown_group,
+        };
+        if report.root && !allow_root {
+            return Err(Error::new(ErrorKind::Security, Op::CheckPrivileges));
+        }
+        Ok(report)
     }
-    let report = PrivilegeReport {
-        uid,
-        euid,
-        gid,
-        egid,
-        root: uid.is_root() || euid.is_root(),
-        admin_group,
-        unknown_group,
-    };
-    if report.root && !allow_root {
-        return Err(Error::new(
-            ErrorKind::Security,
-            "check_privileges: running as root",
-        ));
-    }
-    Ok(report)
 }

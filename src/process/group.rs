@@ -1,6 +1,7 @@
 //! Process groups, the terminal's foreground group and the child-subreaper
 //! flag: what an init or a job-control shell sets up around its children.
 
+use crate::error::Op;
 use rustix::fd::AsFd;
 use rustix::process::Pid;
 
@@ -37,7 +38,7 @@ use crate::error::{Context, Result};
 /// # Ok::<(), daemonry::Error>(())
 /// ```
 pub fn setpgid(pid: Option<Pid>, pgid: Option<Pid>) -> Result<()> {
-    rustix::process::setpgid(pid, pgid).ctx("setpgid")
+    rustix::process::setpgid(pid, pgid).ctx(Op::Setpgid)
 }
 
 /// `getpgrp(2)`—This process's process-group id.
@@ -90,8 +91,9 @@ pub fn getpgrp() -> Pid {
 /// ```no_run
 /// use daemonry::process::{getpgrp, tcsetpgrp};
 /// use rustix::fs::{open, Mode, OFlags};
-/// let tty = open(c"/dev/tty", OFlags::RDWR, Mode::empty())
-///     .map_err(|e| daemonry::Error::os("open /dev/tty", e))?;
+/// let Ok(tty) = open(c"/dev/tty", OFlags::RDWR, Mode::empty()) else {
+///     return Ok(()); // no controlling terminal
+/// };
 /// match tcsetpgrp(&tty, getpgrp()) {
 ///     Err(e) if e.errno() == Some(daemonry::Errno::NOTTY) => {} // no terminal
 ///     other => other?,
@@ -100,7 +102,7 @@ pub fn getpgrp() -> Pid {
 /// ```
 #[doc(alias = "TIOCSPGRP")]
 pub fn tcsetpgrp(fd: impl AsFd, pgid: Pid) -> Result<()> {
-    rustix::termios::tcsetpgrp(fd, pgid).ctx("tcsetpgrp")
+    rustix::termios::tcsetpgrp(fd, pgid).ctx(Op::Tcsetpgrp)
 }
 
 /// `tcgetpgrp(3)`—The foreground process group of the terminal open on
@@ -129,7 +131,7 @@ pub fn tcsetpgrp(fd: impl AsFd, pgid: Pid) -> Result<()> {
 /// ```
 #[doc(alias = "TIOCGPGRP")]
 pub fn tcgetpgrp(fd: impl AsFd) -> Result<Pid> {
-    rustix::termios::tcgetpgrp(fd).ctx("tcgetpgrp")
+    rustix::termios::tcgetpgrp(fd).ctx(Op::Tcgetpgrp)
 }
 
 /// `prctl(PR_SET_CHILD_SUBREAPER)`—Makes this process (`true`) or stops it
@@ -164,7 +166,7 @@ pub fn tcgetpgrp(fd: impl AsFd) -> Result<Pid> {
 #[doc(alias = "PR_SET_CHILD_SUBREAPER")]
 pub fn set_child_subreaper(on: bool) -> Result<()> {
     let me = on.then(rustix::process::getpid);
-    rustix::process::set_child_subreaper(me).ctx("set_child_subreaper")
+    rustix::process::set_child_subreaper(me).ctx(Op::SetChildSubreaper)
 }
 
 /// `prctl(PR_GET_CHILD_SUBREAPER)`—Whether this process is a child
@@ -194,5 +196,5 @@ pub fn set_child_subreaper(on: bool) -> Result<()> {
 pub fn is_child_subreaper() -> Result<bool> {
     rustix::process::child_subreaper()
         .map(|p| p.is_some())
-        .ctx("is_child_subreaper")
+        .ctx(Op::GetChildSubreaper)
 }

@@ -2,7 +2,8 @@
 //!
 //! rustix exposes fork, exit_group, execve, sigaction and sigprocmask only
 //! through its hidden, unstable runtime module, which daemonry never uses
-//! (it was renamed in a patch release). The few calls daemonry needs beyond
+//! (it was renamed in a patch release), and has no signalfd. The few calls
+//! daemonry needs beyond
 //! rustix's public API live here, with their numbers and structures from
 //! `linux-raw-sys` for the target architecture. Everything else goes
 //! through rustix.
@@ -19,8 +20,9 @@
 //! 16-bit-id and 32-bit-time variants; this module uses `getresuid32`,
 //! `getgroups32`, `fstat64`, `clock_gettime64` and
 //! `rt_sigtimedwait_time64` there, falling back to the 32-bit-time calls on
-//! kernels before 5.1. `setitimer` has no 64-bit-time variant: seconds
-//! beyond a 32-bit `time_t` saturate (68 years).
+//! kernels before 5.1.
+//! `setitimer` has no 64-bit-time variant: seconds beyond a 32-bit
+//! `time_t` saturate (68 years).
 //!
 //! # Safety
 //!
@@ -55,7 +57,7 @@ compile_error!(
 
 use core::ffi::{CStr, c_char, c_long, c_ulong};
 use linux_raw_sys::general as g;
-use rustix::fd::RawFd;
+use rustix::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use rustix::io::Errno;
 
 /// `CLOSE_RANGE_CLOEXEC` from `<linux/close_range.h>` (Linux 5.11); missing
@@ -155,39 +157,6 @@ pub(crate) fn fstat(fd: RawFd) -> Result<Stat, Errno> {
     })
 }
 
-/// `getdents64(2)`: reads directory entries into `buf`; returns the number
-/// of bytes filled (0 at the end of the directory).
-pub(crate) fn getdents64(fd: RawFd, buf: &mut [u8]) -> Result<usize, Errno> {
-    // SAFETY: `buf` is writable for `buf.len()` bytes; the kernel writes at
-    // most that many.
-    let r = unsafe {
-        arch::syscall3(
-            g::__NR_getdents64,
-            fd as usize,
-            buf.as_mut_ptr() as usize,
-            buf.len(),
-        )
-    };
-    check(r)
-}
-
-/// `ioctl(fd, TCGETS)`: succeeds exactly when `fd` is a terminal (what
-/// glibc's `isatty(3)` asks).
-pub(crate) fn tcgets(fd: RawFd) -> Result<(), Errno> {
-    let mut t = core::mem::MaybeUninit::<g::termios>::uninit();
-    // SAFETY: TCGETS writes one `struct termios` (the kernel's layout) to
-    // the pointer, which is writable and correctly sized.
-    let r = unsafe {
-        arch::syscall3(
-            g::__NR_ioctl,
-            fd as usize,
-            linux_raw_sys::ioctl::TCGETS as usize,
-            t.as_mut_ptr() as usize,
-        )
-    };
-    check(r).map(drop)
-}
-
 /// `fork(2)` as `clone(SIGCHLD)`: returns `Ok(None)` in the child and
 /// `Ok(Some(pid))` in the parent.
 ///
@@ -240,7 +209,7 @@ pub(crate) unsafe fn execve(
 
 /// The kernel's signal set in its own layout: one 64-bit word, or two
 /// 32-bit words (signals 1..=32 first) on 32-bit architectures.
-pub(crate) type KernelSigset = g::kernel_sigset_t;
+type KernelSigset = g::kernel_sigset_t;
 
 /// The kernel's layout of the 64-bit mask `bits` (bit `n - 1` is signal `n`).
 fn kernel_sigset(bits: u64) -> KernelSigset {
@@ -343,16 +312,8 @@ pub(crate) fn sigtimedwait(
     rt_sigtimedwait(&kernel_sigset(set), timeout)
 }
 
-/// A kernel `sigaction` whose handler returns through our restorer.
-pub(crate) type KernelSigaction = g::kernel_sigaction;
-
-/// The `sa_restorer` of a handler without `SA_SIGINFO`.
-#[cfg(not(target_arch = "riscv64"))]
-pub(crate) fn restorer() -> g::__sigrestore_t {
-    let mut act = no_action();
-    arch::set_restorer(&mut act);
-    act.sa_restorer
-}
+/// The kernel's `struct sigaction` for this architecture.
+type KernelSigaction = g::kernel_sigaction;
 
 /// `rt_sigaction(2)` on the kernel's structure: installs `new` (if given)
 /// for `sig` and returns the previous action.
@@ -362,10 +323,7 @@ pub(crate) fn restorer() -> g::__sigrestore_t {
 /// A handler in `new` must be sound to run asynchronously at any point of
 /// the program, and must return through the restorer the architecture
 /// needs (see [`sigaction`], which sees to it).
-pub(crate) unsafe fn rt_sigaction(
-    sig: i32,
-    new: Option<&KernelSigaction>,
-) -> Result<KernelSigaction, Errno> {
+unsafe fn rt_sigaction(sig: i32, new: Option<&KernelSigaction>) -> Result<KernelSigaction, Errno> {
     let new = new.map(|n| SigactionSlack {
         act: *n,
         slack: n.sa_mask.sig[0],
@@ -406,7 +364,7 @@ struct SigactionSlack {
 }
 
 /// `rt_sigprocmask(2)` on the kernel's signal set.
-pub(crate) fn rt_sigprocmask(how: u32, new: Option<&KernelSigset>) -> Result<KernelSigset, Errno> {
+fn rt_sigprocmask(how: u32, new: Option<&KernelSigset>) -> Result<KernelSigset, Errno> {
     let mut old = kernel_sigset(0);
     let newp = new.map_or(0, |n| n as *const KernelSigset as usize);
     // SAFETY: `newp` is null or a valid sigset; `old` is writable.
@@ -421,6 +379,34 @@ pub(crate) fn rt_sigprocmask(how: u32, new: Option<&KernelSigset>) -> Result<Ker
     };
     check(r)?;
     Ok(old)
+}
+
+/// `signalfd4(2)`: a new signalfd for the signals in `mask` (`fd` `None`),
+/// or a new mask for the signalfd `fd` (then `Ok(None)`). `flags` are
+/// `SFD_CLOEXEC` and `SFD_NONBLOCK` (the `O_` values).
+pub(crate) fn signalfd4(
+    fd: Option<BorrowedFd<'_>>,
+    mask: u64,
+    flags: u32,
+) -> Result<Option<OwnedFd>, Errno> {
+    let set = kernel_sigset(mask);
+    let raw_fd = fd.map_or(-1, |fd| fd.as_raw_fd());
+    // SAFETY: `set` is a readable kernel signal set of the size passed; the
+    // fd is an integer (an fd we borrow, or -1 for a new one).
+    let r = unsafe {
+        arch::syscall4(
+            g::__NR_signalfd4,
+            raw_fd as usize,
+            &set as *const KernelSigset as usize,
+            core::mem::size_of::<KernelSigset>(),
+            flags as usize,
+        )
+    };
+    let new = check(r)?;
+    // SAFETY: without `fd`, the kernel returned a new fd that we own.
+    Ok(fd
+        .is_none()
+        .then(|| unsafe { OwnedFd::from_raw_fd(new as RawFd) }))
 }
 
 /// The fields of a `siginfo_t` that [`rt_sigtimedwait`] reports.
@@ -441,7 +427,7 @@ pub(crate) struct RawSigInfo {
 /// `rt_sigtimedwait(2)`: waits for one of `set` (which should be blocked)
 /// and takes it; `timeout` `None` waits forever. `EAGAIN` on timeout,
 /// `EINTR` when a handled signal outside `set` interrupts the wait.
-pub(crate) fn rt_sigtimedwait(
+fn rt_sigtimedwait(
     set: &KernelSigset,
     timeout: Option<&g::__kernel_timespec>,
 ) -> Result<RawSigInfo, Errno> {
@@ -484,18 +470,6 @@ pub(crate) fn rt_sigtimedwait(
         uid: sigchld._uid,
         status: sigchld._status,
     })
-}
-
-/// `kill(2)`: sends `sig` (0..=64; 0 only checks) to `pid` (> 0), to
-/// process group `-pid` (< 0), to our own group (0) or to every process we
-/// may signal (-1).
-///
-/// Raw rather than rustix's `kill_process`, whose `Signal` cannot be built
-/// safely for real-time signals.
-pub(crate) fn kill(pid: i32, sig: i32) -> Result<(), Errno> {
-    // SAFETY: kill takes two integers and touches no user memory.
-    let r = unsafe { arch::syscall2(g::__NR_kill, pid as isize as usize, sig as isize as usize) };
-    check(r).map(drop)
 }
 
 /// `seconds` as the kernel's `long` (`time_t` of the older calls: 32 bits
@@ -553,7 +527,7 @@ pub(crate) fn itimer(which: u32, new: &Itimerval) -> Result<Itimerval, Errno> {
 
 /// `setitimer(2)` on the kernel's structure (32-bit `time_t` on 32-bit
 /// architectures).
-pub(crate) fn setitimer(which: u32, new: &g::itimerval) -> Result<g::itimerval, Errno> {
+fn setitimer(which: u32, new: &g::itimerval) -> Result<g::itimerval, Errno> {
     let zero = g::timeval {
         tv_sec: 0,
         tv_usec: 0,

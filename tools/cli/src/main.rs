@@ -27,8 +27,9 @@
 //! stopping an absent daemon prints `not running` and exits 0. `names`
 //! prints the signal and errno tables.
 
+use daemonry::Op;
 use daemonry::{
-    DaemonContext, Errno, Error, ErrorKind, Opened, Output, Parent, PidStatus, Pidfile,
+    DaemonContext, Errno, Error, ErrorKind, OnReady, Opened, Output, PidStatus, Pidfile,
 };
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -150,12 +151,12 @@ fn main() -> ExitCode {
 
 /// The exit status for a start failure.
 fn start_code(e: &Error) -> u8 {
-    match (e.kind(), e.context(), e.errno()) {
-        (ErrorKind::LockFailed { .. }, _, _) => EX_CANTCREAT,
+    match (e.kind(), e.op(), e.errno()) {
+        (ErrorKind::LockFailed, _, _) => EX_CANTCREAT,
         (ErrorKind::UnknownUser | ErrorKind::UnknownGroup, _, _) => EX_NOUSER,
-        (_, "open log file", _) => EX_CANTCREAT,
-        (_, "exec", Some(Errno::NOENT)) => 127,
-        (_, "exec", Some(_)) => 126,
+        (_, Op::OpenLog, _) => EX_CANTCREAT,
+        (_, Op::Execvpe, Some(Errno::NOENT)) => 127,
+        (_, Op::Execvpe, Some(_)) => 126,
         _ => 1,
     }
 }
@@ -187,29 +188,29 @@ fn start(o: Opts) -> ExitCode {
     }
 
     let out = match &o.logfile {
-        Some(l) => Output::Append(l),
+        Some(l) => Output::append(l),
         None if o.foreground => Output::Inherit,
         None => Output::DevNull,
     };
     let mut ctx = DaemonContext::new()
         .pidfile(pidfile)
-        .stdout(out)
+        .stdout(out.clone())
         .stderr(out)
-        .parent(Parent::Return)
+        .parent(OnReady::Return)
         .ready_on_open(false)
         .fake(o.foreground)
-        .workdir(Some(o.workdir.as_deref().unwrap_or(c"/")));
+        .workdir(o.workdir.as_deref().unwrap_or(c"/"));
     if let Some(m) = umask {
         ctx = ctx.umask(m);
     }
     if let Some(u) = &o.user {
-        ctx = ctx.user(u);
+        ctx = ctx.user(u.as_str());
     }
     if let Some(g) = &o.group {
-        ctx = ctx.group(g);
+        ctx = ctx.group(g.as_str());
     }
     let mut daemon = match ctx.open() {
-        Ok(Opened::Parent(_pid)) => return ExitCode::SUCCESS,
+        Ok(Opened::Original(_pid)) => return ExitCode::SUCCESS,
         Ok(Opened::Daemon(d)) => d,
         Err(e) => return fail(start_code(&e), e),
     };
@@ -227,7 +228,7 @@ fn start(o: Opts) -> ExitCode {
         .args(&o.command[1..])
         .exec();
     let errno = Errno::from_raw_os_error(err.raw_os_error().unwrap_or(libc_eio()));
-    let e = Error::os("exec", errno).with_input(cmd.as_bytes());
+    let e = Error::os(Op::Execvpe, errno).with_input(cmd.as_bytes());
     if o.foreground {
         return fail(start_code(&e), e);
     }
@@ -246,9 +247,9 @@ fn redirect_to_log(log: &CString) -> Result<(), Error> {
         OFlags::WRONLY | OFlags::APPEND | OFlags::CREATE | OFlags::CLOEXEC,
         Mode::from_raw_mode(0o666),
     )
-    .map_err(|e| Error::os("open log file", e).with_input(log.as_bytes()))?;
-    rustix::stdio::dup2_stdout(&fd).map_err(|e| Error::os("dup2 log", e))?;
-    rustix::stdio::dup2_stderr(&fd).map_err(|e| Error::os("dup2 log", e))?;
+    .map_err(|e| Error::os(Op::OpenLog, e).with_input(log.as_bytes()))?;
+    rustix::stdio::dup2_stdout(&fd).map_err(|e| Error::os(Op::Dup, e))?;
+    rustix::stdio::dup2_stderr(&fd).map_err(|e| Error::os(Op::Dup, e))?;
     Ok(())
 }
 
@@ -256,7 +257,7 @@ fn status(o: Opts) -> ExitCode {
     let Some(pidfile) = o.pidfile.as_deref() else {
         return fail(EX_USAGE, "status needs --pidfile");
     };
-    match Pidfile::new(pidfile).probe() {
+    match Pidfile::new(pidfile).and_then(|pf| pf.probe()) {
         Ok(PidStatus::Held(Some(p)) | PidStatus::Running(p)) => {
             println!("running {}", p.as_raw_nonzero());
             ExitCode::SUCCESS
@@ -290,7 +291,7 @@ enum Target {
 }
 
 impl Target {
-    fn signal(&self, sig: daemonry::Signal) -> rustix::io::Result<()> {
+    fn signal(&self, sig: rustix::process::Signal) -> rustix::io::Result<()> {
         match self {
             Target::Pidfd(fd) => rustix::process::pidfd_send_signal(fd, sig),
             Target::Pid(p) => rustix::process::kill_process(*p, sig),
@@ -351,9 +352,9 @@ fn stop(o: Opts) -> ExitCode {
         return fail(EX_USAGE, "stop needs --pidfile");
     };
     let sig = match daemonry::parse_signal(o.signal.as_deref().unwrap_or("TERM")) {
-        Ok(n) => match daemonry::Signal::from_named_raw(n) {
+        Ok(s) => match s.to_rustix() {
             Some(s) => s,
-            None => return fail(EX_USAGE, format!("--signal: {n} cannot be sent by stop")),
+            None => return fail(EX_USAGE, format!("--signal: {s} cannot be sent by stop")),
         },
         Err(e) => return fail(EX_USAGE, e),
     };
@@ -363,7 +364,10 @@ fn stop(o: Opts) -> ExitCode {
         }
         _ => return fail(EX_USAGE, "--timeout: expected seconds, e.g. 10 or 0.5"),
     };
-    let pf = Pidfile::new(pidfile);
+    let pf = match Pidfile::new(pidfile) {
+        Ok(pf) => pf,
+        Err(e) => return fail(1, e),
+    };
     let pid = match pf.probe() {
         Ok(PidStatus::Held(Some(p)) | PidStatus::Running(p)) => p,
         Ok(PidStatus::Held(None)) => {
@@ -390,7 +394,7 @@ fn stop(o: Opts) -> ExitCode {
             println!("not running");
             return ExitCode::SUCCESS;
         }
-        Err(e) => return fail(1, Error::os("pidfd_open", e)),
+        Err(e) => return fail(1, Error::os(Op::Kill, e)),
     };
     match pf.probe() {
         Ok(s) if s.is_live() && s.pid() == Some(pid) => {}
@@ -403,7 +407,7 @@ fn stop(o: Opts) -> ExitCode {
     if let Err(e) = target.signal(sig)
         && e != Errno::SRCH
     {
-        return fail(1, Error::os("signal", e));
+        return fail(1, Error::os(Op::Kill, e));
     }
     let mut died = target.wait_exit(timeout);
     if !died {
@@ -411,7 +415,7 @@ fn stop(o: Opts) -> ExitCode {
             "daemonry: pid {} did not exit within {timeout:?}; sending SIGKILL",
             pid.as_raw_nonzero()
         );
-        let _ = target.signal(daemonry::Signal::KILL);
+        let _ = target.signal(rustix::process::Signal::KILL);
         died = target.wait_exit(Duration::from_secs(5));
     }
     if !died {

@@ -262,8 +262,8 @@ where
 /// 1..=31 (tini accepts exactly its table of "SIG…" names; real-time
 /// signals are refused as by tini).
 pub fn parse_pdeathsig(value: &[u8]) -> Option<i32> {
-    let sig = daemonry::signal::parse_signal_bytes(value).ok()?;
-    (sig < daemonry::signal::SIGRTMIN).then_some(sig)
+    let sig = daemonry::parse_signal(value).ok()?;
+    (!sig.is_realtime()).then_some(sig.as_raw())
 }
 
 /// A `-e` value: like tini's `strtol(…, 10)` check (leading white space and
@@ -378,13 +378,11 @@ mod tests {
 
     #[test]
     fn option_arguments() {
-        use linux_raw_sys::general as g;
-        assert_eq!(
-            opts(&["-p", "SIGKILL", "x"]).pdeathsig,
-            Some(g::SIGKILL as i32)
-        );
-        assert_eq!(opts(&["-pSIGTERM", "x"]).pdeathsig, Some(g::SIGTERM as i32));
-        assert_eq!(opts(&["-vpusr1", "x"]).pdeathsig, Some(g::SIGUSR1 as i32));
+        use daemonry::Signal;
+        let raw = |s: Signal| Some(s.as_raw());
+        assert_eq!(opts(&["-p", "SIGKILL", "x"]).pdeathsig, raw(Signal::KILL));
+        assert_eq!(opts(&["-pSIGTERM", "x"]).pdeathsig, raw(Signal::TERM));
+        assert_eq!(opts(&["-vpusr1", "x"]).pdeathsig, raw(Signal::USR1));
         assert_eq!(opts(&["-p", "9", "x"]).pdeathsig, Some(9));
         let o = opts(&["-e", "3", "-e143", "-se", "0", "x"]);
         for c in 0..=255u8 {
@@ -460,9 +458,9 @@ mod tests {
 
     #[test]
     fn pdeathsig_values() {
-        use linux_raw_sys::general as g;
-        assert_eq!(parse_pdeathsig(b"SIGKILL"), Some(g::SIGKILL as i32));
-        assert_eq!(parse_pdeathsig(b"hup"), Some(g::SIGHUP as i32));
+        use daemonry::Signal;
+        assert_eq!(parse_pdeathsig(b"SIGKILL"), Some(Signal::KILL.as_raw()));
+        assert_eq!(parse_pdeathsig(b"hup"), Some(Signal::HUP.as_raw()));
         assert_eq!(parse_pdeathsig(b"31"), Some(31));
         for s in ["", "SIGFOO", "0", "32", "SIGRTMIN+1", "65"] {
             assert_eq!(parse_pdeathsig(s.as_bytes()), None, "{s}");

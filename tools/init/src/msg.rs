@@ -21,11 +21,9 @@
 #![allow(unsafe_code)]
 
 use core::sync::atomic::{AtomicU8, Ordering};
-use core::time::Duration;
 
-use daemonry::Errno;
 use daemonry::signal::{self, SigSet};
-use linux_raw_sys::general::{SI_USER, SIGPIPE};
+use daemonry::{Errno, Signal};
 use rustix::fd::BorrowedFd;
 
 /// How important a message is.
@@ -137,20 +135,22 @@ impl Line {
     #[cfg(any(feature = "user", feature = "pidfile"))]
     pub fn error(&mut self, e: &daemonry::Error) -> &mut Line {
         use daemonry::ErrorKind as K;
-        self.push(e.context().as_bytes());
+        self.push(e.op().as_str().as_bytes());
         let what: &[u8] = match e.kind() {
-            K::LockFailed { pid: Some(pid) } => {
-                self.push(b": locked by pid ")
-                    .num(i64::from(pid.as_raw_nonzero().get()));
-                b""
-            }
-            K::LockFailed { pid: None } => b": locked by another process",
+            K::LockFailed => match e.pid() {
+                Some(pid) => {
+                    self.push(b": locked by pid ")
+                        .num(i64::from(pid.as_raw_nonzero().get()));
+                    b""
+                }
+                None => b": locked by another process",
+            },
             K::UnknownUser => b": unknown user",
             K::UnknownGroup => b": unknown group",
             K::InvalidInput => b": invalid",
             K::Security => b": could not be verified",
             K::MultiThreaded => b": more than one thread",
-            K::BufferTooSmall { .. } => b": buffer too small",
+            K::BufferTooSmall => b": buffer too small",
             _ => b"",
         };
         self.push(what);
@@ -284,15 +284,12 @@ pub fn write_all(fd: i32, mut bytes: &[u8]) {
 /// of two standard signals: then it is raised again for the signal loop to
 /// forward.
 fn take_back_sigpipe() {
-    let Ok(pipe) = SigSet::from_signals(&[SIGPIPE as i32]) else {
-        return;
-    };
-    let Ok(Some(info)) = pipe.wait_timeout(Duration::ZERO) else {
+    let Ok(Some(info)) = SigSet::from_signals(&[Signal::PIPE]).try_wait() else {
         return;
     };
     let me = rustix::process::getpid();
-    if info.code() != SI_USER as i32 || info.pid() != Some(me) {
-        let _ = signal::kill(me, SIGPIPE as i32);
+    if !info.from_user() || info.pid() != Some(me) {
+        let _ = signal::kill(me, Signal::PIPE);
     }
 }
 
@@ -302,7 +299,6 @@ mod tests {
     use super::Part::Dk;
     use super::Part::{E, N, S, Sig};
     use super::*;
-    use linux_raw_sys::general as g;
 
     fn text(l: &Line) -> &str {
         core::str::from_utf8(l.as_bytes()).unwrap()
@@ -328,7 +324,7 @@ mod tests {
             Level::Debug,
             3,
             &[
-                Sig(g::SIGTERM as i32),
+                Sig(Signal::TERM.as_raw()),
                 S(b" "),
                 Sig(99),
                 S(b" "),
@@ -346,22 +342,18 @@ mod tests {
 
     #[cfg(any(feature = "user", feature = "pidfile"))]
     fn dk_errors() {
-        let e = daemonry::Error::os("setgroups", Errno::PERM);
+        let e = daemonry::Error::os(daemonry::Op::Setgroups, Errno::PERM);
         let l = format(Level::Fatal, 2, &[S(b"x: "), Dk(e)]);
         assert_eq!(
             text(&l),
             "[FATAL daemonry-init (2)] x: setgroups: Operation not permitted\n"
         );
-        let e = daemonry::Error::new(
-            daemonry::ErrorKind::LockFailed {
-                pid: daemonry::Pid::from_raw(42),
-            },
-            "create_pidlock",
-        );
+        let e =
+            daemonry::Error::lock_failed(daemonry::Op::AcquirePidfile, daemonry::Pid::from_raw(42));
         let l = format(Level::Fatal, 2, &[Dk(e)]);
         assert_eq!(
             text(&l),
-            "[FATAL daemonry-init (2)] create_pidlock: locked by pid 42\n"
+            "[FATAL daemonry-init (2)] acquire pidfile: locked by pid 42\n"
         );
     }
 

@@ -5,15 +5,15 @@
 //!
 //! # Safety
 //!
-//! [`run`] forks with `daemonry::process::fork_unchecked`. daemonry-init
-//! never starts a thread and has no allocator or libc, and the child only
-//! makes system calls (through daemonry's async-signal-safe core and
-//! rustix) before it execs or exits, so the raw fork's contract holds
-//! without asking the kernel: under qemu-user (a foreign-architecture
-//! container), the emulator's own helper thread would make
-//! `daemonry::fork`'s single-thread check refuse, and daemonry-init could
-//! never start its program. fd 0 is borrowed by number for
-//! `tcsetpgrp` (a closed fd 0 is an `EBADF` we handle).
+//! [`run`] forks with `SingleThreaded::assume().fork()`. daemonry-init never
+//! starts a thread and has no allocator or libc, and the child only makes
+//! system calls (through daemonry's async-signal-safe core and rustix)
+//! before it execs or exits, so the raw fork's contract holds without
+//! asking the kernel: under qemu-user (a foreign-architecture container)
+//! the emulator's own helper thread would make `daemonry::fork`'s check
+//! refuse, and daemonry-init could never start its program. fd 0 is
+//! borrowed by number for `tcsetpgrp` (a closed fd 0 is an `EBADF` we
+//! handle).
 
 #![allow(unsafe_code)]
 
@@ -21,7 +21,7 @@ use core::ffi::CStr;
 
 use daemonry::process::{self, CStrArray, ChildExit};
 use daemonry::signal::{self, Disposition, SigSet};
-use daemonry::{Errno, Fork, Pid};
+use daemonry::{Errno, Fork, Pid, Signal};
 use rustix::fd::BorrowedFd;
 
 use crate::args::{ExitSet, Options};
@@ -30,22 +30,16 @@ use crate::msg::Part::Dk;
 use crate::msg::Part::{E, N, S, Sig};
 use crate::msg::{Level, Log, Part};
 
-use linux_raw_sys::general as g;
-
-const SIGCHLD: i32 = g::SIGCHLD as i32;
-const SIGTTIN: i32 = g::SIGTTIN as i32;
-const SIGTTOU: i32 = g::SIGTTOU as i32;
-
 /// Signals daemonry-init leaves unblocked (tini's list): faults and traps that
 /// concern daemonry-init itself and must take effect at once.
-const FOR_DKINIT: [i32; 7] = [
-    g::SIGILL as i32,
-    g::SIGTRAP as i32,
-    g::SIGABRT as i32,
-    g::SIGBUS as i32,
-    g::SIGFPE as i32,
-    g::SIGSEGV as i32,
-    g::SIGSYS as i32,
+const FOR_DKINIT: [Signal; 7] = [
+    Signal::ILL,
+    Signal::TRAP,
+    Signal::ABORT,
+    Signal::BUS,
+    Signal::FPE,
+    Signal::SEGV,
+    Signal::SYS,
 ];
 
 /// Every signal daemonry-init blocks and takes in its loop: all of 1..=64 but
@@ -53,7 +47,7 @@ const FOR_DKINIT: [i32; 7] = [
 pub fn waited_signals() -> SigSet {
     let mut set = SigSet::FULL;
     for sig in FOR_DKINIT {
-        let _ = set.remove(sig);
+        set.remove(sig);
     }
     set
 }
@@ -84,8 +78,8 @@ pub fn run(opts: &Options<'_>, program: CStrArray<'_>, envp: CStrArray<'_>) -> i
         Ok(old) => old,
         Err(e) => return fatal(&log, &[S(b"sigprocmask failed: '"), E(errno(e)), S(b"'")]),
     };
-    let sigchld_ignored = matches!(signal::handler(SIGCHLD), Ok(Disposition::Ignore));
-    if sigchld_ignored && signal::reset(&[SIGCHLD]).is_err() {
+    let sigchld_ignored = matches!(signal::handler(Signal::CHILD), Ok(Disposition::Ignore));
+    if sigchld_ignored && signal::reset(&[Signal::CHILD]).is_err() {
         return fatal(&log, &[S(b"Failed to reset the ignored SIGCHLD")]);
     }
     let inherited = Inherited {
@@ -181,7 +175,7 @@ fn supervise(
     };
     // SAFETY: see the module's `# Safety`: no thread of ours, and the child
     // only makes system calls until it execs or exits.
-    let child = match unsafe { daemonry::process::fork_unchecked() } {
+    let child = match unsafe { process::SingleThreaded::assume().fork() } {
         Ok(Fork::Child) => child(opts, &log, name, program, envp, inherited),
         Ok(Fork::Parent(pid)) => pid,
         Err(e) => return fatal(&log, &[S(b"fork failed: "), E(errno(e))]),
@@ -231,10 +225,12 @@ fn supervise(
 /// signal will never come: send it to ourselves now (it is blocked, so the
 /// loop forwards it), which is what it would have done.
 fn set_pdeathsig(sig: i32) -> Result<(), daemonry::Error> {
-    let signal = daemonry::Signal::from_named_raw(sig);
-    match daemonry::set_pdeathsig(signal) {
-        Err(e) if e.errno() == Some(Errno::SRCH) => signal::kill(rustix::process::getpid(), sig),
-        other => other,
+    let signal = Signal::from_raw(sig);
+    match (daemonry::set_pdeathsig(signal), signal) {
+        (Err(e), Some(sig)) if e.errno() == Some(Errno::SRCH) => {
+            signal::kill(rustix::process::getpid(), sig)
+        }
+        (other, _) => other.map(drop),
     }
 }
 
@@ -301,13 +297,13 @@ fn child(
     // are still blocked here, so nothing interrupts the change.
     #[cfg(feature = "user")]
     if let Some(user) = opts.user
-        && let Err(e) = daemonry::drop_privileges(user.user, user.group)
+        && let Err(e) = drop_to(user)
     {
         log.emit(Level::Fatal, &[S(b"Failed to drop privileges: "), Dk(e)]);
         daemonry::exit_immediately(1);
     }
     if inherited.sigchld_ignored
-        && let Err(e) = signal::ignore(&[SIGCHLD])
+        && let Err(e) = signal::ignore(&[Signal::CHILD])
     {
         child_fatal(log, b"Restoring SIGCHLD disposition failed: ", e);
     }
@@ -345,19 +341,22 @@ fn child_fatal(log: &Log, what: &[u8], e: daemonry::Error) -> ! {
 /// Handles one signal taken from the queue: SIGCHLD means "reap";
 /// SIGTTIN/SIGTTOU are dropped (tini ignores them); anything else goes to
 /// the child (or its group). `Err` carries the status to exit with.
-fn forward(opts: &Options<'_>, log: &Log, child: Pid, sig: i32) -> Result<(), i32> {
-    match sig {
-        SIGCHLD => {
-            log.emit(Level::Debug, &[S(b"Received SIGCHLD")]);
-            return Ok(());
-        }
-        SIGTTIN | SIGTTOU => {
-            log.emit(Level::Debug, &[S(b"Ignoring signal: '"), Sig(sig), S(b"'")]);
-            return Ok(());
-        }
-        _ => {}
+fn forward(opts: &Options<'_>, log: &Log, child: Pid, sig: Signal) -> Result<(), i32> {
+    if sig == Signal::CHILD {
+        log.emit(Level::Debug, &[S(b"Received SIGCHLD")]);
+        return Ok(());
     }
-    log.emit(Level::Debug, &[S(b"Passing signal: '"), Sig(sig), S(b"'")]);
+    if sig == Signal::TTIN || sig == Signal::TTOU {
+        log.emit(
+            Level::Debug,
+            &[S(b"Ignoring signal: '"), Sig(sig.as_raw()), S(b"'")],
+        );
+        return Ok(());
+    }
+    log.emit(
+        Level::Debug,
+        &[S(b"Passing signal: '"), Sig(sig.as_raw()), S(b"'")],
+    );
     let sent = if opts.kill_group {
         signal::kill_group(child, sig)
     } else {
@@ -406,7 +405,7 @@ fn reap(opts: &Options<'_>, log: &Log, child: Pid) -> Result<Option<u8>, i32> {
                 ],
                 ChildExit::Signaled { signal, .. } => [
                     S(b"Main child exited with signal (with signal '"),
-                    Sig(signal),
+                    Sig(signal.as_raw()),
                 ],
             };
             let [what, value] = how;
@@ -420,6 +419,16 @@ fn reap(opts: &Options<'_>, log: &Log, child: Pid) -> Result<Option<u8>, i32> {
         }
     }
     Ok(result)
+}
+
+/// `--user USER[:GROUP]`: each part a name or a number, as on a command
+/// line.
+#[cfg(feature = "user")]
+fn drop_to(user: crate::args::User<'_>) -> daemonry::Result<()> {
+    use daemonry::account::{GroupRef, UserRef};
+    let u = user.user.map(UserRef::parse).transpose()?;
+    let g = user.group.map(GroupRef::parse).transpose()?;
+    daemonry::drop_privileges(u, g)
 }
 
 fn raw(pid: Pid) -> i64 {
@@ -442,22 +451,21 @@ mod tests {
 
     #[test]
     fn exit_statuses() {
-        const TERM: u8 = g::SIGTERM as u8;
         let mut remap = ExitSet::default();
         remap.insert(3);
-        remap.insert(128 + TERM);
+        remap.insert(128 + Signal::TERM.as_raw() as u8);
         assert_eq!(exit_status(ChildExit::Exited(3), &remap), 0);
         assert_eq!(exit_status(ChildExit::Exited(4), &remap), 4);
         let term = ChildExit::Signaled {
-            signal: i32::from(TERM),
+            signal: Signal::TERM,
             core_dumped: false,
         };
         assert_eq!(exit_status(term, &remap), 0);
         let usr1 = ChildExit::Signaled {
-            signal: g::SIGUSR1 as i32,
+            signal: Signal::USR1,
             core_dumped: true,
         };
-        assert_eq!(exit_status(usr1, &remap), 128 + g::SIGUSR1 as u8);
+        assert_eq!(exit_status(usr1, &remap), 128 + Signal::USR1.as_raw() as u8);
         for code in 0..=255u8 {
             assert_eq!(
                 exit_status(ChildExit::Exited(code), &ExitSet::default()),
@@ -469,9 +477,11 @@ mod tests {
     #[test]
     fn waited_set() {
         let set = waited_signals();
-        for sig in 1..=64 {
-            assert_eq!(set.contains(sig), !FOR_DKINIT.contains(&sig), "{sig}");
+        for sig in SigSet::FULL {
+            let n = sig.as_raw();
+            assert_eq!(set.contains(sig), !FOR_DKINIT.contains(&sig), "{n}");
         }
-        assert!(set.contains(SIGCHLD) && set.contains(SIGTTOU) && set.contains(g::SIGTERM as i32));
+        assert!(set.contains(Signal::CHILD) && set.contains(Signal::TTOU));
+        assert!(set.contains(Signal::TERM));
     }
 }

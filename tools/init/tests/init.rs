@@ -7,7 +7,9 @@
 //! The binary is built once per test process with
 //! `cargo build --release --locked --manifest-path tools/init/Cargo.toml`
 //! (a no-op when it is up to date; the package has its own workspace,
-//! lockfile and target directory), or taken from `$DKINIT` when set.
+//! lockfile and target directory), or taken from `$DKINIT` when set. The
+//! release build, not the test profile's `CARGO_BIN_EXE_daemonry-init`: the
+//! size assertions are about the binary that ships.
 //! Judged from outside: exit statuses, stderr messages, `/proc` and pidfds.
 //! Synchronisation is by pipes (lines the programs print), never sleeps.
 #![allow(unsafe_code)] // pre_exec hooks, kill, pidfd/poll through libc.
@@ -28,7 +30,7 @@ const TINI_DYNAMIC_SIZE: u64 = 27_792;
 /// Builds daemonry-init with `features` into `tools/init/<target>`; returns the
 /// binary's path.
 fn build(features: &str, target: &str) -> PathBuf {
-    let pkg = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/init");
+    let pkg = Path::new(env!("CARGO_MANIFEST_DIR"));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = Command::new(cargo)
         .args(["build", "--release", "--locked", "--features", features])
@@ -290,7 +292,7 @@ fn e_remaps_each_listed_code_to_zero() {
 
 #[test]
 fn forwards_signals_and_exits_128_plus_the_signal() {
-    let rtmin2 = daemonry::signal::SIGRTMIN + 2;
+    let rtmin2 = daemonry::Signal::RTMIN.as_raw() + 2;
     for sig in [
         libc::SIGTERM,
         libc::SIGUSR1,
