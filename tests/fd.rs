@@ -122,7 +122,7 @@ fn high_fds() -> Result<(i32, i32), String> {
         return Err("setrlimit".into());
     }
     let top = (rl.rlim_max.min(1 << 20) - 1) as i32;
-    if daemonry::fd_max(0) != rl.rlim_max {
+    if daemonry::fd_max(0) != rlim(rl.rlim_max) {
         return Err(format!("fd_max {} != {}", daemonry::fd_max(0), rl.rlim_max));
     }
     dup_to(top)?;
@@ -479,7 +479,7 @@ fn fd_max_is_the_soft_limit() {
     };
     // SAFETY: `rl` is writable.
     unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) };
-    assert_eq!(daemonry::fd_max(7), rl.rlim_cur);
+    assert_eq!(daemonry::fd_max(7), rlim(rl.rlim_cur));
     // A changed soft limit is what fd_max reports. (The "infinite" case
     // cannot be produced on Linux: the kernel refuses an RLIMIT_NOFILE above
     // fs.nr_open, so `default` is never used here.)
@@ -497,4 +497,9 @@ fn fd_max_is_the_soft_limit() {
             v => Err(format!("soft limit 123 gave {v}")),
         }
     });
+}
+
+/// An `rlim_t` (32 bits on 32-bit glibc targets, 64 elsewhere) as `u64`.
+fn rlim(v: impl Into<u64>) -> u64 {
+    v.into()
 }

@@ -33,7 +33,9 @@ fn set_timer(value: Timeval) -> Result<Duration> {
 /// duration below one microsecond is rounded up (never to "disarm"). A zero
 /// duration disarms, as in celery. One shot: no interval. The timer is
 /// per process and shared with `alarm(2)`; it is cleared in `fork`
-/// children and kept across `execve`.
+/// children and kept across `execve`. On 32-bit architectures the kernel's
+/// timer holds at most `i32::MAX` seconds (68 years; Linux has no
+/// 64-bit-time `setitimer`): a longer alarm is set to that, not truncated.
 ///
 /// # Errors
 ///
