@@ -8,6 +8,11 @@
 //! - `/proc/<pid>` readers: the kernel is the judge.
 #![allow(unsafe_code)] // fork, pipes and waitpid through libc.
 
+/// qemu-user detection and `skip_under_emulation!`, shared with the
+/// library's tests.
+#[path = "../../../../tests/common/emu.rs"]
+pub mod emu;
+
 use std::collections::BTreeMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
