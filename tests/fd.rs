@@ -280,6 +280,7 @@ fn hide_proc() -> Result<(), String> {
 
 #[test]
 fn close_range_enosys_falls_back_to_proc_enumeration() {
+    skip_under_emulation!(common::emu::SECCOMP);
     require_root!();
     expect_fds(|ctl| {
         let fds = open_nulls(8);
@@ -293,6 +294,7 @@ fn close_range_enosys_falls_back_to_proc_enumeration() {
 
 #[test]
 fn close_range_eperm_from_seccomp_falls_back_too() {
+    skip_under_emulation!(common::emu::SECCOMP);
     require_root!();
     expect_fds(|ctl| {
         let fds = open_nulls(8);
@@ -306,6 +308,7 @@ fn close_range_eperm_from_seccomp_falls_back_too() {
 
 #[test]
 fn without_proc_and_close_range_the_bounded_probe_closes_the_same_set() {
+    skip_under_emulation!(common::emu::SECCOMP);
     require_root!();
     expect_fds(|ctl| {
         let (top, mid) = high_fds()?;
@@ -367,6 +370,7 @@ fn cloexec_marks_everything_but_keep() {
 
 #[test]
 fn cloexec_fallback_without_close_range() {
+    skip_under_emulation!(common::emu::SECCOMP);
     require_root!();
     common::in_child(|| {
         let fds = open_nulls(4);
@@ -443,6 +447,7 @@ fn raw(fd: i32) -> rustix::fd::BorrowedFd<'static> {
 
 #[test]
 fn isatty_pipe_devnull_and_pty() {
+    skip_under_emulation!(common::emu::PTY);
     let (r, w) = rustix::pipe::pipe().unwrap();
     assert!(!daemonry::isatty(&r));
     assert!(!daemonry::isatty(&w));

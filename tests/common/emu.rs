@@ -21,6 +21,32 @@
 use std::io::Read;
 use std::sync::OnceLock;
 
+/// qemu-user starts a helper (RCU) thread in every process, forked children
+/// included: daemonry's single-thread guard then refuses to fork, change
+/// credentials or daemonize.
+pub const THREADS: &str =
+    "its own helper thread runs in every process, so the single-thread guard refuses";
+/// qemu-user 7.2 does not emulate `PR_SET_CHILD_SUBREAPER`.
+pub const SUBREAPER: &str = "prctl(PR_SET_CHILD_SUBREAPER) answers EINVAL (not emulated)";
+/// qemu-user cannot translate a seccomp filter for the host.
+pub const SECCOMP: &str = "seccomp filters are refused (EINVAL)";
+/// qemu-user rewrites `/proc/self/stat`.
+pub const PROC_STAT: &str =
+    "/proc/self/stat is rewritten: the argv bounds (fields 48, 49) and most others read 0";
+/// qemu-user reports the emulated machine in `uname`.
+pub const UNAME: &str = "uname reports the emulated machine (armv7l), not the kernel's";
+/// `/proc/<pid>/status` shows qemu's own signal state.
+pub const SIGNAL_STATE: &str =
+    "/proc/<pid>/status shows qemu's own host signal mask and dispositions";
+/// qemu-user keeps some host real-time signals for itself.
+pub const RT_SIGNALS: &str =
+    "the highest real-time signals map to host signals qemu keeps for itself (EINVAL)";
+/// binfmt_misc's open-binary flag leaves an fd open in emulated programs.
+pub const BINFMT_FD: &str =
+    "a program started through binfmt_misc gets the executable's fd (3) from the kernel";
+/// Terminal ioctls on a pseudo-terminal master.
+pub const PTY: &str = "TCGETS on a pseudo-terminal master is not translated";
+
 /// ELF `e_machine` of the architecture this test was compiled for.
 const EXPECTED_MACHINE: u16 = if cfg!(target_arch = "x86_64") {
     62 // EM_X86_64
