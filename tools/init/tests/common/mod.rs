@@ -10,6 +10,7 @@
 
 /// qemu-user detection and `skip_under_emulation!`, shared with the
 /// library's tests.
+#[allow(dead_code)] // The reasons for the library's skips are unused here.
 #[path = "../../../../tests/common/emu.rs"]
 pub mod emu;
 
