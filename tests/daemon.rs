@@ -31,6 +31,7 @@ fn to_file(fd: rustix::fd::OwnedFd) -> std::fs::File {
 
 #[test]
 fn the_daemon_is_a_normal_rust_program() {
+    skip_under_emulation!(common::emu::THREADS);
     let result = spawn(|_| {
         // SAFETY: makes this forked child the daemon's reaper.
         unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
@@ -153,6 +154,7 @@ fn fake_mode_does_not_fork_but_applies_workdir_umask_and_hook() {
 
 #[test]
 fn errors_after_detaching_reach_the_caller() {
+    skip_under_emulation!(common::emu::THREADS);
     // A hook failing in the daemon, and a held pidfile, reported through the
     // readiness pipe to an `OnReady::Return` caller.
     let dir = TempDir::new("dhook");
@@ -214,6 +216,7 @@ fn detached_checks_before_detaching() {
 
 #[test]
 fn the_daemon_keeps_exactly_stdio_its_pidfile_and_the_keep_list() {
+    skip_under_emulation!(common::emu::THREADS);
     let dir = TempDir::new("dkeep");
     let pidfile = CString::new(dir.path().join("k.pid").to_str().unwrap()).unwrap();
     let pidpath = dir.path().join("k.pid");
@@ -326,6 +329,7 @@ fn reap_daemon(pid: daemonry::Pid) -> Result<(), String> {
 /// daemon is the judge, with the file's contents and the connection.
 #[test]
 fn kept_file_and_listener_survive_open_and_drop_normally() {
+    skip_under_emulation!(common::emu::THREADS);
     let dir = TempDir::new("dkeepio");
     let log = dir.path().join("kept.log");
     let log2 = log.clone();
@@ -404,6 +408,7 @@ fn kept_file_and_listener_survive_open_and_drop_normally() {
 #[test]
 #[cfg(debug_assertions)]
 fn an_unkept_file_dropped_in_the_daemon_aborts_a_debug_build() {
+    skip_under_emulation!(common::emu::THREADS);
     let result = spawn(|_| {
         // SAFETY: makes this forked child the daemon's reaper.
         unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
@@ -433,6 +438,7 @@ fn an_unkept_file_dropped_in_the_daemon_aborts_a_debug_build() {
 #[test]
 #[cfg(feature = "std")]
 fn paths_as_path_and_relative_to_the_caller() {
+    skip_under_emulation!(common::emu::THREADS);
     let dir = TempDir::new("dpaths");
     let caller_dir = dir.path().join("caller");
     let work_dir = dir.path().join("work");

@@ -122,7 +122,7 @@ fn high_fds() -> Result<(i32, i32), String> {
         return Err("setrlimit".into());
     }
     let top = (rl.rlim_max.min(1 << 20) - 1) as i32;
-    if daemonry::fd_max(0) != rl.rlim_max {
+    if daemonry::fd_max(0) != rlim(rl.rlim_max) {
         return Err(format!("fd_max {} != {}", daemonry::fd_max(0), rl.rlim_max));
     }
     dup_to(top)?;
@@ -280,6 +280,7 @@ fn hide_proc() -> Result<(), String> {
 
 #[test]
 fn close_range_enosys_falls_back_to_proc_enumeration() {
+    skip_under_emulation!(common::emu::SECCOMP);
     require_root!();
     expect_fds(|ctl| {
         let fds = open_nulls(8);
@@ -293,6 +294,7 @@ fn close_range_enosys_falls_back_to_proc_enumeration() {
 
 #[test]
 fn close_range_eperm_from_seccomp_falls_back_too() {
+    skip_under_emulation!(common::emu::SECCOMP);
     require_root!();
     expect_fds(|ctl| {
         let fds = open_nulls(8);
@@ -306,6 +308,7 @@ fn close_range_eperm_from_seccomp_falls_back_too() {
 
 #[test]
 fn without_proc_and_close_range_the_bounded_probe_closes_the_same_set() {
+    skip_under_emulation!(common::emu::SECCOMP);
     require_root!();
     expect_fds(|ctl| {
         let (top, mid) = high_fds()?;
@@ -367,6 +370,7 @@ fn cloexec_marks_everything_but_keep() {
 
 #[test]
 fn cloexec_fallback_without_close_range() {
+    skip_under_emulation!(common::emu::SECCOMP);
     require_root!();
     common::in_child(|| {
         let fds = open_nulls(4);
@@ -443,6 +447,7 @@ fn raw(fd: i32) -> rustix::fd::BorrowedFd<'static> {
 
 #[test]
 fn isatty_pipe_devnull_and_pty() {
+    skip_under_emulation!(common::emu::PTY);
     let (r, w) = rustix::pipe::pipe().unwrap();
     assert!(!daemonry::isatty(&r));
     assert!(!daemonry::isatty(&w));
@@ -479,7 +484,7 @@ fn fd_max_is_the_soft_limit() {
     };
     // SAFETY: `rl` is writable.
     unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) };
-    assert_eq!(daemonry::fd_max(7), rl.rlim_cur);
+    assert_eq!(daemonry::fd_max(7), rlim(rl.rlim_cur));
     // A changed soft limit is what fd_max reports. (The "infinite" case
     // cannot be produced on Linux: the kernel refuses an RLIMIT_NOFILE above
     // fs.nr_open, so `default` is never used here.)
@@ -497,4 +502,9 @@ fn fd_max_is_the_soft_limit() {
             v => Err(format!("soft limit 123 gave {v}")),
         }
     });
+}
+
+/// An `rlim_t` (32 bits on 32-bit glibc targets, 64 elsewhere) as `u64`.
+fn rlim(v: impl Into<u64>) -> u64 {
+    v.into()
 }

@@ -563,6 +563,7 @@ fn socket_activated_child() {
 
 #[test]
 fn systemd_socket_activate_passes_named_sockets() {
+    skip_under_emulation!(common::emu::BINFMT_FD);
     if !have(
         "systemd-socket-activate",
         "systemd_socket_activate_passes_named_sockets",

@@ -122,6 +122,7 @@ const ROOT_EXTRA_GROUPS: [u32; 4] = [0, 4, 27, 9876];
 
 #[test]
 fn drop_to_nobody_by_uid_only() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let want_groups = id_groups("nobody");
     let seen = inspect(|_| {
@@ -142,6 +143,7 @@ fn drop_to_nobody_by_uid_only() {
 
 #[test]
 fn drop_to_system_user_with_supplementary_groups() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     // Any local user other than root that `id -G` gives more than one
     // group (postgres on the development machine), else the first non-root.
@@ -179,6 +181,7 @@ fn drop_to_system_user_with_supplementary_groups() {
 
 #[test]
 fn fixture_user_gets_exactly_its_groups() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let db = fixture_db();
     // By name, uid only: primary gid from passwd, groups from the fixture.
@@ -237,6 +240,7 @@ fn fixture_user_gets_exactly_its_groups() {
 
 #[test]
 fn gid_only_drop_leaves_exactly_that_gid() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let db = fixture_db();
     let seen = inspect(|_| {
@@ -264,6 +268,7 @@ fn gid_only_drop_leaves_exactly_that_gid() {
 
 #[test]
 fn roots_supplementary_groups_never_survive() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let db = fixture_db();
     let forms: [(Option<UserRef>, Option<GroupRef>); 5] = [
@@ -297,6 +302,7 @@ fn roots_supplementary_groups_never_survive() {
 
 #[test]
 fn multi_threaded_process_is_refused_and_unchanged() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let mut child = spawn(|ctl| {
         libc_setgroups(&[7, 8])?;
@@ -488,6 +494,7 @@ fn forbid_credential_syscalls() -> Result<(), String> {
 
 #[test]
 fn second_drop_as_the_target_is_a_no_op() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let db = fixture_db();
     let seen = inspect(|_| {
@@ -579,6 +586,7 @@ fn fake_ngroups_max(dir: &std::path::Path, contents: &str) -> Result<(), String>
 /// ngroups_max is faked with a bind mount over the /proc/sys file.
 #[test]
 fn more_groups_than_ngroups_max_are_truncated() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let tmp = TempDir::new("ngroups");
     let db = fixture_db();
@@ -614,6 +622,7 @@ fn more_groups_than_ngroups_max_are_truncated() {
 /// unreadable: setgroups backs off on EINVAL until the list fits.
 #[test]
 fn einval_backs_off_to_what_the_kernel_takes() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let tmp = TempDir::new("ngroups");
     let seen = inspect(|_| {
@@ -633,6 +642,7 @@ fn einval_backs_off_to_what_the_kernel_takes() {
 
 #[test]
 fn setgroups_eperm_subset_rule() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let seen = inspect(|_| {
         libc_setgroups(&[100, 101])?;
@@ -658,6 +668,7 @@ fn setgroups_eperm_subset_rule() {
 
 #[test]
 fn real_root_with_non_root_euid_is_refused() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let seen = inspect(|_| {
         rustix::thread::set_thread_res_uid(Uid::ROOT, Uid::from_raw(1000), Uid::ROOT)
@@ -679,6 +690,7 @@ fn real_root_with_non_root_euid_is_refused() {
 
 #[test]
 fn bad_names_change_nothing() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let seen = inspect(|_| {
         libc_setgroups(&[7])?;
@@ -730,6 +742,7 @@ fn bad_names_change_nothing() {
 
 #[test]
 fn numeric_ids_without_entries_work_with_a_gid() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let seen = inspect(|_| {
         daemonry::drop_privileges(
@@ -748,6 +761,7 @@ fn numeric_ids_without_entries_work_with_a_gid() {
 
 #[test]
 fn zero_and_root_mean_root() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let seen = inspect(|_| {
         rustix::thread::set_thread_res_gid(
@@ -778,6 +792,7 @@ fn zero_and_root_mean_root() {
 
 #[test]
 fn setuid_setgid_set_all_three_ids() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let seen = inspect(|_| {
         daemonry::setgid(Gid::from_raw(4321)).map_err(|e| e.to_string())?;
@@ -793,6 +808,7 @@ fn setuid_setgid_set_all_three_ids() {
 
 #[test]
 fn initgroups_by_name_and_by_uid() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let db = fixture_db();
     let seen =
@@ -827,6 +843,7 @@ fn initgroups_by_name_and_by_uid() {
 
 #[test]
 fn check_privileges_reports() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     // As root.
     let seen = inspect(|_| {
@@ -968,6 +985,7 @@ const NO_CAPS: [u64; 4] = [0; 4];
 
 #[test]
 fn keepcaps_before_the_drop_leaves_no_capability() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let tmp = TempDir::new("caps");
     let secret = secret_file(&tmp);
@@ -984,6 +1002,7 @@ fn keepcaps_before_the_drop_leaves_no_capability() {
 
 #[test]
 fn inherited_inheritable_set_is_cleared() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let tmp = TempDir::new("caps");
     let secret = secret_file(&tmp);
@@ -1006,6 +1025,7 @@ fn inherited_inheritable_set_is_cleared() {
 
 #[test]
 fn ambient_capabilities_are_cleared() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let tmp = TempDir::new("caps");
     let secret = secret_file(&tmp);
@@ -1145,6 +1165,7 @@ fn set_securebits(bits: SecureBits) -> Result<(), String> {
 /// the drop refuses with `Security` before changing anything.
 #[test]
 fn securebits_that_keep_root_powers_are_refused_and_change_nothing() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     for bits in [
         SecureBits::NO_SETUID_FIXUP,
@@ -1195,6 +1216,7 @@ fn securebits_that_keep_root_powers_are_refused_and_change_nothing() {
 /// `SECBIT_KEEP_CAPS` do not block a drop, which still leaves nothing.
 #[test]
 fn harmless_securebits_do_not_block_the_drop() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     for bits in [
         SecureBits::NO_SETUID_FIXUP_LOCKED | SecureBits::NO_ROOT,
@@ -1219,6 +1241,7 @@ fn harmless_securebits_do_not_block_the_drop() {
 
 #[test]
 fn no_new_privs_is_opt_in() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let seen = inspect(|_| {
         PrivilegeDrop::new()
@@ -1257,6 +1280,7 @@ fn no_new_privs_is_opt_in() {
 /// group-only drop.
 #[test]
 fn drop_to_root_keeps_capabilities() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let prm = own_permitted();
     for user in [UserRef::from("root"), Uid::ROOT.into()] {
@@ -1280,6 +1304,7 @@ fn drop_to_root_keeps_capabilities() {
 /// The proof's methods are the checked functions without the check.
 #[test]
 fn single_threaded_proof_methods() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let db = fixture_db();
     let seen = inspect(|_| {

@@ -70,6 +70,7 @@ fn own_fork() -> Result<Fork, String> {
 
 #[test]
 fn fork_exit_immediately_and_wait() {
+    skip_under_emulation!(common::emu::THREADS);
     in_child(|| match own_fork()? {
         Fork::Child => exit_immediately(42),
         Fork::Parent(pid) => match wait_for(pid.as_raw_nonzero().get())? {
@@ -111,6 +112,7 @@ fn own_fork_result() -> Result<(), ErrorKind> {
 /// signals itself through `gettid`, so this holds in both feature states).
 #[test]
 fn abort_in_forked_child_dies_by_sigabrt() {
+    skip_under_emulation!(common::emu::THREADS);
     in_child(|| match own_fork()? {
         Fork::Child => {
             // Quiet the core dump, if any: not the point here.
@@ -252,6 +254,7 @@ fn parent_death(grandchild: fn() -> Result<(), String>) -> Result<Exit, String> 
 
 #[test]
 fn pdeathsig_some_term_signals_grandchild_when_parent_exits() {
+    skip_under_emulation!(common::emu::SUBREAPER);
     in_child(|| {
         let exit = parent_death(|| {
             set_pdeathsig(Some(Signal::TERM)).map_err(|e| e.to_string())?;
@@ -269,6 +272,7 @@ fn pdeathsig_some_term_signals_grandchild_when_parent_exits() {
 
 #[test]
 fn pdeathsig_honours_its_argument() {
+    skip_under_emulation!(common::emu::SUBREAPER);
     // celery always asks for SIGKILL; USR2 must arrive as USR2.
     in_child(|| {
         let exit = parent_death(|| {
@@ -285,6 +289,7 @@ fn pdeathsig_honours_its_argument() {
 
 #[test]
 fn pdeathsig_none_clears_it() {
+    skip_under_emulation!(common::emu::SUBREAPER);
     in_child(|| {
         let exit = parent_death(|| {
             set_pdeathsig(Some(Signal::TERM)).map_err(|e| e.to_string())?;
@@ -303,6 +308,7 @@ fn pdeathsig_none_clears_it() {
 
 #[test]
 fn pdeathsig_real_time_signal_arrives() {
+    skip_under_emulation!(common::emu::SUBREAPER);
     // rustix's own Signal cannot carry SIGRTMIN+3; ours can.
     let rt = Signal::rt(3).unwrap();
     in_child(|| {
@@ -322,6 +328,7 @@ fn pdeathsig_real_time_signal_arrives() {
 
 #[test]
 fn pdeathsig_reports_the_watched_parent_so_a_dead_one_shows() {
+    skip_under_emulation!(common::emu::SUBREAPER);
     in_child(|| {
         make_subreaper()?;
         let (r, w) = pipe();
@@ -369,6 +376,7 @@ fn pdeathsig_reports_the_watched_parent_so_a_dead_one_shows() {
 
 #[test]
 fn implementation_names_the_kernel() {
+    skip_under_emulation!(common::emu::UNAME);
     let s = daemonry::implementation().to_string();
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
     assert_eq!(
@@ -436,6 +444,7 @@ fn write_file(path: &std::path::Path, text: &str, mode: u32) {
 
 #[test]
 fn execve_passes_argv_and_envp() {
+    skip_under_emulation!(common::emu::THREADS);
     in_child(|| {
         let mut argv = CStrArrayBuf::<8>::new();
         for a in [
@@ -483,6 +492,7 @@ fn execve_failures_return_the_errno() {
 
 #[test]
 fn execvpe_searches_path_like_glibc() {
+    skip_under_emulation!(common::emu::THREADS);
     let dir = common::TempDir::new("execvpe");
     let (empty, noexec, good) = (
         dir.path().join("a"),
@@ -593,6 +603,7 @@ fn cstr_arrays_walk_raw_and_built_arrays() {
 
 #[test]
 fn wait_for_decodes_exits_and_signals() {
+    skip_under_emulation!(common::emu::THREADS);
     in_child(|| {
         let code = match own_fork()? {
             Fork::Child => exit_immediately(3),
@@ -625,6 +636,7 @@ fn wait_for_decodes_exits_and_signals() {
 
 #[test]
 fn reap_zombies_collects_orphans_as_a_subreaper() {
+    skip_under_emulation!(common::emu::SUBREAPER);
     in_child(|| {
         set_child_subreaper(true).map_err(|e| e.to_string())?;
         if !is_child_subreaper().map_err(|e| e.to_string())? {
@@ -704,6 +716,7 @@ fn reap_zombies_collects_orphans_as_a_subreaper() {
 
 #[test]
 fn reap_zombies_does_not_block_on_live_children() {
+    skip_under_emulation!(common::emu::THREADS);
     in_child(|| {
         let (r, w) = pipe();
         let pid = match own_fork()? {
@@ -726,6 +739,7 @@ fn reap_zombies_does_not_block_on_live_children() {
 
 #[test]
 fn setpgid_makes_groups_seen_in_proc() {
+    skip_under_emulation!(common::emu::THREADS);
     let mut c = spawn(|ctl| {
         setpgid(None, None).map_err(|e| e.to_string())?;
         if getpgrp() != rustix::process::getpid() {
@@ -777,6 +791,7 @@ fn open_pty() -> (i32, CString) {
 
 #[test]
 fn tcsetpgrp_hands_the_terminal_to_another_group() {
+    skip_under_emulation!(common::emu::THREADS);
     let (master, slave) = open_pty();
     let mut c = spawn(move |ctl| {
         daemonry::setsid().map_err(|e| e.to_string())?;

@@ -328,6 +328,7 @@ fn kill_and_stop_give_einval_and_change_nothing() {
 
 #[test]
 fn reset_all_leaves_every_catchable_signal_default_and_mask_empty() {
+    skip_under_emulation!(common::emu::SIGNAL_STATE);
     let mut c = spawn(|ctl| {
         // Std already handles SIGSEGV/SIGBUS and ignores SIGPIPE; add more.
         signal::ignore(&[Signal::HUP, Signal::TERM, sig(40)]).map_err(|e| e.to_string())?;
@@ -502,6 +503,7 @@ fn sender(sig: Signal) -> Result<daemonry::Pid, String> {
 
 #[test]
 fn wait_takes_a_blocked_signal_and_names_its_sender() {
+    skip_under_emulation!(common::emu::THREADS);
     let mut c = spawn(|ctl| {
         let set = SigSet::from_signals(&[USR1]);
         signal::block(&set).map_err(os)?;
@@ -551,6 +553,7 @@ fn wait_timeout_and_try_wait_poll_and_time_out() {
 
 #[test]
 fn sigchld_info_names_the_child_and_its_status() {
+    skip_under_emulation!(common::emu::THREADS);
     common::in_child(|| {
         let set = SigSet::from_signals(&[Signal::CHILD]);
         signal::block(&set).map_err(os)?;
@@ -576,6 +579,7 @@ fn sigchld_info_names_the_child_and_its_status() {
 
 #[test]
 fn signalfd_is_readable_with_the_senders_pid() {
+    skip_under_emulation!(common::emu::THREADS);
     use rustix::event::{PollFd, PollFlags, poll};
     common::in_child(|| {
         let term = SigSet::from_signals(&[Signal::TERM]);
@@ -642,6 +646,7 @@ fn signalfd_blocking_reads_changed_sets_and_real_time_signals() {
 
 #[test]
 fn kill_sends_real_time_signals_which_queue() {
+    skip_under_emulation!(common::emu::RT_SIGNALS);
     common::in_child(|| {
         let (rt5, max) = (Signal::rt(5).ok_or("rt(5)")?, Signal::RTMAX);
         let set = SigSet::from_signals(&[rt5, max]);
@@ -677,6 +682,7 @@ fn kill_sends_real_time_signals_which_queue() {
 
 #[test]
 fn kill_group_reaches_every_member() {
+    skip_under_emulation!(common::emu::SUBREAPER);
     common::in_child(|| {
         daemonry::process::set_child_subreaper(true).map_err(os)?;
         let (r, w) = {

@@ -79,6 +79,7 @@ fn set_name_rejects_nul_and_changes_nothing() {
 
 #[test]
 fn set_process_title_shows_in_cmdline_comm_and_ps() {
+    skip_under_emulation!(common::emu::PROC_STAT);
     let mut c = spawn(|ctl| {
         let cap = argv_capacity().map_err(s)?;
         if cap < 15 {
@@ -127,6 +128,7 @@ fn set_process_title_shows_in_cmdline_comm_and_ps() {
 
 #[test]
 fn long_title_is_truncated_and_never_writes_past_the_argv_area() {
+    skip_under_emulation!(common::emu::PROC_STAT);
     let mut c = spawn(|ctl| {
         let cap = argv_capacity().map_err(s)?;
         ctl.send(&cap.to_string());
@@ -161,6 +163,7 @@ fn long_title_is_truncated_and_never_writes_past_the_argv_area() {
 
 #[test]
 fn titles_that_fit_exactly_or_one_short_read_back_exactly() {
+    skip_under_emulation!(common::emu::PROC_STAT);
     let mut c = spawn(|ctl| {
         let cap = argv_capacity().map_err(s)?;
         // "[" + progname + "]" fills the area but for its final NUL.
@@ -190,6 +193,7 @@ fn titles_that_fit_exactly_or_one_short_read_back_exactly() {
 
 #[test]
 fn a_shorter_title_leaves_nothing_of_the_longer_one() {
+    skip_under_emulation!(common::emu::PROC_STAT);
     let mut c = spawn(|ctl| {
         set_process_title("a-rather-long-program", Some("with info")).map_err(s)?;
         set_process_title("w", None).map_err(s)?;
@@ -205,6 +209,7 @@ fn a_shorter_title_leaves_nothing_of_the_longer_one() {
 
 #[test]
 fn celery_formats() {
+    skip_under_emulation!(common::emu::PROC_STAT);
     let mut c = spawn(|ctl| {
         let cases = [
             (set_process_title("celeryd", None), "[celeryd]"),
@@ -239,6 +244,7 @@ fn celery_formats() {
 
 #[test]
 fn std_env_args_reads_the_title_afterwards() {
+    skip_under_emulation!(common::emu::PROC_STAT);
     common::in_child(|| {
         set_process_title("worker", None).map_err(s)?;
         let first = std::env::args().next();
@@ -251,6 +257,7 @@ fn std_env_args_reads_the_title_afterwards() {
 
 #[test]
 fn title_longer_than_capacity_is_cut_and_flagged() {
+    skip_under_emulation!(common::emu::PROC_STAT);
     common::in_child(|| {
         let info = "é".repeat(Title::CAPACITY);
         let t = set_process_title("w", Some(&info)).map_err(s)?;
@@ -299,6 +306,7 @@ fn helper() {
 /// `[myd] echo on 1…`, and the returned title must say it was cut.
 #[test]
 fn a_title_longer_than_a_tiny_argv_says_it_was_cut() {
+    skip_under_emulation!(common::emu::PROC_STAT);
     use std::io::BufRead;
     use std::os::unix::process::CommandExt;
     use std::process::{Command, Stdio};

@@ -5,8 +5,8 @@ use core::time::Duration;
 
 use linux_raw_sys::general as g;
 
-use super::kernel::{self, Itimerval, Timeval};
 use crate::error::{Context, Error, Op, Result};
+use crate::sys::{self, Itimerval, Timeval};
 
 fn to_duration(tv: &Timeval) -> Duration {
     let secs = u64::try_from(tv.tv_sec).unwrap_or(0);
@@ -21,7 +21,7 @@ fn set_timer(value: Timeval) -> Result<Duration> {
         it_interval: Timeval::default(),
         it_value: value,
     };
-    let old = kernel::itimer(g::ITIMER_REAL, &new).ctx(Op::Setitimer)?;
+    let old = sys::itimer(g::ITIMER_REAL, &new).ctx(Op::Setitimer)?;
     Ok(to_duration(&old.it_value))
 }
 
@@ -33,7 +33,9 @@ fn set_timer(value: Timeval) -> Result<Duration> {
 /// duration below one microsecond is rounded up (never to "disarm"). A zero
 /// duration disarms, as in celery. One shot: no interval. The timer is
 /// per process and shared with `alarm(2)`; it is cleared in `fork`
-/// children and kept across `execve`.
+/// children and kept across `execve`. On 32-bit architectures the kernel's
+/// timer holds at most `i32::MAX` seconds (68 years; Linux has no
+/// 64-bit-time `setitimer`): a longer alarm is set to that, not truncated.
 ///
 /// # Errors
 ///

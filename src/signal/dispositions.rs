@@ -14,9 +14,9 @@
 use linux_raw_sys::general as g;
 use rustix::io::Errno;
 
-use super::kernel::{self, SIG_DFL, SIG_IGN, SigAction};
 use super::{SigSet, Signal, set_mask};
 use crate::error::{Context, Error, Op, Result};
+use crate::sys::{self, SIG_DFL, SIG_IGN, SigAction};
 
 /// What the kernel will do when a signal arrives, as [`handler`] reports
 /// it.
@@ -153,7 +153,7 @@ fn set_plain(sig: Signal, handler: usize, op: Op) -> Result<()> {
         mask: 0,
     };
     // SAFETY: SIG_DFL/SIG_IGN install no handler code.
-    unsafe { kernel::sigaction(sig.as_raw(), Some(&act)) }
+    unsafe { sys::sigaction(sig.as_raw(), Some(&act)) }
         .map(drop)
         .ctx(op)
 }
@@ -330,7 +330,7 @@ pub unsafe fn set_handler(
     // `NonZeroI32`, and the kernel passes the signal's number, 1..=64, so
     // the argument is always a valid `Signal`. The caller vouches that the
     // handler is sound to run asynchronously.
-    let old = unsafe { kernel::sigaction(sig.as_raw(), Some(&act)) }.ctx(OP)?;
+    let old = unsafe { sys::sigaction(sig.as_raw(), Some(&act)) }.ctx(OP)?;
     Ok(Disposition::from_action(&old))
 }
 
@@ -362,7 +362,7 @@ pub unsafe fn set_handler(
 /// ```
 pub fn handler(sig: Signal) -> Result<Disposition> {
     // SAFETY: a query (no new action) installs nothing.
-    let old = unsafe { kernel::sigaction(sig.as_raw(), None) }.ctx(Op::Sigaction)?;
+    let old = unsafe { sys::sigaction(sig.as_raw(), None) }.ctx(Op::Sigaction)?;
     Ok(Disposition::from_action(&old))
 }
 

@@ -5,9 +5,9 @@ use linux_raw_sys::general as g;
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use rustix::io::Errno;
 
-use super::kernel;
 use super::{SigInfo, SigSet};
 use crate::error::{Context, Error, Op, Result};
+use crate::sys;
 
 bitflags::bitflags! {
     /// Options for [`SignalFd::with_flags`]: the file descriptor's
@@ -165,7 +165,7 @@ impl SignalFd {
     #[doc(alias = "signalfd")]
     #[doc(alias = "signalfd4")]
     pub fn with_flags(set: &SigSet, flags: SignalFdFlags) -> Result<SignalFd> {
-        match kernel::signalfd4(None, set.as_raw(), flags.bits()).ctx(Op::Signalfd)? {
+        match sys::signalfd4(None, set.as_raw(), flags.bits()).ctx(Op::Signalfd)? {
             Some(fd) => Ok(SignalFd { fd }),
             // Without an fd to change, the kernel always makes a new one.
             None => Err(Error::os(Op::Signalfd, Errno::INVAL)),
@@ -196,7 +196,7 @@ impl SignalFd {
     /// # Ok::<(), daemonry::Error>(())
     /// ```
     pub fn set_signals(&self, set: &SigSet) -> Result<()> {
-        kernel::signalfd4(Some(self.fd.as_fd()), set.as_raw(), 0)
+        sys::signalfd4(Some(self.fd.as_fd()), set.as_raw(), 0)
             .map(drop)
             .ctx(Op::Signalfd)
     }

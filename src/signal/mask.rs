@@ -3,12 +3,12 @@
 use linux_raw_sys::general as g;
 
 use super::SigSet;
-use super::kernel;
 use crate::error::{Context, Op, Result};
+use crate::sys;
 
 /// `rt_sigprocmask` with `how`; returns the previous mask.
 fn sigprocmask(how: u32, set: Option<&SigSet>) -> Result<SigSet> {
-    kernel::sigprocmask(how, set.map(SigSet::as_raw))
+    sys::sigprocmask(how, set.map(SigSet::as_raw))
         .map(SigSet::from_raw)
         .ctx(Op::Sigprocmask)
 }

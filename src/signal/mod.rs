@@ -50,7 +50,6 @@ mod alarm;
 mod dispositions;
 mod fd;
 mod info;
-mod kernel;
 mod mask;
 mod names;
 mod number;

@@ -7,9 +7,9 @@ use core::time::Duration;
 use linux_raw_sys::general as g;
 use rustix::io::Errno;
 
-use super::kernel;
 use super::{SigInfo, SigSet};
 use crate::error::{Context, Error, Op, Result};
+use crate::sys;
 
 impl SigSet {
     /// `sigwaitinfo(2)`—Waits until a signal of this set is pending for the
@@ -143,7 +143,7 @@ impl SigSet {
 
 fn sigtimedwait(set: &SigSet, timeout: Option<&g::__kernel_timespec>) -> Result<Option<SigInfo>> {
     const OP: Op = Op::Sigtimedwait;
-    match kernel::sigtimedwait(set.as_raw(), timeout) {
+    match sys::sigtimedwait(set.as_raw(), timeout) {
         Ok(i) => SigInfo::new(i.signo, i.code, i.pid, i.uid, i.status)
             .map(Some)
             .ok_or(Error::os(OP, Errno::INVAL)),

@@ -12,20 +12,29 @@
 #![allow(unsafe_code)] // This file is the raw system-call layer.
 
 use core::arch::{asm, naked_asm};
+use core::ffi::c_ulong;
 
-/// The number of `rt_sigreturn`, used by the restorer trampoline below.
-const RT_SIGRETURN: u32 = linux_raw_sys::general::__NR_rt_sigreturn;
+use linux_raw_sys::general as g;
 
-#[inline]
-pub(super) unsafe fn syscall0(nr: u32) -> usize {
-    let r;
-    // SAFETY: the caller upholds the contract of system call `nr`.
-    unsafe {
-        asm!("syscall", inlateout("rax") nr as usize => r,
-             lateout("rcx") _, lateout("r11") _, options(nostack, preserves_flags));
-    }
-    r
+/// The calls whose number depends on the word size: a 64-bit architecture
+/// has only the 32-bit-id and 64-bit-time variants, under the plain names.
+pub(super) mod nr {
+    use linux_raw_sys::general as g;
+
+    pub(crate) const GETRESUID: u32 = g::__NR_getresuid;
+    pub(crate) const GETRESGID: u32 = g::__NR_getresgid;
+    pub(crate) const GETGROUPS: u32 = g::__NR_getgroups;
+    pub(crate) const FSTAT: u32 = g::__NR_fstat;
+    pub(crate) const CLOCK_GETTIME: u32 = g::__NR_clock_gettime;
+    pub(crate) const RT_SIGTIMEDWAIT: u32 = g::__NR_rt_sigtimedwait;
+    /// No older variant with a 32-bit `time_t` to fall back on.
+    pub(crate) const CLOCK_GETTIME_TIME32: Option<u32> = None;
+    /// No older variant with a 32-bit `time_t` to fall back on.
+    pub(crate) const RT_SIGTIMEDWAIT_TIME32: Option<u32> = None;
 }
+
+/// The kernel's `struct stat` for [`nr::FSTAT`].
+pub(super) type KernelStat = g::stat;
 
 #[inline]
 pub(super) unsafe fn syscall1(nr: u32, a0: usize) -> usize {
@@ -97,9 +106,16 @@ pub(super) fn exit_group(code: i32) -> ! {
     // SAFETY: `exit_group` takes an integer and does not return; it touches
     // no memory of ours.
     unsafe {
-        asm!("syscall", in("rax") linux_raw_sys::general::__NR_exit_group as usize,
+        asm!("syscall", in("rax") g::__NR_exit_group as usize,
              in("rdi") code as isize as usize, options(noreturn, nostack));
     }
+}
+
+/// Makes a handler return through [`restore_rt`]. x86_64 builds the same
+/// (`rt_sigframe`) frame with or without `SA_SIGINFO`.
+pub(super) fn set_restorer(act: &mut g::kernel_sigaction) {
+    act.sa_flags |= g::SA_RESTORER as c_ulong;
+    act.sa_restorer = Some(restore_rt);
 }
 
 /// The `SA_RESTORER` trampoline: the kernel makes a signal handler return
@@ -108,6 +124,6 @@ pub(super) fn exit_group(code: i32) -> ! {
 /// It must not touch the stack: on entry `rsp` points at the signal frame
 /// the kernel built, which `rt_sigreturn` reads.
 #[unsafe(naked)]
-pub(super) unsafe extern "C" fn restore_rt() {
-    naked_asm!("mov eax, {nr}", "syscall", "ud2", nr = const RT_SIGRETURN);
+unsafe extern "C" fn restore_rt() {
+    naked_asm!("mov eax, {nr}", "syscall", "ud2", nr = const g::__NR_rt_sigreturn);
 }

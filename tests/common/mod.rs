@@ -12,6 +12,8 @@
 #![allow(dead_code)] // Each test binary uses a different subset.
 #![allow(unsafe_code)] // fork, pipes and waitpid through libc.
 
+pub mod emu;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};

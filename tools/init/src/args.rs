@@ -378,9 +378,11 @@ mod tests {
 
     #[test]
     fn option_arguments() {
-        assert_eq!(opts(&["-p", "SIGKILL", "x"]).pdeathsig, Some(9));
-        assert_eq!(opts(&["-pSIGTERM", "x"]).pdeathsig, Some(15));
-        assert_eq!(opts(&["-vpusr1", "x"]).pdeathsig, Some(10));
+        use daemonry::Signal;
+        let raw = |s: Signal| Some(s.as_raw());
+        assert_eq!(opts(&["-p", "SIGKILL", "x"]).pdeathsig, raw(Signal::KILL));
+        assert_eq!(opts(&["-pSIGTERM", "x"]).pdeathsig, raw(Signal::TERM));
+        assert_eq!(opts(&["-vpusr1", "x"]).pdeathsig, raw(Signal::USR1));
         assert_eq!(opts(&["-p", "9", "x"]).pdeathsig, Some(9));
         let o = opts(&["-e", "3", "-e143", "-se", "0", "x"]);
         for c in 0..=255u8 {
@@ -456,8 +458,9 @@ mod tests {
 
     #[test]
     fn pdeathsig_values() {
-        assert_eq!(parse_pdeathsig(b"SIGKILL"), Some(9));
-        assert_eq!(parse_pdeathsig(b"hup"), Some(1));
+        use daemonry::Signal;
+        assert_eq!(parse_pdeathsig(b"SIGKILL"), Some(Signal::KILL.as_raw()));
+        assert_eq!(parse_pdeathsig(b"hup"), Some(Signal::HUP.as_raw()));
         assert_eq!(parse_pdeathsig(b"31"), Some(31));
         for s in ["", "SIGFOO", "0", "32", "SIGRTMIN+1", "65"] {
             assert_eq!(parse_pdeathsig(s.as_bytes()), None, "{s}");

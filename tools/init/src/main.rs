@@ -33,3 +33,30 @@ unsafe fn origin_main(_argc: usize, argv: *mut *mut u8, envp: *mut *mut u8) -> i
     // `origin_main` is avoided, as in origin's own examples.
     origin::program::exit(status)
 }
+
+// origin's panic handler (`panic-handler-trap`) and personality stub
+// (`eh-personality-continue`) are left out on 32-bit ARM, where its
+// `nightly` feature is needed (see Cargo.toml) and assumes the `unwinding`
+// crate, which has no ARM port. Both again here; with `panic = "abort"`
+// nothing unwinds.
+
+/// Traps, as origin's `panic-handler-trap` does.
+#[cfg(target_arch = "arm")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    // SAFETY: a permanently undefined instruction: the kernel ends the
+    // process with SIGILL, touching nothing of ours.
+    unsafe { core::arch::asm!("udf #16", options(noreturn, nostack)) }
+}
+
+/// The personality routine compiler_builtins' ARM unwind tables name; never
+/// called, since nothing unwinds. Answers `_URC_FAILURE`.
+#[cfg(target_arch = "arm")]
+#[unsafe(no_mangle)]
+extern "C" fn rust_eh_personality(
+    _state: core::ffi::c_int,
+    _exception: *mut core::ffi::c_void,
+    _context: *mut core::ffi::c_void,
+) -> core::ffi::c_int {
+    9
+}

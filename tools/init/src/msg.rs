@@ -6,6 +6,13 @@
 //! (`-vvv`). Unlike tini, which prints info, debug and trace on stdout, every
 //! message goes to stderr: stdout belongs to the supervised program.
 //!
+//! A write that finds its pipe closed (`EPIPE`) ends all further writes to
+//! that fd, and the `SIGPIPE` the kernel raised for it is taken back: while
+//! daemonry-init supervises, every signal is blocked and forwarded to the
+//! program, and that one is daemonry-init's own business (forwarding it
+//! would kill a program whose output is fine, and with SIGPIPE ignored and
+//! debug messages on, each forwarded SIGPIPE's message would raise another).
+//!
 //! # Safety
 //!
 //! [`write_all`] borrows fd 1 or 2 by number for the duration of the write;
@@ -13,7 +20,10 @@
 
 #![allow(unsafe_code)]
 
-use daemonry::Errno;
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use daemonry::signal::{self, SigSet};
+use daemonry::{Errno, Signal};
 use rustix::fd::BorrowedFd;
 
 /// How important a message is.
@@ -230,19 +240,56 @@ impl Log {
     }
 }
 
+/// The fds (bit `fd`, for fds 0..8) whose pipe was found closed.
+static BROKEN: AtomicU8 = AtomicU8::new(0);
+
+fn broken_bit(fd: i32) -> u8 {
+    u32::try_from(fd)
+        .ok()
+        .and_then(|fd| 1u8.checked_shl(fd))
+        .unwrap_or(0)
+}
+
 /// Writes all of `bytes` to fd `fd` (1 or 2), retrying short writes and
 /// `EINTR`; gives up silently on any other error (nowhere to report it).
+/// After `EPIPE` nothing more is written to `fd`, and the `SIGPIPE` that
+/// write raised is taken back (see the module docs).
 pub fn write_all(fd: i32, mut bytes: &[u8]) {
+    let bit = broken_bit(fd);
+    if BROKEN.load(Ordering::Relaxed) & bit != 0 {
+        return;
+    }
     // SAFETY: a borrowed standard fd used only for these writes; if it is
     // closed the writes fail with EBADF, which we ignore.
-    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
     while !bytes.is_empty() {
-        match rustix::io::write(fd, bytes) {
+        match rustix::io::write(borrowed, bytes) {
             Ok(0) => return,
             Ok(n) => bytes = bytes.get(n..).unwrap_or(&[]),
             Err(Errno::INTR) => {}
+            Err(Errno::PIPE) => {
+                BROKEN.fetch_or(bit, Ordering::Relaxed);
+                take_back_sigpipe();
+                return;
+            }
             Err(_) => return,
         }
+    }
+}
+
+/// Takes the `SIGPIPE` our own write just raised, if it is pending (it is
+/// when blocked; when not blocked it was ignored, or we would be dead). The
+/// kernel sends it as if we had `kill`ed ourselves. One sent by another
+/// process first has another sender, and the kernel keeps only the first
+/// of two standard signals: then it is raised again for the signal loop to
+/// forward.
+fn take_back_sigpipe() {
+    let Ok(Some(info)) = SigSet::from_signals(&[Signal::PIPE]).try_wait() else {
+        return;
+    };
+    let me = rustix::process::getpid();
+    if !info.from_user() || info.pid() != Some(me) {
+        let _ = signal::kill(me, Signal::PIPE);
     }
 }
 
@@ -276,7 +323,15 @@ mod tests {
         let l = format(
             Level::Debug,
             3,
-            &[Sig(15), S(b" "), Sig(99), S(b" "), N(-12), S(b" "), N(0)],
+            &[
+                Sig(Signal::TERM.as_raw()),
+                S(b" "),
+                Sig(99),
+                S(b" "),
+                N(-12),
+                S(b" "),
+                N(0),
+            ],
         );
         assert_eq!(text(&l), "[DEBUG daemonry-init (3)] SIGTERM 99 -12 0\n");
         let l = format(Level::Trace, 9, &[N(i64::MIN)]);

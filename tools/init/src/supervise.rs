@@ -5,11 +5,15 @@
 //!
 //! # Safety
 //!
-//! [`run`] forks with `daemonry::fork`. daemonry-init is single-threaded and has
-//! no allocator or libc, and the child only makes system calls (through
-//! daemonry's async-signal-safe core and rustix) before it execs or exits,
-//! so the raw fork's contract holds. fd 0 is borrowed by number for
-//! `tcsetpgrp` (a closed fd 0 is an `EBADF` we handle).
+//! [`run`] forks with `SingleThreaded::assume().fork()`. daemonry-init never
+//! starts a thread and has no allocator or libc, and the child only makes
+//! system calls (through daemonry's async-signal-safe core and rustix)
+//! before it execs or exits, so the raw fork's contract holds without
+//! asking the kernel: under qemu-user (a foreign-architecture container)
+//! the emulator's own helper thread would make `daemonry::fork`'s check
+//! refuse, and daemonry-init could never start its program. fd 0 is
+//! borrowed by number for `tcsetpgrp` (a closed fd 0 is an `EBADF` we
+//! handle).
 
 #![allow(unsafe_code)]
 
@@ -26,27 +30,23 @@ use crate::msg::Part::Dk;
 use crate::msg::Part::{E, N, S, Sig};
 use crate::msg::{Level, Log, Part};
 
-const SIGCHLD: i32 = 17;
-const SIGTTIN: i32 = 21;
-const SIGTTOU: i32 = 22;
-
 /// Signals daemonry-init leaves unblocked (tini's list): faults and traps that
 /// concern daemonry-init itself and must take effect at once.
-const FOR_DKINIT: [i32; 7] = [
-    4,  // SIGILL
-    5,  // SIGTRAP
-    6,  // SIGABRT
-    7,  // SIGBUS
-    8,  // SIGFPE
-    11, // SIGSEGV
-    31, // SIGSYS
+const FOR_DKINIT: [Signal; 7] = [
+    Signal::ILL,
+    Signal::TRAP,
+    Signal::ABORT,
+    Signal::BUS,
+    Signal::FPE,
+    Signal::SEGV,
+    Signal::SYS,
 ];
 
 /// Every signal daemonry-init blocks and takes in its loop: all of 1..=64 but
 /// [`FOR_DKINIT`] (the kernel never blocks SIGKILL and SIGSTOP).
 pub fn waited_signals() -> SigSet {
     let mut set = SigSet::FULL;
-    for sig in FOR_DKINIT.into_iter().filter_map(Signal::from_raw) {
+    for sig in FOR_DKINIT {
         set.remove(sig);
     }
     set
@@ -173,9 +173,9 @@ fn supervise(
     let Some(name) = program.first() else {
         return fatal(&log, &[S(b"no program to run")]);
     };
-    // SAFETY: see the module's `# Safety`: single-threaded, and the child
+    // SAFETY: see the module's `# Safety`: no thread of ours, and the child
     // only makes system calls until it execs or exits.
-    let child = match unsafe { daemonry::fork() } {
+    let child = match unsafe { process::SingleThreaded::assume().fork() } {
         Ok(Fork::Child) => child(opts, &log, name, program, envp, inherited),
         Ok(Fork::Parent(pid)) => pid,
         Err(e) => return fatal(&log, &[S(b"fork failed: "), E(errno(e))]),
@@ -342,19 +342,16 @@ fn child_fatal(log: &Log, what: &[u8], e: daemonry::Error) -> ! {
 /// SIGTTIN/SIGTTOU are dropped (tini ignores them); anything else goes to
 /// the child (or its group). `Err` carries the status to exit with.
 fn forward(opts: &Options<'_>, log: &Log, child: Pid, sig: Signal) -> Result<(), i32> {
-    match sig.as_raw() {
-        SIGCHLD => {
-            log.emit(Level::Debug, &[S(b"Received SIGCHLD")]);
-            return Ok(());
-        }
-        SIGTTIN | SIGTTOU => {
-            log.emit(
-                Level::Debug,
-                &[S(b"Ignoring signal: '"), Sig(sig.as_raw()), S(b"'")],
-            );
-            return Ok(());
-        }
-        _ => {}
+    if sig == Signal::CHILD {
+        log.emit(Level::Debug, &[S(b"Received SIGCHLD")]);
+        return Ok(());
+    }
+    if sig == Signal::TTIN || sig == Signal::TTOU {
+        log.emit(
+            Level::Debug,
+            &[S(b"Ignoring signal: '"), Sig(sig.as_raw()), S(b"'")],
+        );
+        return Ok(());
     }
     log.emit(
         Level::Debug,
@@ -456,7 +453,7 @@ mod tests {
     fn exit_statuses() {
         let mut remap = ExitSet::default();
         remap.insert(3);
-        remap.insert(143);
+        remap.insert(128 + Signal::TERM.as_raw() as u8);
         assert_eq!(exit_status(ChildExit::Exited(3), &remap), 0);
         assert_eq!(exit_status(ChildExit::Exited(4), &remap), 4);
         let term = ChildExit::Signaled {
@@ -468,7 +465,7 @@ mod tests {
             signal: Signal::USR1,
             core_dumped: true,
         };
-        assert_eq!(exit_status(usr1, &remap), 138);
+        assert_eq!(exit_status(usr1, &remap), 128 + Signal::USR1.as_raw() as u8);
         for code in 0..=255u8 {
             assert_eq!(
                 exit_status(ChildExit::Exited(code), &ExitSet::default()),
@@ -482,7 +479,7 @@ mod tests {
         let set = waited_signals();
         for sig in SigSet::FULL {
             let n = sig.as_raw();
-            assert_eq!(set.contains(sig), !FOR_DKINIT.contains(&n), "{n}");
+            assert_eq!(set.contains(sig), !FOR_DKINIT.contains(&sig), "{n}");
         }
         assert!(set.contains(Signal::CHILD) && set.contains(Signal::TTOU));
         assert!(set.contains(Signal::TERM));

@@ -8,6 +8,12 @@
 //! - `/proc/<pid>` readers: the kernel is the judge.
 #![allow(unsafe_code)] // fork, pipes and waitpid through libc.
 
+/// qemu-user detection and `skip_under_emulation!`, shared with the
+/// library's tests.
+#[allow(dead_code)] // The reasons for the library's skips are unused here.
+#[path = "../../../../tests/common/emu.rs"]
+pub mod emu;
+
 use std::collections::BTreeMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
