@@ -1,0 +1,247 @@
+//! `status`, `stop` and `reload`: they judge the pidfile's verified
+//! holders ([`holders::find`]) and never signal anyone else.
+
+use super::holders::{self, Found, Target};
+use super::plan::Resolved;
+use super::{Failure, Out, Outcome, code, signal_text};
+use daemonry::{Pid, Pidfile};
+use daemonry_cli::args::{Schedule, Step};
+use std::time::Duration;
+
+/// `/proc/<pid>/stat` fields after the command name (field 3 on).
+fn stat_fields(pid: Pid) -> Option<Vec<String>> {
+    let stat = std::fs::read(format!("/proc/{}/stat", pid.as_raw_nonzero())).ok()?;
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let rest = String::from_utf8_lossy(stat.get(close + 1..)?).into_owned();
+    Some(rest.split_whitespace().map(str::to_owned).collect())
+}
+
+/// Whether `pid` names a live process (not gone, not a zombie).
+pub fn alive(pid: Pid) -> bool {
+    stat_fields(pid).is_some_and(|f| !matches!(f.first().map(String::as_str), Some("Z" | "X")))
+}
+
+/// The parent of `pid`.
+pub fn ppid(pid: Pid) -> Option<Pid> {
+    stat_fields(pid)?
+        .get(1)?
+        .parse()
+        .ok()
+        .and_then(Pid::from_raw)
+}
+
+/// The process group of `pid`.
+pub fn pgid(pid: Pid) -> Option<Pid> {
+    stat_fields(pid)?
+        .get(2)?
+        .parse()
+        .ok()
+        .and_then(Pid::from_raw)
+}
+
+/// When `pid` is a supervisor run by this very binary (same executable)
+/// that gave up, its title (`[daemonry] gave up supervising …`).
+pub fn gave_up(pid: Pid) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let theirs = std::fs::metadata(format!("/proc/{}/exe", pid.as_raw_nonzero())).ok()?;
+    let ours = std::fs::metadata("/proc/self/exe").ok()?;
+    if (theirs.dev(), theirs.ino()) != (ours.dev(), ours.ino()) {
+        return None;
+    }
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", pid.as_raw_nonzero())).ok()?;
+    let text = String::from_utf8_lossy(&cmdline);
+    let title = text.trim_end_matches('\0');
+    title
+        .strip_prefix(super::supervise::TITLE_PREFIX)
+        .filter(|rest| rest.starts_with(super::supervise::GAVE_UP))
+        .map(|rest| rest.to_string())
+}
+
+/// `status --pidfile P`.
+pub fn status(pidfile: &Resolved, out: Out) -> Outcome {
+    match holders::find(pidfile)? {
+        Found::Absent => {
+            out.say("stopped");
+            Ok(code::NOT_RUNNING)
+        }
+        Found::Stale(p) => {
+            out.say(format!("stale {}", p.as_raw_nonzero()));
+            Ok(code::FAILURE)
+        }
+        Found::Invalid => {
+            out.say("invalid");
+            Ok(code::FAILURE)
+        }
+        Found::Refused(why) => {
+            out.say(why);
+            Ok(code::REFUSED)
+        }
+        Found::Running { named, holders } => {
+            let top = holders::topmost(&holders);
+            if let [sup] = top.as_slice()
+                && let Some(what) = gave_up(sup.pid)
+            {
+                out.say(format!("failed {}: {what}", sup.pid.as_raw_nonzero()));
+                return Ok(code::FAILURE);
+            }
+            match named {
+                Some(p) if holders.iter().any(|t| t.pid == p) => {
+                    out.say(format!("running {}", p.as_raw_nonzero()));
+                }
+                Some(p) => out.say(format!(
+                    "running {} (the pidfile names {}, which does not hold the lock)",
+                    holders::pids_text(&holders.iter().collect::<Vec<_>>()),
+                    p.as_raw_nonzero()
+                )),
+                None => out.say(format!(
+                    "running {} (the pidfile holds no valid pid)",
+                    holders::pids_text(&holders.iter().collect::<Vec<_>>())
+                )),
+            }
+            Ok(code::OK)
+        }
+    }
+}
+
+/// Removes a stale or invalid pidfile (best effort; a failure is told).
+fn remove_stale(pidfile: &Resolved, out: Out) {
+    if let Err(e) = Pidfile::new(pidfile.c.as_c_str()).remove_if_stale() {
+        out.note(format!("pidfile {}: not removed: {e}", pidfile.typed));
+    }
+}
+
+/// `stop`: runs the schedule against the verified holders.
+///
+/// `test`: says what would be signalled and signals nothing.
+pub fn stop(pidfile: &Resolved, schedule: &Schedule, test: bool, out: Out) -> Outcome {
+    let (named, targets) = match holders::find(pidfile)? {
+        Found::Absent | Found::Stale(_) | Found::Invalid => {
+            if !test {
+                remove_stale(pidfile, out);
+            }
+            out.say("not running");
+            return Ok(code::OK);
+        }
+        Found::Refused(why) => {
+            return Err(Failure::new(
+                code::REFUSED,
+                format!("pidfile {}: {why}; not stopping", pidfile.typed),
+            ));
+        }
+        Found::Running { named, holders } => (named, holders),
+    };
+    let shown = named
+        .filter(|p| targets.iter().any(|t| t.pid == *p))
+        .map_or_else(
+            || holders::pids_text(&targets.iter().collect::<Vec<_>>()),
+            |p| p.as_raw_nonzero().to_string(),
+        );
+    if test {
+        out.say(format!("would stop {shown}"));
+        return Ok(code::OK);
+    }
+    if run_schedule(&targets, schedule, out)? {
+        remove_stale(pidfile, out);
+        out.say(format!("stopped {shown}"));
+        Ok(code::OK)
+    } else {
+        Err(Failure::new(
+            code::FAILURE,
+            format!(
+                "pid {} would not die",
+                holders::pids_text(&targets.iter().filter(|t| !t.exited()).collect::<Vec<_>>())
+            ),
+        ))
+    }
+}
+
+/// Runs a stop schedule; returns whether every target exited. A signal
+/// step goes to the topmost live targets (a supervisor forwards it; a
+/// master process stops its workers); `KILL` goes to every live target.
+pub fn run_schedule(targets: &[Target], schedule: &Schedule, out: Out) -> Result<bool, Failure> {
+    let steps = &schedule.steps;
+    let mut i = 0;
+    let mut last_wait = Duration::ZERO;
+    loop {
+        if targets.iter().all(Target::exited) {
+            return Ok(true);
+        }
+        let Some(step) = steps.get(i) else {
+            match schedule.repeat_from {
+                Some(r) => {
+                    i = r;
+                    continue;
+                }
+                None => return Ok(false),
+            }
+        };
+        match *step {
+            Step::Signal(sig) => {
+                let to: Vec<&Target> = if sig == 9 {
+                    targets.iter().filter(|t| !t.exited()).collect()
+                } else {
+                    holders::topmost(targets)
+                };
+                if i > 0 {
+                    out.note(format!(
+                        "pid {} did not exit within {last_wait:?}; sending {}",
+                        holders::pids_text(&to),
+                        signal_text(sig)
+                    ));
+                } else {
+                    out.step(format!(
+                        "sending {} to {}",
+                        signal_text(sig),
+                        holders::pids_text(&to)
+                    ));
+                }
+                for t in to {
+                    t.signal(sig)?;
+                }
+            }
+            Step::Wait(d) => {
+                last_wait = d;
+                if holders::wait_all(targets, d) {
+                    return Ok(true);
+                }
+            }
+        }
+        i += 1;
+    }
+}
+
+/// `reload`: sends the signal to the topmost verified holder(s), waits
+/// for nothing.
+pub fn reload(pidfile: &Resolved, sig: i32, test: bool, out: Out) -> Outcome {
+    let targets = match holders::find(pidfile)? {
+        Found::Absent | Found::Stale(_) | Found::Invalid => {
+            out.say("not running");
+            return Ok(code::RELOAD_NOT_RUNNING);
+        }
+        Found::Refused(why) => {
+            return Err(Failure::new(
+                code::REFUSED,
+                format!("pidfile {}: {why}; not signalling", pidfile.typed),
+            ));
+        }
+        Found::Running { holders, .. } => holders,
+    };
+    let top = holders::topmost(&targets);
+    if test {
+        out.say(format!(
+            "would send {} to {}",
+            signal_text(sig),
+            holders::pids_text(&top)
+        ));
+        return Ok(code::OK);
+    }
+    for t in &top {
+        t.signal(sig)?;
+    }
+    out.say(format!(
+        "sent {} to {}",
+        signal_text(sig),
+        holders::pids_text(&top)
+    ));
+    Ok(code::OK)
+}
