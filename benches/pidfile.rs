@@ -40,7 +40,7 @@ fn acquire_release(c: &mut Criterion) {
     });
     g.bench_function("daemonry Pidfile acquire + release", |b| {
         b.iter(|| {
-            let mut pf = daemonry::Pidfile::new(&cpath);
+            let mut pf = daemonry::Pidfile::new(cpath.as_c_str()).expect("path");
             pf.acquire().expect("acquire");
             pf.release().expect("release");
         })

@@ -4,7 +4,7 @@
 //! - `daemonry::fork` (checks the thread count through /proc first, then
 //!   forks: libc's fork with `std`), the child leaving with
 //!   `exit_immediately` (exit_group), the parent reaping it with waitpid;
-//! - `daemonry::fork_unchecked` (no thread check);
+//! - `SingleThreaded::fork` with an assumed proof (no thread check);
 //! - `libc::fork` + `_exit` + `waitpid` (the baseline).
 //!
 //! Run: `cargo bench --bench process`.
@@ -33,10 +33,11 @@ fn fork_exit_wait(c: &mut Criterion) {
             }
         })
     });
-    g.bench_function("daemonry::fork_unchecked", |b| {
+    g.bench_function("daemonry::SingleThreaded::fork", |b| {
+        let proof = daemonry::process::SingleThreaded::assume();
         b.iter(|| {
             // SAFETY: the child only calls exit_group.
-            match unsafe { daemonry::process::fork_unchecked() }.expect("fork") {
+            match unsafe { proof.fork() }.expect("fork") {
                 daemonry::Fork::Child => daemonry::exit_immediately(0),
                 daemonry::Fork::Parent(pid) => reap(pid.as_raw_nonzero().get()),
             }

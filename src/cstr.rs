@@ -1,14 +1,20 @@
 //! A NUL-terminated path builder on the stack. Too long is `ENAMETOOLONG`,
 //! never a heap fallback.
 
-// Some helpers are used only by modules added later; keep them compiled.
-#![allow(dead_code)]
-
 use crate::num::Decimal;
 use core::ffi::CStr;
 use rustix::io::Errno;
 
+/// Linux's `PATH_MAX`: the longest path the kernel accepts, NUL included.
+/// Every inline path buffer in the crate has this size.
+pub(crate) const PATH_MAX: usize = linux_raw_sys::general::PATH_MAX as usize;
+
 /// Builds a C string of at most `N - 1` bytes in an inline buffer.
+///
+/// The byte after the last pushed one is always 0 (the buffer starts
+/// zeroed and `push` never writes past the length it records), so the
+/// C string can be borrowed without mutating.
+#[derive(Clone)]
 pub(crate) struct CStrBuf<const N: usize> {
     buf: [u8; N],
     len: usize,
@@ -51,12 +57,9 @@ impl<const N: usize> CStrBuf<N> {
 
     /// The finished C string; `ENAMETOOLONG` if anything did not fit,
     /// `EINVAL` if a NUL byte was pushed.
-    pub(crate) fn as_cstr(&mut self) -> Result<&CStr, Errno> {
+    pub(crate) fn as_cstr(&self) -> Result<&CStr, Errno> {
         if self.overflow {
             return Err(Errno::NAMETOOLONG);
-        }
-        if let Some(nul) = self.buf.get_mut(self.len) {
-            *nul = 0;
         }
         let with_nul = self.buf.get(..=self.len).ok_or(Errno::NAMETOOLONG)?;
         CStr::from_bytes_with_nul(with_nul).map_err(|_| Errno::INVAL)
@@ -81,7 +84,7 @@ mod tests {
 
     #[test]
     fn builds_and_overflows() {
-        let mut p = proc_path(Some(42), b"stat");
+        let p = proc_path(Some(42), b"stat");
         assert_eq!(p.as_cstr().unwrap().to_bytes(), b"/proc/42/stat");
         let mut small = CStrBuf::<4>::new();
         small.push(b"abcd");

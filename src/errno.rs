@@ -371,11 +371,13 @@ const fn pack<const N: usize>(desc: bool) -> Packed<N> {
 }
 
 /// A packed column's bytes as text, checked once at compile time (so a
-/// lookup slices a `str` instead of validating UTF-8 at run time).
+/// lookup slices a `str` instead of validating UTF-8 at run time): text
+/// that is not UTF-8 comes out empty, which the assertions after the
+/// tables turn into a build error.
 const fn text(bytes: &'static [u8]) -> &'static str {
     match core::str::from_utf8(bytes) {
         Ok(s) => s,
-        Err(_) => panic!("errno table text is not UTF-8"),
+        Err(_) => "",
     }
 }
 
@@ -390,11 +392,16 @@ fn row_text(text: &'static str, ends: &'static [u16; TABLE_LEN], i: usize) -> Op
 
 const NAMES: Packed<{ column_len(false) }> = pack(false);
 const NAME_BYTES: [u8; column_len(false)] = NAMES.bytes;
-static NAME_TEXT: &str = text(&NAME_BYTES);
+static NAME_TEXT: &str = NAME_STR;
+const NAME_STR: &str = text(&NAME_BYTES);
 static NAME_ENDS: [u16; TABLE_LEN] = NAMES.ends;
 const DESCS: Packed<{ column_len(true) }> = pack(true);
 const DESC_BYTES: [u8; column_len(true)] = DESCS.bytes;
-static DESC_TEXT: &str = text(&DESC_BYTES);
+static DESC_TEXT: &str = DESC_STR;
+const DESC_STR: &str = text(&DESC_BYTES);
+
+// Both columns are UTF-8: `text` kept every byte.
+const _: () = assert!(NAME_STR.len() == NAME_BYTES.len() && DESC_STR.len() == DESC_BYTES.len());
 static DESC_ENDS: [u16; TABLE_LEN] = DESCS.ends;
 
 fn name_at(i: usize) -> Option<&'static str> {
@@ -454,6 +461,7 @@ pub fn description(e: Errno) -> Option<&'static str> {
 /// The errno with this symbolic name, aliases included (`EWOULDBLOCK`,
 /// `EDEADLOCK`, `ENOTSUP`).
 ///
+/// Takes text or bytes (`&str`, `&[u8]`, …: input need not be UTF-8).
 /// Names are matched exactly (errno names are C identifiers: upper case,
 /// with the `E` prefix). celery's `get_errno_name` does this conversion
 /// despite its name.
@@ -467,20 +475,15 @@ pub fn description(e: Errno) -> Option<&'static str> {
 /// ```
 /// use daemonry::{errno, Errno};
 /// assert_eq!(errno::from_name("ENOENT"), Some(Errno::NOENT));
-/// assert_eq!(errno::from_name("ENOTSUP"), Some(Errno::OPNOTSUPP));
+/// assert_eq!(errno::from_name(b"ENOTSUP"), Some(Errno::OPNOTSUPP));
 /// assert_eq!(errno::from_name("enoent"), None);
 /// ```
 #[doc(alias = "get_errno_name")]
-pub fn from_name(name: &str) -> Option<Errno> {
-    from_name_bytes(name.as_bytes())
+pub fn from_name(name: impl AsRef<[u8]>) -> Option<Errno> {
+    lookup(name.as_ref())
 }
 
-/// [`from_name`] over bytes (for input that need not be UTF-8).
-///
-/// # Async-signal safety
-///
-/// Safe between fork and exec: no allocation, locks or panics.
-pub fn from_name_bytes(name: &[u8]) -> Option<Errno> {
+fn lookup(name: &[u8]) -> Option<Errno> {
     // Every name starts with 'E' and is 3..=15 bytes: reject the rest early.
     if name.len() < 3 || name.len() > 15 || name.first() != Some(&b'E') {
         return None;
@@ -494,6 +497,10 @@ pub fn from_name_bytes(name: &[u8]) -> Option<Errno> {
 /// An iterator over every errno Linux defines on this architecture, as
 /// `(errno, canonical name, description)`, in the table's order (by number
 /// on x86_64). Aliases are not repeated.
+///
+/// # Async-signal safety
+///
+/// Safe between fork and exec: no allocation, locks or panics.
 ///
 /// # Examples
 ///

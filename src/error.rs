@@ -57,6 +57,12 @@ impl ErrorKind {
 
     /// What the kind means, for messages (`"unknown user"`); empty for
     /// [`Os`](ErrorKind::Os), whose errno says it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(daemonry::ErrorKind::UnknownUser.as_str(), "unknown user");
+    /// ```
     pub const fn as_str(self) -> &'static str {
         match self {
             ErrorKind::Os => "",
@@ -99,6 +105,12 @@ macro_rules! ops {
 
             /// The operation's name in messages (`"setgroups"`,
             /// `"open pidfile"`).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// assert_eq!(daemonry::Op::OpenPidfile.as_str(), "open pidfile");
+            /// ```
             pub const fn as_str(self) -> &'static str {
                 match self {
                     $(Op::$v => $s,)*
@@ -181,6 +193,11 @@ ops! {
     Setitimer => "setitimer",
     /// Parsing a signal name or number.
     ParseSignal => "parse_signal",
+    /// `signalfd4(2)`: creating a [`SignalFd`](crate::signal::SignalFd) or
+    /// changing its signals.
+    Signalfd => "signalfd",
+    /// Reading a [`SignalFd`](crate::signal::SignalFd).
+    ReadSignalfd => "read signalfd",
     // process
     /// `fork(2)`.
     Fork => "fork",
@@ -339,11 +356,20 @@ pub struct ErrorInput<'a> {
 
 impl<'a> ErrorInput<'a> {
     /// The kept bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Error, Op};
+    /// let e = Error::invalid(Op::ParseUmask).with_input(b"999");
+    /// assert_eq!(e.input().unwrap().as_bytes(), b"999");
+    /// ```
     pub const fn as_bytes(&self) -> &'a [u8] {
         self.bytes
     }
 
-    /// Whether the original input was longer than what is kept.
+    /// Whether the original input was longer than what is kept
+    /// ([`Error::with_input`] shows it in its example).
     pub const fn is_truncated(&self) -> bool {
         self.truncated
     }
@@ -363,6 +389,14 @@ impl fmt::Debug for ErrorInput<'_> {
 
 impl Error {
     /// An error of `kind` during `op`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Error, ErrorKind, Op};
+    /// let e = Error::new(ErrorKind::UnknownUser, Op::ParseUid).with_input(b"bob");
+    /// assert_eq!(e.to_string(), "parse_uid: unknown user \"bob\"");
+    /// ```
     pub const fn new(kind: ErrorKind, op: Op) -> Error {
         Error {
             kind,
@@ -374,17 +408,41 @@ impl Error {
     }
 
     /// A failed system call: kind [`ErrorKind::Os`] with `errno`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Errno, Error, Op};
+    /// let e = Error::os(Op::Chdir, Errno::NOENT).with_input(b"/srv");
+    /// assert_eq!(e.to_string(), "chdir: \"/srv\": ENOENT (No such file or directory)");
+    /// ```
     pub const fn os(op: Op, errno: Errno) -> Error {
         Error::new(ErrorKind::Os, op).with_errno(errno)
     }
 
     /// Malformed input: kind [`ErrorKind::InvalidInput`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Error, ErrorKind, Op};
+    /// assert_eq!(Error::invalid(Op::ParseUmask).kind(), ErrorKind::InvalidInput);
+    /// ```
     pub const fn invalid(op: Op) -> Error {
         Error::new(ErrorKind::InvalidInput, op)
     }
 
     /// A held lock: kind [`ErrorKind::LockFailed`], with the holder when
     /// known.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Error, Op, Pid};
+    /// let e = Error::lock_failed(Op::AcquirePidfile, Pid::from_raw(42));
+    /// assert_eq!(e.pid(), Pid::from_raw(42));
+    /// assert_eq!(e.to_string(), "acquire pidfile: lock held by pid 42");
+    /// ```
     pub const fn lock_failed(op: Op, holder: Option<Pid>) -> Error {
         let e = Error::new(ErrorKind::LockFailed, op);
         match holder {
@@ -395,6 +453,14 @@ impl Error {
 
     /// A short buffer: kind [`ErrorKind::BufferTooSmall`], with the size
     /// that would have been enough (0 if unknown).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Error, Op};
+    /// let e = Error::buffer_too_small(Op::GroupList, 70);
+    /// assert_eq!(e.needed(), Some(70));
+    /// ```
     pub const fn buffer_too_small(op: Op, needed: usize) -> Error {
         let e = Error::new(ErrorKind::BufferTooSmall, op);
         if needed == 0 {
@@ -432,6 +498,19 @@ impl Error {
 
     /// The same error, remembering the offending input (its first 27
     /// bytes).
+    ///
+    /// Input longer than 27 bytes keeps its first 27 and says so
+    /// ([`ErrorInput::is_truncated`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Error, Op};
+    /// let e = Error::invalid(Op::ParseSignal).with_input(&[b'x'; 40]);
+    /// let kept = e.input().unwrap();
+    /// assert_eq!(kept.as_bytes().len(), 27);
+    /// assert!(kept.is_truncated());
+    /// ```
     pub const fn with_input(mut self, input: &[u8]) -> Error {
         let (len, trunc) = if input.len() > INPUT_CAP {
             (INPUT_CAP, TAG_TRUNCATED)
@@ -449,6 +528,14 @@ impl Error {
     }
 
     /// The same error, carrying `errno`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Errno, Error, Op};
+    /// let e = Error::invalid(Op::OpenLog).with_errno(Errno::ACCESS);
+    /// assert_eq!(e.errno(), Some(Errno::ACCESS));
+    /// ```
     pub const fn with_errno(mut self, errno: Errno) -> Error {
         let raw = errno.raw_os_error();
         self.errno = if raw > 0 && raw <= u16::MAX as i32 {
@@ -460,22 +547,52 @@ impl Error {
     }
 
     /// The same error, for another operation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Errno, Error, Op};
+    /// let e = Error::os(Op::Stat, Errno::NOENT).with_op(Op::OpenPidfile);
+    /// assert_eq!(e.op(), Op::OpenPidfile);
+    /// ```
     pub const fn with_op(mut self, op: Op) -> Error {
         self.op = op;
         self
     }
 
     /// What went wrong.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{ErrorKind, parse_umask};
+    /// assert_eq!(parse_umask("9").unwrap_err().kind(), ErrorKind::InvalidInput);
+    /// ```
     pub const fn kind(&self) -> ErrorKind {
         self.kind
     }
 
     /// The operation that failed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Op, parse_umask};
+    /// assert_eq!(parse_umask("9").unwrap_err().op(), Op::ParseUmask);
+    /// ```
     pub const fn op(&self) -> Op {
         self.op
     }
 
     /// The raw errno, when a system call failed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Errno, Error, Op};
+    /// assert_eq!(Error::os(Op::Kill, Errno::SRCH).errno(), Some(Errno::SRCH));
+    /// assert_eq!(Error::invalid(Op::ParseUmask).errno(), None);
+    /// ```
     pub const fn errno(&self) -> Option<Errno> {
         if self.errno == 0 {
             None
@@ -486,6 +603,14 @@ impl Error {
 
     /// The offending input (a user name, a signal name, …), when there was
     /// one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::parse_umask;
+    /// let e = parse_umask("0o1777").unwrap_err();
+    /// assert_eq!(e.input().unwrap().as_bytes(), b"0o1777");
+    /// ```
     pub fn input(&self) -> Option<ErrorInput<'_>> {
         if self.tag & TAG_INPUT == 0 {
             return None;
@@ -499,6 +624,13 @@ impl Error {
 
     /// The lock holder of a [`LockFailed`](ErrorKind::LockFailed) error,
     /// when it was known.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Error, Op};
+    /// assert_eq!(Error::lock_failed(Op::AcquirePidfile, None).pid(), None);
+    /// ```
     pub const fn pid(&self) -> Option<Pid> {
         match (self.kind, self.number()) {
             (ErrorKind::LockFailed, Some(n)) if n <= i32::MAX as u32 => Pid::from_raw(n as i32),
@@ -508,6 +640,13 @@ impl Error {
 
     /// The size that would have been enough, for a
     /// [`BufferTooSmall`](ErrorKind::BufferTooSmall) error, when known.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{Error, Op};
+    /// assert_eq!(Error::buffer_too_small(Op::CloseRange, 300).needed(), Some(300));
+    /// ```
     pub const fn needed(&self) -> Option<usize> {
         match (self.kind, self.number()) {
             (ErrorKind::BufferTooSmall, Some(n)) => Some(n as usize),

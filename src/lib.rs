@@ -5,6 +5,27 @@
 //! and group lookup and privilege dropping, process titles, signal and errno
 //! names, signal dispositions, and open-fd enumeration and closing.
 //!
+//! ```no_run
+//! use daemonry::{DaemonContext, daemon::Output, set_process_title};
+//!
+//! fn main() -> Result<(), daemonry::Error> {
+//!     let _daemon = DaemonContext::new() // the launcher exits 0 once we are ready,
+//!         .pidfile(c"/run/myd.pid") //      or prints why not and exits non-zero
+//!         .stdout(Output::append(c"/var/log/myd.log"))
+//!         .user("nobody") // verified drop, after the pidfile is locked
+//!         .open()?;
+//!     set_process_title("myd", Some("serving"))?;
+//!     loop { /* serve; the pidfile stays locked while `_daemon` lives */ }
+//! }
+//! ```
+//!
+//! That program double-forks into a new session, holds `/run/myd.pid`
+//! locked for its whole life (taken while still root), drops to `nobody`
+//! (groups, gids, uids and capabilities, verified), closes every other fd,
+//! puts `/dev/null` and the log on stdio, resets signals, and shows
+//! `[myd] serving` in `ps`. Any failure on the way reaches the shell that
+//! started it.
+//!
 //! It differs from the alternatives in three ways:
 //!
 //! - **Raw syscalls, no libc.** It talks to the kernel through
@@ -32,8 +53,8 @@
 //! | [`pidfile`] | `Pidfile`, `create_pidlock` | atomic, `flock`-held pidfiles with stale detection |
 //! | [`account`] | `parse_uid`, `parse_gid`, `pwd`/`grp` | `/etc/passwd` and `/etc/group` without NSS |
 //! | [`privilege`] | `setuid`, `setgroups`, `initgroups`, `maybe_drop_privileges` | verified, thread-safe privilege dropping that leaves no capability |
-//! | [`signal`] | `signals`, `signal_name` | signal names, dispositions, masks, alarms |
-//! | [`process`] | `set_pdeathsig`, `EX_*` | fork, sessions, umask, parent-death signal |
+//! | [`signal`] | `signals`, `signal_name` | one `Signal` type (real-time included), names, dispositions, masks, alarms, `SignalFd` and synchronous waits for graceful shutdown |
+//! | [`process`] | `set_pdeathsig`, `EX_*` | fork, sessions, umask, parent-death signal, exec, waiting, process groups |
 //! | [`title`] | `set_process_title` | process titles shown by `ps` |
 //! | [`fd`] | `close_open_fds`, `fd_by_path`, `get_fdmax` | enumerate and close fds in O(open fds) |
 //! | [`errno`] | `get_errno_name`, `ignore_errno` | errno names and descriptions |
@@ -76,69 +97,54 @@ extern crate std;
 #[cfg(not(target_os = "linux"))]
 compile_error!("daemonry supports Linux only");
 
+// Private building blocks.
 mod cstr;
-pub mod errno;
-mod error;
-pub mod fd;
 mod name;
 mod num;
-pub mod path;
 mod procfs;
 mod sys;
 
-// == modules: account / privilege (issue 3) ==
+// Errors and names.
+pub mod errno;
+mod error;
+pub mod path;
+
+// The modules, from the bottom of the dependency graph up.
 pub mod account;
-pub mod privilege;
-
-// == modules: pidfile (issue 4) ==
+pub mod daemon;
+pub mod fd;
+pub mod notify;
 pub mod pidfile;
-
-// == modules: signal / process / title (issue 5) ==
+pub mod privilege;
 pub mod process;
 pub mod signal;
 pub mod title;
 
-// == modules: daemon (issue 6) ==
-pub mod daemon;
-
-// == modules: notify ==
-pub mod notify;
-
+// celery-style names at the crate root, and the rustix types in signatures.
 pub use error::{Error, ErrorInput, ErrorKind, Op, Result};
+pub use name::Name;
+pub use path::PathArg;
+
+pub use account::{AccountDb, Group, GroupRef, User, UserRef, parse_gid, parse_uid};
+pub use daemon::{Daemon, DaemonContext, DetachOptions, OnReady, Opened, Output, detached};
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use fd::fd_by_path;
 pub use fd::{OpenFds, cloexec_open_fds, close_open_fds, fd_max, fds_for_path, isatty, open_fds};
-pub use name::Name;
-pub use path::PathArg;
-
-// == re-exports: account / privilege (issue 3) ==
-pub use account::{AccountDb, Group, GroupRef, User, UserRef, parse_gid, parse_uid};
+pub use notify::{ListenFds, NotifySocket};
+pub use pidfile::{PidLock, PidStatus, Pidfile, check_pidlock, create_pidlock, parse_pid};
 pub use privilege::{
     Capabilities, PrivilegeDrop, PrivilegeReport, check_privileges, drop_privileges, initgroups,
     setgid, setgroups, setuid,
 };
-
-// == re-exports: pidfile (issue 4) ==
-pub use pidfile::{
-    PidLock, PidStatus, Pidfile, PidfilePath, check_pidlock, create_pidlock, parse_pid,
-};
-
-// == re-exports: signal / process / title (issue 5) ==
 pub use process::{
     EX_CANTCREAT, EX_FAILURE, EX_OK, EX_UNAVAILABLE, EX_USAGE, Fork, Implementation,
     exit_immediately, fork, implementation, parse_umask, set_pdeathsig, setsid, umask,
 };
-pub use rustix::fs::Mode;
 pub use signal::{Signal, SignalName, parse_signal, signal_name};
 pub use title::{Title, set_mp_process_title, set_name, set_process_title};
 
-// == re-exports: daemon (issue 6) ==
-pub use daemon::{Daemon, DaemonContext, DetachOptions, Opened, Output, Parent, detached};
-
-// == re-exports: notify ==
-pub use notify::{ListenFds, NotifySocket};
-
 pub use rustix::fd::RawFd;
+pub use rustix::fs::Mode;
 pub use rustix::io::Errno;
 pub use rustix::process::{Gid, Pid, Uid};

@@ -42,6 +42,14 @@ impl Name {
 
     /// Copies up to [`Name::CAPACITY`] bytes of `bytes`; longer input is
     /// truncated and flagged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let n = daemonry::Name::new(&[b'x'; 40]);
+    /// assert_eq!(n.as_bytes().len(), 32);
+    /// assert!(n.is_truncated());
+    /// ```
     pub const fn new(bytes: &[u8]) -> Name {
         let mut n = Name::EMPTY;
         let len = if bytes.len() > Name::CAPACITY {
@@ -60,6 +68,14 @@ impl Name {
     }
 
     /// Copies `bytes` only if it fits in [`Name::CAPACITY`] bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::Name;
+    /// assert!(Name::new_exact(b"nobody").is_some());
+    /// assert!(Name::new_exact(&[b'x'; 33]).is_none());
+    /// ```
     pub const fn new_exact(bytes: &[u8]) -> Option<Name> {
         if bytes.len() > Name::CAPACITY {
             None
@@ -68,22 +84,37 @@ impl Name {
         }
     }
 
-    /// The stored bytes.
+    /// The stored bytes (see the type's example).
     pub fn as_bytes(&self) -> &[u8] {
         self.buf.get(..self.len as usize).unwrap_or(&[])
     }
 
     /// The stored bytes as `&str`, if they are UTF-8.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::Name;
+    /// assert_eq!(Name::new(b"nobody").as_str(), Some("nobody"));
+    /// assert_eq!(Name::new(b"\xff").as_str(), None);
+    /// ```
     pub fn as_str(&self) -> Option<&str> {
         core::str::from_utf8(self.as_bytes()).ok()
     }
 
-    /// Whether the original input was longer than [`Name::CAPACITY`].
+    /// Whether the original input was longer than [`Name::CAPACITY`]
+    /// ([`Name::new`] shows it in its example).
     pub const fn is_truncated(&self) -> bool {
         self.truncated
     }
 
     /// Whether no bytes are stored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(daemonry::Name::EMPTY.is_empty());
+    /// ```
     pub const fn is_empty(&self) -> bool {
         self.len == 0
     }

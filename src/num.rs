@@ -1,9 +1,6 @@
 //! No-allocation decimal parsing and formatting shared by several modules
 //! (pids, fd names, uids, `/proc` fields).
 
-// Some helpers are used only by modules added later; keep them compiled.
-#![allow(dead_code)]
-
 /// Parses a non-empty run of ASCII digits as `u64`: no sign, no whitespace,
 /// no overflow. `None` for anything else.
 pub(crate) fn parse_u64(s: &[u8]) -> Option<u64> {

@@ -9,14 +9,18 @@
 //!   more may be copied to the heap (when something in the program enables
 //!   allocation in rustix). Between `fork` and `exec`, pass `&CStr`.
 //! - A type or builder that keeps a path ([`Pidfile`](crate::Pidfile),
-//!   [`DaemonContext`](crate::DaemonContext), [`AccountDb`](crate::AccountDb))
+//!   [`DaemonContext`](crate::DaemonContext),
+//!   [`DetachOptions`](crate::DetachOptions), [`AccountDb`](crate::AccountDb))
 //!   takes `impl Into<PathArg<'a>>`: a borrowed `&CStr` in every build, and
-//!   with `std` also `&Path`, `&str`, `&OsStr`, `PathBuf`, `String` and
-//!   `CString`, converted (and allocated) once, when the value is built,
-//!   never later.
+//!   with `std` also `&Path`, `&str`, `&OsStr`, `PathBuf`, `String`,
+//!   `CString` and `&CString`, converted (and allocated) once, when the
+//!   value is built, never later.
 
+use crate::cstr::{CStrBuf, PATH_MAX};
 use core::ffi::CStr;
 use core::fmt;
+use rustix::fs::{self, AtFlags};
+use rustix::io::Errno;
 
 #[cfg(feature = "std")]
 use std::ffi::CString;
@@ -29,8 +33,8 @@ use std::ffi::CString;
 /// `String` or `CString`. A path with a NUL byte inside cannot be a C
 /// string: the conversion keeps an empty path, which every daemonry
 /// function rejects as [`InvalidInput`](crate::ErrorKind::InvalidInput)
-/// naming the [`PidfilePath`](crate::Op::PidfilePath)-style operation that
-/// needed it.
+/// naming the operation that needed it (for example
+/// [`Op::PidfilePath`](crate::Op::PidfilePath)).
 ///
 /// # Async-signal safety
 ///
@@ -60,6 +64,13 @@ enum Repr<'a> {
 
 impl<'a> PathArg<'a> {
     /// The path as a C string.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let p = daemonry::PathArg::from(c"/run");
+    /// assert_eq!(p.as_c_str().to_bytes(), b"/run");
+    /// ```
     pub fn as_c_str(&self) -> &CStr {
         match &self.0 {
             Repr::Borrowed(c) => c,
@@ -69,17 +80,36 @@ impl<'a> PathArg<'a> {
     }
 
     /// The path's bytes, without the NUL.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(daemonry::PathArg::from(c"a/b").as_bytes(), b"a/b");
+    /// ```
     pub fn as_bytes(&self) -> &[u8] {
         self.as_c_str().to_bytes()
     }
 
     /// Whether the path is empty (or came from a Rust path with a NUL
     /// inside, which no C string can hold).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(daemonry::PathArg::from(c"").is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.as_bytes().is_empty()
     }
 
     /// A `PathArg` borrowed from a C string, in `const` context.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// const RUN: daemonry::PathArg<'static> = daemonry::PathArg::from_c_str(c"/run");
+    /// assert_eq!(RUN.as_bytes(), b"/run");
+    /// ```
     pub const fn from_c_str(c: &'a CStr) -> PathArg<'a> {
         PathArg(Repr::Borrowed(c))
     }
@@ -124,6 +154,15 @@ impl<'a> From<&'a PathArg<'_>> for PathArg<'a> {
 impl From<CString> for PathArg<'_> {
     fn from(c: CString) -> Self {
         PathArg(Repr::Owned(c))
+    }
+}
+
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+impl<'a> From<&'a CString> for PathArg<'a> {
+    /// Borrows the C string: no copy.
+    fn from(c: &'a CString) -> Self {
+        PathArg(Repr::Borrowed(c.as_c_str()))
     }
 }
 
@@ -182,6 +221,71 @@ impl From<std::string::String> for PathArg<'_> {
     }
 }
 
+/// `path` made absolute against the current working directory, in an
+/// inline `PATH_MAX` buffer, without allocating: `path` itself when it
+/// starts with `/`, else the directory `/proc/self/cwd` names, `/`, and
+/// `path`. `..` and symlinks are kept, as `std::path::absolute` keeps them.
+///
+/// The directory name is checked against `.` by `(st_dev, st_ino)`, so a
+/// removed or unreachable working directory (which `/proc` shows with a
+/// ` (deleted)` suffix or outside the root) is `ENOENT`, as `getcwd(2)`
+/// says. Without `/proc`, the `std` build asks `getcwd(2)` through std
+/// (which allocates); the core build reports the error.
+///
+/// `EINVAL` for an empty path, `ENAMETOOLONG` when the result does not fit.
+pub(crate) fn absolute(path: &CStr) -> Result<CStrBuf<PATH_MAX>, Errno> {
+    let bytes = path.to_bytes();
+    let mut out = CStrBuf::new();
+    match bytes.first() {
+        None => return Err(Errno::INVAL),
+        Some(b'/') => {
+            out.push(bytes);
+        }
+        Some(_) => {
+            push_cwd(&mut out)?;
+            if out.as_bytes() != b"/" {
+                out.push(b"/");
+            }
+            out.push(bytes);
+        }
+    }
+    out.as_cstr()?;
+    Ok(out)
+}
+
+/// Appends the current working directory to the empty `out`.
+fn push_cwd(out: &mut CStrBuf<PATH_MAX>) -> Result<(), Errno> {
+    let mut link = [0u8; PATH_MAX];
+    let n = match fs::readlinkat_raw(fs::CWD, c"/proc/self/cwd", &mut link[..]) {
+        Ok(n) => n,
+        #[cfg(feature = "std")]
+        Err(Errno::NOENT) => {
+            // No /proc: std asks getcwd(2).
+            use std::os::unix::ffi::OsStrExt;
+            let dir = std::env::current_dir()
+                .map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::NOENT))?;
+            out.push(dir.as_os_str().as_bytes());
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    // A full buffer may be a truncated name.
+    let dir = link
+        .get(..n)
+        .filter(|_| n < PATH_MAX)
+        .ok_or(Errno::NAMETOOLONG)?;
+    if dir.first() != Some(&b'/') {
+        return Err(Errno::NOENT);
+    }
+    out.push(dir);
+    let named = fs::statat(fs::CWD, out.as_cstr()?, AtFlags::empty());
+    let here = fs::statat(fs::CWD, c".", AtFlags::empty())?;
+    match named {
+        Ok(st) if (st.st_dev, st.st_ino) == (here.st_dev, here.st_ino) => Ok(()),
+        _ => Err(Errno::NOENT),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,6 +301,22 @@ mod tests {
             assert_eq!(a, b);
             let nul: PathArg<'_> = "/a\0b".into();
             assert!(nul.is_empty());
+        }
+    }
+
+    #[test]
+    fn absolute_paths() {
+        assert_eq!(absolute(c"/a/../b").unwrap().as_bytes(), b"/a/../b");
+        assert_eq!(absolute(c"").err(), Some(Errno::INVAL));
+        let rel = absolute(c"x/y.pid").unwrap();
+        assert!(rel.as_bytes().starts_with(b"/"));
+        assert!(rel.as_bytes().ends_with(b"/x/y.pid"));
+        #[cfg(feature = "std")]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let cwd = std::env::current_dir().unwrap();
+            let want = cwd.join("x/y.pid");
+            assert_eq!(rel.as_bytes(), want.as_os_str().as_bytes());
         }
     }
 }

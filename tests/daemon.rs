@@ -35,17 +35,16 @@ fn the_daemon_is_a_normal_rust_program() {
         // SAFETY: makes this forked child the daemon's reaper.
         unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
         let (r, w) = rustix::pipe::pipe().map_err(|e| e.to_string())?;
-        let keep = [w.as_raw_fd()];
         let opened = daemonry::DaemonContext::new()
-            .parent(daemonry::Parent::Return)
-            .keep_fds(&keep)
+            .parent(daemonry::OnReady::Return)
+            .keep(&w)
             .open()
             .map_err(|e| e.to_string())?;
         match opened {
             daemonry::Opened::Daemon(_d) => {
-                // The daemon closed every fd outside its keep list, `r`
-                // included: forget it (dropping it would close a dead fd,
-                // which std rightly treats as an I/O-safety violation).
+                // The daemon closed every fd it did not keep, `r` included:
+                // forget it (dropping it would close a dead fd, which std
+                // rightly treats as an I/O-safety violation).
                 std::mem::forget(r);
                 let mut out = to_file(w);
                 use std::io::Write;
@@ -59,7 +58,7 @@ fn the_daemon_is_a_normal_rust_program() {
                 drop(out);
                 std::process::abort();
             }
-            daemonry::Opened::Parent(pid) => {
+            daemonry::Opened::Original(pid) => {
                 drop(w);
                 let mut line = String::new();
                 use std::io::Read;
@@ -89,7 +88,7 @@ fn open_refuses_a_multithreaded_process_and_forks_nothing() {
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         let t = std::thread::spawn(move || rx.recv());
         let r = daemonry::DaemonContext::new()
-            .parent(daemonry::Parent::Return)
+            .parent(daemonry::OnReady::Return)
             .open();
         let kind = r.as_ref().err().map(|e| e.kind());
         let children = std::fs::read_dir("/proc/self/task")
@@ -123,13 +122,13 @@ fn fake_mode_does_not_fork_but_applies_workdir_umask_and_hook() {
         };
         let opened = daemonry::DaemonContext::new()
             .fake(true)
-            .workdir(Some(&work))
+            .workdir(work.as_c_str())
             .umask(daemonry::Mode::from_raw_mode(0o077))
             .after_chdir(&mut hook)
             .open()
             .map_err(|e| e.to_string())?;
         let daemonry::Opened::Daemon(d) = opened else {
-            return Err("fake mode returned Parent".into());
+            return Err("fake mode returned Original".into());
         };
         if d.pid().as_raw_nonzero().get() as u32 != me || std::process::id() != me {
             return Err("pid changed".into());
@@ -155,7 +154,7 @@ fn fake_mode_does_not_fork_but_applies_workdir_umask_and_hook() {
 #[test]
 fn errors_after_detaching_reach_the_caller() {
     // A hook failing in the daemon, and a held pidfile, reported through the
-    // readiness pipe to a `Parent::Return` caller.
+    // readiness pipe to an `OnReady::Return` caller.
     let dir = TempDir::new("dhook");
     let pidfile = CString::new(dir.path().join("x.pid").to_str().unwrap()).unwrap();
     let pidfile2 = pidfile.clone();
@@ -167,7 +166,7 @@ fn errors_after_detaching_reach_the_caller() {
             )
         };
         let e = daemonry::DaemonContext::new()
-            .parent(daemonry::Parent::Return)
+            .parent(daemonry::OnReady::Return)
             .after_chdir(&mut hook)
             .open()
             .err()
@@ -180,8 +179,8 @@ fn errors_after_detaching_reach_the_caller() {
     let lock = daemonry::create_pidlock(pidfile2.as_c_str()).unwrap();
     common::in_child(move || {
         let e = daemonry::DaemonContext::new()
-            .parent(daemonry::Parent::Return)
-            .pidfile(&pidfile)
+            .parent(daemonry::OnReady::Return)
+            .pidfile(pidfile.as_c_str())
             .open()
             .err()
             .ok_or("lock error not reported")?;
@@ -201,22 +200,15 @@ fn detached_checks_before_detaching() {
     let pidfile = CString::new(dir.path().join("d.pid").to_str().unwrap()).unwrap();
     let _lock = daemonry::create_pidlock(pidfile.as_c_str()).unwrap();
     // A held pidfile is reported by `detached` itself, with no side effect.
-    let e = daemonry::detached(daemonry::DetachOptions {
-        pidfile: Some(&pidfile),
-        ..Default::default()
-    })
-    .unwrap_err();
+    let e =
+        daemonry::detached(daemonry::DetachOptions::new().pidfile(pidfile.as_c_str())).unwrap_err();
     assert!(matches!(e.kind(), daemonry::ErrorKind::LockFailed));
     assert_eq!(
         read_pid(Path::new(pidfile.to_str().unwrap())),
         std::process::id() as i32
     );
     // An unwritable log file too.
-    let e = daemonry::detached(daemonry::DetachOptions {
-        logfile: Some(c"/"),
-        ..Default::default()
-    })
-    .unwrap_err();
+    let e = daemonry::detached(daemonry::DetachOptions::new().logfile(c"/")).unwrap_err();
     assert_eq!(e.op(), daemonry::Op::OpenLog);
 }
 
@@ -234,11 +226,13 @@ fn the_daemon_keeps_exactly_stdio_its_pidfile_and_the_keep_list() {
             .collect();
         let (gate_r, gate_w) = rustix::pipe::pipe().map_err(|e| e.to_string())?;
         let extra = std::fs::File::open("/proc/self/status").map_err(|e| e.to_string())?;
+        // One fd kept through its owner, one by number.
         let keep = [gate_r.as_raw_fd(), extra.as_raw_fd()];
         let opened = daemonry::DaemonContext::new()
-            .parent(daemonry::Parent::Return)
-            .pidfile(&pidfile)
-            .keep_fds(&keep)
+            .parent(daemonry::OnReady::Return)
+            .pidfile(pidfile.as_c_str())
+            .keep(&gate_r)
+            .keep_fds(&keep[1..])
             .open()
             .map_err(|e| e.to_string())?;
         match opened {
@@ -250,7 +244,7 @@ fn the_daemon_keeps_exactly_stdio_its_pidfile_and_the_keep_list() {
                 let _ = rustix::io::read(&gate_r, &mut b); // until the test is done
                 daemonry::exit_immediately(0)
             }
-            daemonry::Opened::Parent(pid) => {
+            daemonry::Opened::Original(pid) => {
                 drop(gate_r);
                 ctl.send(&format!("{} {} {}", pid.as_raw_nonzero(), keep[0], keep[1]));
                 ctl.pause();
@@ -307,4 +301,187 @@ fn the_daemon_keeps_exactly_stdio_its_pidfile_and_the_keep_list() {
     assert_eq!(read_pid(&pidpath), pid, "the daemon holds the pidfile");
     helper.resume();
     helper.finish().unwrap();
+}
+
+// ---- I/O safety: values the daemon keeps ------------------------------------
+
+/// Reaps the daemon `pid` (we are its subreaper) and describes how it ended.
+fn reap_daemon(pid: daemonry::Pid) -> Result<(), String> {
+    let mut st = 0;
+    // SAFETY: the daemon was re-parented to us (subreaper).
+    let r = unsafe { libc::waitpid(pid.as_raw_nonzero().get(), &mut st, 0) };
+    match r > 0 && libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0 {
+        true => Ok(()),
+        false if libc::WIFSIGNALED(st) => {
+            Err(format!("daemon killed by signal {}", libc::WTERMSIG(st)))
+        }
+        false => Err(format!("daemon ended with status {st:#x}")),
+    }
+}
+
+/// A `File` and a `TcpListener` given to `keep` survive `open`: the daemon
+/// writes to the file, accepts one connection from the test and answers
+/// it, then drops both values normally. In a debug build std aborts on
+/// dropping a value whose fd was closed under it, so a clean exit 0 of the
+/// daemon is the judge, with the file's contents and the connection.
+#[test]
+fn kept_file_and_listener_survive_open_and_drop_normally() {
+    let dir = TempDir::new("dkeepio");
+    let log = dir.path().join("kept.log");
+    let log2 = log.clone();
+    let mut helper = spawn(move |ctl| {
+        // SAFETY: makes this forked child the daemon's reaper.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log2)
+            .map_err(|e| e.to_string())?;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let opened = daemonry::DaemonContext::new()
+            .parent(daemonry::OnReady::Return)
+            .keep(&file)
+            .keep(&listener)
+            .open()
+            .map_err(|e| e.to_string())?;
+        match opened {
+            daemonry::Opened::Daemon(_d) => {
+                use std::io::Write;
+                writeln!(&file, "daemon {}", std::process::id()).map_err(|e| e.to_string())?;
+                // Never outlive a failed test: accept gives up after 10 s.
+                let tv = libc::timeval {
+                    tv_sec: 10,
+                    tv_usec: 0,
+                };
+                // SAFETY: SO_RCVTIMEO (accept's timeout) with a valid timeval.
+                unsafe {
+                    libc::setsockopt(
+                        listener.as_raw_fd(),
+                        libc::SOL_SOCKET,
+                        libc::SO_RCVTIMEO,
+                        (&tv as *const libc::timeval).cast(),
+                        std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+                    )
+                };
+                let (mut conn, _) = listener.accept().map_err(|e| e.to_string())?;
+                writeln!(conn, "hello from the daemon").map_err(|e| e.to_string())?;
+                drop(conn);
+                drop(listener);
+                drop(file);
+                // `spawn` leaves with `_exit(0)` once this returns.
+                Ok(())
+            }
+            daemonry::Opened::Original(pid) => {
+                drop(listener);
+                drop(file);
+                ctl.send(&format!("{port} {}", pid.as_raw_nonzero()));
+                reap_daemon(pid)
+            }
+        }
+    });
+    let line = helper.recv().expect("port and pid");
+    let (port, pid) = line.split_once(' ').expect("two words");
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap()))
+        .expect("the kept listener accepts");
+    let mut answer = String::new();
+    use std::io::Read;
+    conn.read_to_string(&mut answer).expect("read the answer");
+    assert_eq!(answer, "hello from the daemon\n");
+    helper
+        .finish()
+        .expect("the daemon dropped its kept values and exited 0");
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        format!("daemon {pid}\n"),
+        "the daemon wrote through the kept File"
+    );
+}
+
+/// The hazard `keep` prevents, seen by the same judge: a `File` that was
+/// not kept is closed under its owner, and dropping it in the daemon
+/// aborts a debug build.
+#[test]
+#[cfg(debug_assertions)]
+fn an_unkept_file_dropped_in_the_daemon_aborts_a_debug_build() {
+    let result = spawn(|_| {
+        // SAFETY: makes this forked child the daemon's reaper.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        let file = std::fs::File::open("/dev/null").map_err(|e| e.to_string())?;
+        let opened = daemonry::DaemonContext::new()
+            .parent(daemonry::OnReady::Return)
+            .open()
+            .map_err(|e| e.to_string())?;
+        match opened {
+            daemonry::Opened::Daemon(_d) => {
+                drop(file);
+                Ok(())
+            }
+            daemonry::Opened::Original(pid) => match reap_daemon(pid) {
+                Err(e) if e == format!("daemon killed by signal {}", libc::SIGABRT) => Ok(()),
+                other => Err(format!("expected an abort, got {other:?}")),
+            },
+        }
+    })
+    .finish();
+    result.unwrap();
+}
+
+/// With `std`, every `DaemonContext` path can be a `&Path`. A relative
+/// pidfile and log mean the caller's working directory, not the daemon's
+/// `workdir`.
+#[test]
+#[cfg(feature = "std")]
+fn paths_as_path_and_relative_to_the_caller() {
+    let dir = TempDir::new("dpaths");
+    let caller_dir = dir.path().join("caller");
+    let work_dir = dir.path().join("work");
+    std::fs::create_dir_all(&caller_dir).unwrap();
+    std::fs::create_dir_all(&work_dir).unwrap();
+    let (c2, w2) = (caller_dir.clone(), work_dir.clone());
+    let mut helper = spawn(move |ctl| {
+        // SAFETY: makes this forked child the daemon's reaper.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        std::env::set_current_dir(&c2).map_err(|e| e.to_string())?;
+        let log = Path::new("out.log");
+        let opened = daemonry::DaemonContext::new()
+            .parent(daemonry::OnReady::Return)
+            .workdir(w2.as_path())
+            .pidfile(Path::new("d.pid"))
+            .stdout(daemonry::Output::append(log))
+            .stderr(daemonry::Output::append(log))
+            .open()
+            .map_err(|e| e.to_string())?;
+        match opened {
+            daemonry::Opened::Daemon(d) => {
+                let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
+                let lock = d.pidlock().ok_or("no pidlock")?;
+                // Raw writes: the test harness captures `println!`.
+                let out = format!("cwd {}\n", cwd.display());
+                let err = format!("lock {}\n", lock.as_path().display());
+                // SAFETY: writes of valid buffers to fds 1 and 2.
+                unsafe {
+                    libc::write(1, out.as_ptr().cast(), out.len());
+                    libc::write(2, err.as_ptr().cast(), err.len());
+                }
+                daemonry::exit_immediately(0)
+            }
+            daemonry::Opened::Original(pid) => {
+                ctl.send(&pid.as_raw_nonzero().to_string());
+                reap_daemon(pid)
+            }
+        }
+    });
+    let pid: i32 = helper.recv().expect("pid").parse().unwrap();
+    helper.finish().unwrap();
+    assert_eq!(read_pid(&caller_dir.join("d.pid")), pid);
+    assert!(!work_dir.join("d.pid").exists());
+    assert_eq!(
+        std::fs::read_to_string(caller_dir.join("out.log")).unwrap(),
+        format!(
+            "cwd {}\nlock {}\n",
+            work_dir.display(),
+            caller_dir.join("d.pid").display()
+        )
+    );
 }

@@ -352,11 +352,14 @@ fn pidfile() {
         .expect("no NUL");
 
     check("parse_pid", || parse_pid(b"1816\n").is_ok());
-    let mut pf = Pidfile::new(&path);
+    let mut pf = check("Pidfile::new (absolute &CStr)", || {
+        Pidfile::new(path.as_c_str()).expect("path")
+    });
     check("Pidfile::acquire", || pf.acquire().expect("acquire"));
     check("Pidfile::probe (held)", || pf.probe().expect("probe"));
     check("Pidfile::read_pid", || pf.read_pid().expect("read_pid"));
     check("Pidfile::is_locked", || pf.is_locked().expect("is_locked"));
+    check("Pidfile::exists", || pf.exists().expect("exists"));
     check("Pidfile::write_pid", || pf.write_pid().expect("write_pid"));
     check("Pidfile::set_inheritable", || {
         pf.set_inheritable(false).expect("cloexec")
@@ -368,15 +371,19 @@ fn pidfile() {
         create_pidlock(path.as_c_str()).is_err()
     });
     check("Pidfile::release", || pf.release().expect("release"));
-    check("create_pidlock + drop", || {
-        drop(create_pidlock(path.as_c_str()).expect("lock"))
+    check("create_pidlock + PidLock methods + drop", || {
+        let mut lock = create_pidlock(path.as_c_str()).expect("lock");
+        let _ = (lock.path(), lock.pid(), lock.fd(), lock.is_held());
+        lock.set_inheritable(false).expect("cloexec");
+        lock.write_pid().expect("write_pid");
+        drop(lock)
     });
     check("check_pidlock (absent)", || {
         check_pidlock(path.as_c_str()).expect("free")
     });
 
     // Files without a lock: every liveness rule.
-    let pf = Pidfile::new(&other);
+    let pf = Pidfile::new(other.as_c_str()).expect("path");
     std::fs::write(dir.join("b.pid"), "1\n").expect("write");
     check(
         "Pidfile::probe (running: kill, /proc stat, start time)",
@@ -396,7 +403,7 @@ fn pidfile() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-// == signal / process / title (issue 5) ==
+// == signal / process / title ==
 
 /// A fixed-capacity `fmt::Write` target: formatting must not allocate.
 struct FixedBuf([u8; 512], usize);
@@ -413,10 +420,11 @@ impl std::fmt::Write for FixedBuf {
     }
 }
 
-extern "C" fn noop_handler(_: i32) {}
+extern "C" fn noop_handler(_: daemonry::Signal) {}
 
 fn signal_process_title() {
-    use daemonry::signal::{self, SigSet};
+    use daemonry::Signal;
+    use daemonry::signal::{self, Restart, SigSet};
     use std::fmt::Write;
     use std::time::Duration;
     check("signal_name + SignalName Display/short", || {
@@ -444,12 +452,25 @@ fn signal_process_title() {
         ]
         .map(|s| daemonry::parse_signal(s).is_ok())
     });
+    check("Signal from_raw/rt/name/Display/FromStr", || {
+        let mut b = FixedBuf([0; 512], 0);
+        let rt = Signal::rt(3).expect("in range");
+        let parsed: Result<Signal, _> = "usr1".parse();
+        write!(
+            b,
+            "{rt} {rt:?} {}",
+            Signal::from_raw(15).map_or(0, Signal::as_raw)
+        )
+        .expect("fits");
+        (b.1, parsed.is_ok(), rt.name().short().len(), rt.to_rustix())
+    });
     check("signal::supported", || signal::supported("usr1"));
-    check("signal::handler", || signal::handler(15)).expect("works");
+    check("signal::handler", || signal::handler(Signal::TERM)).expect("works");
     check("signal::mask", signal::mask).expect("works");
     check("SigSet", || {
-        let mut s = SigSet::from_signals(&[1, 15, 64]).expect("valid");
-        let _ = s.remove(15);
+        let mut s = SigSet::from_signals(&[Signal::HUP, Signal::TERM, Signal::RTMAX]);
+        s.remove(Signal::TERM);
+        s.extend([Signal::INT]);
         let mut b = FixedBuf([0; 512], 0);
         write!(b, "{s:?}").expect("fits");
         s.iter().count()
@@ -478,19 +499,19 @@ fn signal_process_title() {
         b.1
     });
     check_in_child("signal::ignore/reset", || {
-        let _ = signal::ignore(&[10, 12]);
-        let _ = signal::reset(&[10, 12]);
-        let _ = signal::ignore(&[9]);
+        let _ = signal::ignore(&[Signal::USR1, Signal::USR2]);
+        let _ = signal::reset(&[Signal::USR1, Signal::USR2]);
+        let _ = signal::ignore(&[Signal::KILL]);
     });
     check_in_child("signal::set_handler", || {
         // SAFETY: the handler does nothing.
-        let _ = unsafe { signal::set_handler(10, noop_handler) };
+        let _ = unsafe { signal::set_handler(Signal::USR1, noop_handler, Restart::No) };
     });
     check_in_child("signal::reset_all", || {
         let _ = signal::reset_all();
     });
     check_in_child("signal::block/unblock/set_mask", || {
-        let set = SigSet::from_signals(&[10]).expect("valid");
+        let set = SigSet::from_signals(&[Signal::USR1]);
         let _ = signal::block(&set);
         let _ = signal::unblock(&set);
         let _ = signal::set_mask(&SigSet::EMPTY);
@@ -509,9 +530,9 @@ fn signal_process_title() {
             Err(_) => {}
         }
     });
-    check_in_child("fork_unchecked + exit_immediately", || {
+    check_in_child("SingleThreaded::fork + exit_immediately", || {
         // SAFETY: the grandchild only exits.
-        match unsafe { daemonry::process::fork_unchecked() } {
+        match unsafe { daemonry::process::SingleThreaded::assume().fork() } {
             Ok(daemonry::Fork::Child) => daemonry::exit_immediately(0),
             Ok(daemonry::Fork::Parent(pid)) => {
                 let _ = rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::empty());
@@ -526,8 +547,9 @@ fn signal_process_title() {
         let _ = daemonry::umask(daemonry::Mode::from_raw_mode(0o022));
     });
     check_in_child("set_pdeathsig", || {
-        let _ = daemonry::set_pdeathsig(Some(daemonry::Signal::TERM));
-        let _ = daemonry::process::set_pdeathsig_for(None, rustix::process::getpid());
+        let _ = daemonry::set_pdeathsig(Some(Signal::TERM));
+        let _ = daemonry::set_pdeathsig(Some(Signal::RTMAX));
+        let _ = daemonry::set_pdeathsig(None);
     });
     check_in_child("set_name", || {
         let _ = daemonry::set_name(b"no-alloc-test");
@@ -541,11 +563,12 @@ fn signal_process_title() {
     });
 }
 
-/// Issue 7 (daemonry-init): exec, waiting and reaping, groups, the subreaper
-/// flag, synchronous signal waits and sending by number.
+/// What an init needs: exec, waiting and reaping, groups, the subreaper
+/// flag, synchronous signal waits, SignalFd and sending signals.
 fn exec_wait_groups_signals() {
+    use daemonry::Signal;
     use daemonry::process::{self, CStrArray, CStrArrayBuf, ChildExit};
-    use daemonry::signal::{self, SigSet};
+    use daemonry::signal::{self, SigSet, SignalFd, SignalFdFlags};
     use std::time::Duration;
     check("CStrArrayBuf + CStrArray views", || {
         let mut b = CStrArrayBuf::<4>::new();
@@ -580,24 +603,45 @@ fn exec_wait_groups_signals() {
     check("reap_zombies (no child ready)", || {
         process::reap_zombies().count()
     });
-    check("SigSet::wait_timeout (nothing pending)", || {
-        SigSet::from_signals(&[12])
-            .expect("valid")
-            .wait_timeout(Duration::ZERO)
-            .is_ok()
-    });
-    check("signal::kill / kill_group (bad numbers)", || {
-        let me = rustix::process::getpid();
+    check("SigSet::wait_timeout / try_wait (nothing pending)", || {
+        let set = SigSet::from_signals(&[Signal::USR2]);
         (
-            signal::kill(me, 65).is_err(),
-            signal::kill_group(me, 0).is_err(),
+            set.wait_timeout(Duration::ZERO).is_ok(),
+            set.try_wait().is_ok(),
         )
     });
+    check(
+        "signal::kill (self, SIGCHLD) / kill_group (no such group)",
+        || {
+            // Above any pid_max: ESRCH.
+            let nobody = daemonry::Pid::from_raw(i32::MAX).expect("positive");
+            (
+                signal::kill(rustix::process::getpid(), Signal::CHILD).is_ok(),
+                signal::kill_group(nobody, Signal::RTMIN).is_err(),
+            )
+        },
+    );
+    check("SignalFd (new, read nothing, set_signals, drop)", || {
+        let set = SigSet::from_signals(&[Signal::USR2]);
+        let flags = SignalFdFlags::CLOEXEC | SignalFdFlags::NONBLOCK;
+        let sfd = SignalFd::with_flags(&set, flags).expect("signalfd");
+        let none = sfd.read().is_ok_and(|i| i.is_none());
+        let changed = sfd.set_signals(&set.with(Signal::HUP)).is_ok();
+        (none, changed)
+    });
     check_in_child("SigSet::wait + signal::kill", || {
-        let set = SigSet::from_signals(&[10]).expect("valid");
+        let set = SigSet::from_signals(&[Signal::USR1]);
         let _ = signal::block(&set);
-        let _ = signal::kill(rustix::process::getpid(), 10);
+        let _ = signal::kill(rustix::process::getpid(), Signal::USR1);
         let _ = set.wait();
+    });
+    check_in_child("SignalFd::read of a pending signal", || {
+        let set = SigSet::from_signals(&[Signal::TERM]);
+        let _ = signal::block(&set);
+        if let Ok(sfd) = SignalFd::new(&set) {
+            let _ = signal::kill(rustix::process::getpid(), Signal::TERM);
+            let _ = sfd.read();
+        }
     });
     check_in_child(
         "set_child_subreaper + setpgid + fork + wait_for + reap_zombies",
@@ -641,8 +685,7 @@ fn exec_wait_groups_signals() {
 /// readiness pipe) and the daemon, which reports its own count back
 /// through a kept pipe before leaving.
 fn daemon() {
-    use daemonry::{DaemonContext, Opened, Parent};
-    use rustix::fd::AsRawFd;
+    use daemonry::{DaemonContext, OnReady, Opened};
     // With `std`, `open` flushes Rust's stdout first (so buffered output is
     // not written twice); std allocates that stream's buffer the first time
     // it is used, once per process. Use it before counting, as any program
@@ -653,41 +696,50 @@ fn daemon() {
         use std::io::Write;
         let _ = std::io::stdout().flush();
     }
-    check_in_child("DaemonContext::open (caller and daemon)", || {
-        let (r, w) = rustix::pipe::pipe().expect("pipe");
-        let keep = [w.as_raw_fd()];
-        let before = ALLOCS.load(Ordering::SeqCst);
-        match DaemonContext::new()
-            .parent(Parent::Return)
-            .keep_fds(&keep)
-            .open()
-        {
-            Ok(Opened::Daemon(_d)) => {
-                let n = (ALLOCS.load(Ordering::SeqCst) - before) as u64;
-                let _ = rustix::io::write(&w, &n.to_le_bytes());
-                // `r` was closed by the daemon's fd sweep: never drop it.
-                std::mem::forget(r);
-                daemonry::exit_immediately(0);
+    // A relative pidfile: `open` makes it absolute in the caller, through
+    // /proc/self/cwd, without allocating.
+    let dir = std::env::temp_dir().join(format!("daemonry-noalloc-d-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let cdir =
+        std::ffi::CString::new(dir.clone().into_os_string().into_encoded_bytes()).expect("no NUL");
+    check_in_child(
+        "DaemonContext::open (caller and daemon; keep, relative pidfile)",
+        || {
+            let _ = rustix::process::chdir(cdir.as_c_str());
+            let (r, w) = rustix::pipe::pipe().expect("pipe");
+            let before = ALLOCS.load(Ordering::SeqCst);
+            match DaemonContext::new()
+                .parent(OnReady::Return)
+                .pidfile(c"daemon.pid")
+                .keep(&w)
+                .open()
+            {
+                Ok(Opened::Daemon(_d)) => {
+                    let n = (ALLOCS.load(Ordering::SeqCst) - before) as u64;
+                    let _ = rustix::io::write(&w, &n.to_le_bytes());
+                    // `r` was closed by the daemon's fd sweep: never drop it.
+                    std::mem::forget(r);
+                    daemonry::exit_immediately(0);
+                }
+                Ok(Opened::Original(_)) => {
+                    drop(w);
+                    let mut b = [0u8; 8];
+                    let n = match rustix::io::read(&r, &mut b) {
+                        Ok(8) => u64::from_le_bytes(b) as usize,
+                        _ => 1000, // no report: count it as a failure
+                    };
+                    ALLOCS.fetch_add(n, Ordering::SeqCst);
+                }
+                Err(_) => {
+                    ALLOCS.fetch_add(1000, Ordering::SeqCst);
+                }
             }
-            Ok(Opened::Parent(_)) => {
-                drop(w);
-                let mut b = [0u8; 8];
-                let n = match rustix::io::read(&r, &mut b) {
-                    Ok(8) => u64::from_le_bytes(b) as usize,
-                    _ => 1000, // no report: count it as a failure
-                };
-                ALLOCS.fetch_add(n, Ordering::SeqCst);
-            }
-            Err(_) => {
-                ALLOCS.fetch_add(1000, Ordering::SeqCst);
-            }
-        }
-    });
+        },
+    );
+    let _ = std::fs::remove_dir_all(&dir);
     check_in_child("DaemonContext::open (fake) and detached", || {
-        let ctx = daemonry::detached(daemonry::DetachOptions {
-            fake: true,
-            ..Default::default()
-        });
+        let ctx = daemonry::detached(daemonry::DetachOptions::new().fake(true));
         if let Ok(ctx) = ctx {
             let _ = ctx.open();
         }

@@ -146,7 +146,11 @@ fn race_round(path: &Path, n: usize, stale: Option<i32>) -> (i32, Vec<Option<i32
                         ctl.send(&format!("WIN {mine}"));
                         ctl.pause();
                         lock.release().map_err(|e| e.to_string())?;
-                        if Pidfile::new(c).is_locked().map_err(|e| e.to_string())? {
+                        if Pidfile::new(c.as_c_str())
+                            .unwrap()
+                            .exists()
+                            .map_err(|e| e.to_string())?
+                        {
                             return Err("release left the file".into());
                         }
                         Ok(())
@@ -156,7 +160,10 @@ fn race_round(path: &Path, n: usize, stale: Option<i32>) -> (i32, Vec<Option<i32
                             return Err(format!("not LockFailed: {e}"));
                         };
                         // A loser reads the file at once: it must be whole.
-                        let seen = Pidfile::new(c).read_pid().map_err(|e| e.to_string())?;
+                        let seen = Pidfile::new(c.as_c_str())
+                            .unwrap()
+                            .read_pid()
+                            .map_err(|e| e.to_string())?;
                         let named = pid.map(|p| p.as_raw_nonzero().get());
                         let seen = seen.map(|p| p.as_raw_nonzero().get());
                         ctl.send(&format!("LOSE {named:?} {seen:?}"));
@@ -269,7 +276,7 @@ fn sigkilled_holder_is_replaced_at_once() {
         Ok(())
     });
     holder.wait_paused();
-    let pf = Pidfile::new(&c);
+    let pf = Pidfile::new(c.as_c_str()).unwrap();
     assert_eq!(pf.probe().unwrap(), PidStatus::Held(Some(pid(holder.pid))));
     let err = create_pidlock(c.as_c_str()).unwrap_err();
     assert_eq!((err.kind(), err.pid()), lock_failed(Some(pid(holder.pid))));
@@ -303,7 +310,7 @@ fn dead_process_is_stale() {
     assert_eq!(child.wait(), Exit::Code(0));
     assert_eq!(kill0(child.pid), Err(libc::ESRCH));
     write(&path, format!("{}\n", child.pid).as_bytes());
-    let pf = Pidfile::new(&c);
+    let pf = Pidfile::new(c.as_c_str()).unwrap();
     assert_eq!(pf.read_pid().unwrap(), Some(pid(child.pid)));
     assert_eq!(pf.probe().unwrap(), PidStatus::Stale(pid(child.pid)));
     check_pidlock(c.as_c_str()).unwrap();
@@ -335,7 +342,7 @@ fn zombie_is_stale_although_kill0_succeeds() {
     );
     // Written after the child started: only the zombie rule can call it stale.
     write(&path, format!("{}\n", child.pid).as_bytes());
-    let pf = Pidfile::new(&c);
+    let pf = Pidfile::new(c.as_c_str()).unwrap();
     assert_eq!(pf.probe().unwrap(), PidStatus::Stale(pid(child.pid)));
     let lock = create_pidlock(c.as_c_str()).unwrap();
     assert_eq!(lock.pid(), me());
@@ -349,7 +356,7 @@ fn own_pid_is_stale() {
     let path = dir.path().join("app.pid");
     let c = cpath(&path);
     write(&path, format!("{}\n", me()).as_bytes());
-    let pf = Pidfile::new(&c);
+    let pf = Pidfile::new(c.as_c_str()).unwrap();
     assert_eq!(pf.probe().unwrap(), PidStatus::Stale(me()));
     assert!(pf.remove_if_stale().unwrap());
     assert!(!path.exists());
@@ -368,7 +375,7 @@ fn pid1_started_long_before_the_file_is_running() {
     let path = dir.path().join("app.pid");
     let c = cpath(&path);
     write(&path, b"1\n");
-    let pf = Pidfile::new(&c);
+    let pf = Pidfile::new(c.as_c_str()).unwrap();
     assert_eq!(pf.probe().unwrap(), PidStatus::Running(Pid::INIT));
     assert!(!pf.remove_if_stale().unwrap());
     assert!(path.exists());
@@ -391,7 +398,7 @@ fn process_started_after_the_file_is_stale() {
     });
     child.wait_paused();
     write(&path, format!("{}\n", child.pid).as_bytes());
-    let pf = Pidfile::new(&c);
+    let pf = Pidfile::new(c.as_c_str()).unwrap();
     // Control: the file is younger than the live process.
     assert_eq!(pf.probe().unwrap(), PidStatus::Running(pid(child.pid)));
     // The file predates the process: its pid now names a newer process.
@@ -455,7 +462,7 @@ fn another_users_live_process_is_running_not_stale() {
         if kill0(target) != Err(libc::EPERM) {
             return Err("expected EPERM from kill(pid, 0)".into());
         }
-        let pf = Pidfile::new(&c2);
+        let pf = Pidfile::new(c2.as_c_str()).unwrap();
         let st = pf.probe().map_err(|e| e.to_string())?;
         if st != PidStatus::Running(pid(target)) {
             return Err(format!("probe as nobody: {st:?}"));
@@ -492,7 +499,10 @@ fn another_users_live_process_is_running_not_stale() {
     let c4 = c.clone();
     let prober = spawn(move |_| {
         become_nobody()?;
-        let st = Pidfile::new(&c4).probe().map_err(|e| e.to_string())?;
+        let st = Pidfile::new(c4.as_c_str())
+            .unwrap()
+            .probe()
+            .map_err(|e| e.to_string())?;
         if st != PidStatus::Held(Some(pid(hp))) {
             return Err(format!("probe as nobody: {st:?}"));
         }
@@ -529,7 +539,7 @@ fn locked_file_with_garbage_is_held_not_invalid() {
         Ok(())
     });
     other.wait_paused();
-    let pf = Pidfile::new(&c);
+    let pf = Pidfile::new(c.as_c_str()).unwrap();
     assert_eq!(pf.probe().unwrap(), PidStatus::Held(None));
     assert!(!pf.remove_if_stale().unwrap());
     let e = create_pidlock(c.as_c_str()).unwrap_err();
@@ -565,7 +575,7 @@ fn bad_contents_are_invalid_and_removable() {
         big,
         vec![b'1'; 1 << 20],
     ];
-    let pf = Pidfile::new(&c);
+    let pf = Pidfile::new(c.as_c_str()).unwrap();
     for contents in cases {
         let show = String::from_utf8_lossy(&contents[..contents.len().min(16)]).into_owned();
         write(&path, &contents);
@@ -598,7 +608,7 @@ fn pid_above_kernel_pid_max_is_invalid() {
     let path = dir.path().join("app.pid");
     let c = cpath(&path);
     write(&path, format!("{}\n", max + 1).as_bytes());
-    let e = Pidfile::new(&c).read_pid().unwrap_err();
+    let e = Pidfile::new(c.as_c_str()).unwrap().read_pid().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
 }
 
@@ -607,10 +617,11 @@ fn absent_file() {
     let dir = TempDir::new("absent");
     let path = dir.path().join("app.pid");
     let c = cpath(&path);
-    let pf = Pidfile::new(&c);
+    let pf = Pidfile::new(c.as_c_str()).unwrap();
     assert_eq!(pf.read_pid().unwrap(), None);
     assert_eq!(pf.probe().unwrap(), PidStatus::Absent);
     assert!(!pf.is_locked().unwrap());
+    assert!(!pf.exists().unwrap());
     assert!(pf.remove_if_stale().unwrap());
     pf.remove().unwrap();
     check_pidlock(c.as_c_str()).unwrap();
@@ -645,7 +656,7 @@ fn symlink_at_the_path_is_refused_and_untouched() {
         let link = dir.path().join(name);
         std::os::unix::fs::symlink(to, &link).unwrap();
         let c = cpath(&link);
-        let mut pf = Pidfile::new(&c);
+        let mut pf = Pidfile::new(c.as_c_str()).unwrap();
         let e = pf.acquire().unwrap_err();
         assert_eq!(e.errno(), Some(Errno::LOOP), "{name}: {e}");
         assert!(!pf.is_held());
@@ -655,7 +666,12 @@ fn symlink_at_the_path_is_refused_and_untouched() {
         assert_eq!(pf.probe().unwrap_err().errno(), Some(Errno::LOOP));
         assert_eq!(pf.remove_if_stale().unwrap_err().errno(), Some(Errno::LOOP));
         assert!(check_pidlock(c.as_c_str()).is_err());
-        assert!(pf.is_locked().unwrap(), "{name}: a symlink is something");
+        assert!(pf.exists().unwrap(), "{name}: a symlink is something");
+        assert_eq!(
+            pf.is_locked().unwrap_err().errno(),
+            Some(Errno::LOOP),
+            "{name}: never followed to ask for a lock"
+        );
         // The link is untouched and nothing went through it.
         let meta = std::fs::symlink_metadata(&link).unwrap();
         assert!(meta.file_type().is_symlink(), "{name}");
@@ -687,7 +703,7 @@ fn release_leaves_a_replacement_alone() {
     let c = cpath(&path);
 
     // Someone removed ours and put their own file there.
-    let mut pf = Pidfile::new(&c);
+    let mut pf = Pidfile::new(c.as_c_str()).unwrap();
     pf.acquire().unwrap();
     std::fs::remove_file(&path).unwrap();
     write(&path, b"12345\n");
@@ -696,7 +712,7 @@ fn release_leaves_a_replacement_alone() {
     std::fs::remove_file(&path).unwrap();
 
     // Someone rewrote our file in place with their pid.
-    let mut pf = Pidfile::new(&c);
+    let mut pf = Pidfile::new(c.as_c_str()).unwrap();
     pf.acquire().unwrap();
     let ino = std::fs::metadata(&path).unwrap().ino();
     write(&path, b"12345\n");
@@ -706,7 +722,7 @@ fn release_leaves_a_replacement_alone() {
     std::fs::remove_file(&path).unwrap();
 
     // Untouched: release removes it, and the lock is gone.
-    let mut pf = Pidfile::new(&c);
+    let mut pf = Pidfile::new(c.as_c_str()).unwrap();
     pf.acquire().unwrap();
     assert!(pf.is_held());
     pf.release().unwrap();
@@ -764,7 +780,7 @@ fn forked_copy_does_not_release() {
         std::fs::read(&path).unwrap(),
         format!("{}\n", me()).into_bytes()
     );
-    let pf = Pidfile::new(&c);
+    let pf = Pidfile::new(c.as_c_str()).unwrap();
     assert_eq!(pf.probe().unwrap(), PidStatus::Held(Some(me())));
     drop(slot);
     assert!(!path.exists());
@@ -796,7 +812,7 @@ fn write_pid_after_fork_hands_the_lock_to_the_child() {
         std::fs::read(&path).unwrap(),
         format!("{}\n", child.pid).into_bytes()
     );
-    let pf = Pidfile::new(&c);
+    let pf = Pidfile::new(c.as_c_str()).unwrap();
     // Parent and child share the locked file description.
     assert_eq!(pf.probe().unwrap(), PidStatus::Held(Some(pid(child.pid))));
     // The parent's copy no longer holds our pid: dropping it leaves the file.
@@ -817,7 +833,7 @@ fn exec_inherits_the_lock_when_asked() {
     let mut child = spawn(|ctl| {
         let lock = create_pidlock(c.as_c_str()).map_err(|e| e.to_string())?;
         lock.set_inheritable(true).map_err(|e| e.to_string())?;
-        let fd = lock.fd().ok_or("no fd")?.as_raw_fd();
+        let fd = lock.fd().as_raw_fd();
         ctl.send(&format!("FD {fd}"));
         std::mem::forget(lock);
         let prog = c"/bin/sleep";
@@ -837,7 +853,7 @@ fn exec_inherits_the_lock_when_asked() {
     let inherited = std::fs::metadata(format!("/proc/{}/fd/{fd}", child.pid)).unwrap();
     let file = std::fs::metadata(&path).unwrap();
     assert_eq!((inherited.dev(), inherited.ino()), (file.dev(), file.ino()));
-    let pf = Pidfile::new(&c);
+    let pf = Pidfile::new(c.as_c_str()).unwrap();
     assert_eq!(pf.probe().unwrap(), PidStatus::Held(Some(pid(child.pid))));
     // SAFETY: our own child.
     unsafe { libc::kill(child.pid, libc::SIGKILL) };
@@ -851,7 +867,7 @@ fn lock_fd_is_cloexec_by_default() {
     let path = dir.path().join("app.pid");
     let c = cpath(&path);
     let lock = create_pidlock(c.as_c_str()).unwrap();
-    let fd = lock.fd().unwrap().as_raw_fd();
+    let fd = lock.fd().as_raw_fd();
     // SAFETY: F_GETFD on our own fd.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
     assert_eq!(flags & libc::FD_CLOEXEC, libc::FD_CLOEXEC);
@@ -864,7 +880,7 @@ fn lock_fd_is_cloexec_by_default() {
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
     assert_eq!(flags & libc::FD_CLOEXEC, libc::FD_CLOEXEC);
     let other = cpath(&dir.path().join("other.pid"));
-    let not_held = Pidfile::new(&other);
+    let not_held = Pidfile::new(other.as_c_str()).unwrap();
     assert_eq!(
         not_held.set_inheritable(true).unwrap_err().errno(),
         Some(Errno::BADF)
@@ -883,21 +899,38 @@ fn relative_path_is_resolved_at_construction() {
     let d = dir.path().to_path_buf();
     common::in_child(move || {
         std::env::set_current_dir(&d).map_err(|e| e.to_string())?;
-        let pf = Pidfile::from_path("rel.pid").map_err(|e| e.to_string())?;
-        if pf.as_path() != d.join("rel.pid") {
-            return Err(format!("resolved to {:?}", pf.as_path()));
+        // Every way in: a Rust string, a Path and a C string.
+        let pf = Pidfile::new("rel.pid").map_err(|e| e.to_string())?;
+        let from_path = Pidfile::new(std::path::Path::new("rel.pid")).map_err(|e| e.to_string())?;
+        let from_c = Pidfile::new(c"rel.pid").map_err(|e| e.to_string())?;
+        for p in [&pf, &from_path, &from_c] {
+            if p.as_path() != d.join("rel.pid") {
+                return Err(format!("resolved to {:?}", p.as_path()));
+            }
         }
+        let lock = create_pidlock("rel2.pid").map_err(|e| e.to_string())?;
         std::env::set_current_dir("/").map_err(|e| e.to_string())?;
-        let lock = create_pidlock(pf).map_err(|e| e.to_string())?;
+        if lock.as_path() != d.join("rel2.pid") {
+            return Err(format!("lock at {:?}", lock.as_path()));
+        }
+        let lock1 = create_pidlock(pf.path()).map_err(|e| e.to_string())?;
         if !d.join("rel.pid").exists() {
             return Err("not created where resolved".into());
         }
+        // Released after the chdir: the right file goes.
         drop(lock);
+        drop(lock1);
+        if d.join("rel.pid").exists() || d.join("rel2.pid").exists() {
+            return Err("release after chdir left a file".into());
+        }
         Ok(())
     });
-    assert!(Pidfile::from_path("").is_err());
     assert_eq!(
-        Pidfile::from_path("a\0b").unwrap_err().kind(),
+        Pidfile::new("").unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        Pidfile::new("a\0b").unwrap_err().kind(),
         ErrorKind::InvalidInput
     );
 }
@@ -1011,17 +1044,46 @@ fn publishes_without_proc_as_unprivileged_user() {
 }
 
 #[test]
-fn is_locked_sees_any_entry() {
+fn exists_sees_any_entry() {
+    let dir = TempDir::new("exists");
+    let path = dir.path().join("app.pid");
+    let c = cpath(&path);
+    let pf = Pidfile::new(c.as_c_str()).unwrap();
+    assert!(!pf.exists().unwrap());
+    write(&path, b"garbage");
+    assert!(pf.exists().unwrap());
+    assert!(!pf.is_locked().unwrap(), "a file nobody locked");
+    pf.remove().unwrap();
+    assert!(!pf.exists().unwrap());
+    pf.remove().unwrap(); // ENOENT is fine
+}
+
+#[test]
+fn is_locked_asks_the_kernel_whether_someone_holds_the_lock() {
     let dir = TempDir::new("is-locked");
     let path = dir.path().join("app.pid");
     let c = cpath(&path);
-    let pf = Pidfile::new(&c);
+    let pf = Pidfile::new(c.as_c_str()).unwrap();
+    assert!(!pf.is_locked().unwrap(), "no file");
+    // A lock-less file naming a live process: alive, but nobody locks it.
+    write(&path, b"1\n");
     assert!(!pf.is_locked().unwrap());
-    write(&path, b"garbage");
+    assert_eq!(pf.probe().unwrap(), PidStatus::Running(Pid::INIT));
+    // Someone else's exclusive flock on the file.
+    let f = std::fs::File::open(&path).unwrap();
+    // SAFETY: flock on an fd we own.
+    let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    assert_eq!(r, 0);
     assert!(pf.is_locked().unwrap());
+    drop(f);
+    assert!(!pf.is_locked().unwrap(), "closing the fd drops the lock");
+    // Our own lock, through a PidLock.
     pf.remove().unwrap();
+    let lock = create_pidlock(c.as_c_str()).unwrap();
+    assert!(pf.is_locked().unwrap());
+    assert!(!pf.is_held(), "held by the PidLock, not by this Pidfile");
+    drop(lock);
     assert!(!pf.is_locked().unwrap());
-    pf.remove().unwrap(); // ENOENT is fine
 }
 
 #[test]
@@ -1030,14 +1092,14 @@ fn directory_at_the_path_is_not_a_pidfile() {
     let path = dir.path().join("app.pid");
     let c = cpath(&path);
     std::fs::create_dir(&path).unwrap();
-    let pf = Pidfile::new(&c);
+    let pf = Pidfile::new(c.as_c_str()).unwrap();
     assert_eq!(pf.probe().unwrap_err().kind(), ErrorKind::InvalidInput);
     assert!(pf.remove_if_stale().is_err());
     assert!(create_pidlock(c.as_c_str()).is_err());
     assert!(path.is_dir());
     let trailing = CString::new(format!("{}/", dir.path().display())).unwrap();
     assert_eq!(
-        Pidfile::new(&trailing).acquire().unwrap_err().kind(),
+        Pidfile::new(trailing.as_c_str()).unwrap_err().kind(),
         ErrorKind::InvalidInput
     );
 }

@@ -6,10 +6,9 @@
 mod common;
 
 use common::{Exit, in_child, proc_stat, proc_status, spawn};
-use daemonry::process::{self, pdeathsig, set_pdeathsig_for};
-use daemonry::signal::Signal;
+use daemonry::process::{self, SingleThreaded, pdeathsig};
 use daemonry::{
-    Errno, ErrorKind, Fork, Mode, Op, exit_immediately, fork, parse_umask, set_pdeathsig,
+    Errno, ErrorKind, Fork, Mode, Op, Signal, exit_immediately, fork, parse_umask, set_pdeathsig,
 };
 
 /// `waitpid` that retries on EINTR; returns how the child ended.
@@ -183,6 +182,7 @@ fn parse_umask_is_strictly_octal() {
         ("777", 0o777),
     ] {
         assert_eq!(parse_umask(s).unwrap(), Mode::from_raw_mode(v), "{s}");
+        assert_eq!(parse_umask(s.as_bytes()).unwrap(), Mode::from_raw_mode(v));
     }
     for s in ["", "8", "0o1000", "-1", "abc", "1000", "0o", " 22"] {
         let e = parse_umask(s).unwrap_err();
@@ -271,7 +271,11 @@ fn pdeathsig_some_term_signals_grandchild_when_parent_exits() {
 fn pdeathsig_honours_its_argument() {
     // celery always asks for SIGKILL; USR2 must arrive as USR2.
     in_child(|| {
-        let exit = parent_death(|| set_pdeathsig(Some(Signal::USR2)).map_err(|e| e.to_string()))?;
+        let exit = parent_death(|| {
+            set_pdeathsig(Some(Signal::USR2))
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })?;
         match exit {
             Exit::Signal(libc::SIGUSR2) => Ok(()),
             other => Err(format!("grandchild ended with {other:?}, want SIGUSR2")),
@@ -298,7 +302,26 @@ fn pdeathsig_none_clears_it() {
 }
 
 #[test]
-fn pdeathsig_for_reports_a_parent_that_already_died() {
+fn pdeathsig_real_time_signal_arrives() {
+    // rustix's own Signal cannot carry SIGRTMIN+3; ours can.
+    let rt = Signal::rt(3).unwrap();
+    in_child(|| {
+        let exit = parent_death(|| {
+            set_pdeathsig(Some(Signal::rt(3).unwrap())).map_err(|e| e.to_string())?;
+            match pdeathsig() {
+                Ok(Some(s)) if s == Signal::rt(3).unwrap() => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        })?;
+        match exit {
+            Exit::Signal(n) if n == rt.as_raw() => Ok(()),
+            other => Err(format!("grandchild ended with {other:?}, want {rt}")),
+        }
+    });
+}
+
+#[test]
+fn pdeathsig_reports_the_watched_parent_so_a_dead_one_shows() {
     in_child(|| {
         make_subreaper()?;
         let (r, w) = pipe();
@@ -309,14 +332,14 @@ fn pdeathsig_for_reports_a_parent_that_already_died() {
                 match own_fork() {
                     Ok(Fork::Child) => {
                         // G: alive parent first.
-                        let alive = set_pdeathsig_for(Some(Signal::TERM), parent).is_ok();
+                        let alive = set_pdeathsig(Some(Signal::TERM));
                         set_pdeathsig(None).ok();
                         write_i32(w, 1);
-                        // Wait until A has reaped B.
+                        // Wait until A has reaped B: G now belongs to A.
                         let _ = read_i32(go_r);
-                        let gone = set_pdeathsig_for(Some(Signal::TERM), parent);
-                        let code = match gone {
-                            Err(e) if e.errno() == Some(Errno::SRCH) && alive => 0,
+                        let gone = set_pdeathsig(Some(Signal::TERM));
+                        let code = match (alive, gone) {
+                            (Ok(a), Ok(g)) if a == Some(parent) && g != Some(parent) => 0,
                             _ => 1,
                         };
                         exit_immediately(code)
@@ -364,12 +387,12 @@ fn exit_codes() {
 }
 
 #[test]
-fn fork_unchecked_works_in_a_threaded_process() {
+fn fork_with_an_assumed_proof_works_in_a_threaded_process() {
     in_child(|| {
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         let t = std::thread::spawn(move || rx.recv());
         // SAFETY: the child only calls exit_group (async-signal-safe).
-        let r = unsafe { process::fork_unchecked() };
+        let r = unsafe { SingleThreaded::assume().fork() };
         let result = match r {
             Ok(Fork::Child) => exit_immediately(5),
             Ok(Fork::Parent(pid)) => wait_for(pid.as_raw_nonzero().get()),
@@ -384,7 +407,7 @@ fn fork_unchecked_works_in_a_threaded_process() {
     });
 }
 
-// == issue 7: exec, waiting and reaping, process groups, the terminal's
+// == exec, waiting and reaping, process groups, the terminal's
 // foreground group, the child-subreaper flag ==
 
 use daemonry::process::{
@@ -581,7 +604,7 @@ fn wait_for_decodes_exits_and_signals() {
                 unsafe { libc::pause() };
             },
             Fork::Parent(pid) => {
-                daemonry::signal::kill(pid, libc::SIGKILL).map_err(|e| e.to_string())?;
+                daemonry::signal::kill(pid, Signal::KILL).map_err(|e| e.to_string())?;
                 process::wait_for(pid).map_err(|e| e.to_string())?
             }
         };
@@ -590,7 +613,7 @@ fn wait_for_decodes_exits_and_signals() {
             (
                 ChildExit::Exited(3),
                 ChildExit::Signaled {
-                    signal: 9,
+                    signal: Signal::KILL,
                     core_dumped: false,
                 },
                 Err(e),

@@ -36,7 +36,7 @@ fn s<E: std::fmt::Display>(e: E) -> String {
 #[test]
 fn set_name_truncates_to_15_bytes_on_a_char_boundary() {
     let mut c = spawn(|ctl| {
-        set_name(b"abcdefghijklmnopqrstuvwxyz").map_err(s)?;
+        set_name("abcdefghijklmnopqrstuvwxyz").map_err(s)?;
         let raw = name().map_err(s)?;
         if &raw[..] != b"abcdefghijklmno\0" {
             return Err(format!("name() = {raw:?}"));
@@ -86,7 +86,7 @@ fn set_process_title_shows_in_cmdline_comm_and_ps() {
         }
         ctl.pause();
         let t = set_process_title("worker", Some("-A app")).map_err(s)?;
-        if t != "[worker] -A app" || t.shown() != "[worker] -A app" {
+        if t != "[worker] -A app" || t.shown() != "[worker] -A app" || t.is_truncated() {
             return Err(format!("returned {t:?}"));
         }
         ctl.pause();
@@ -137,8 +137,8 @@ fn long_title_is_truncated_and_never_writes_past_the_argv_area() {
         if t.as_str() != &want[..want.len().min(Title::CAPACITY)] {
             return Err(format!("title {t:?}"));
         }
-        if t.shown() != &want[..cap] {
-            return Err(format!("shown {:?}, cap {cap}", t.shown()));
+        if t.shown() != &want[..cap] || !t.is_truncated() {
+            return Err(format!("shown {:?}, cap {cap}: {t:?}", t.shown()));
         }
         ctl.pause();
         Ok(())
@@ -166,6 +166,9 @@ fn titles_that_fit_exactly_or_one_short_read_back_exactly() {
         // "[" + progname + "]" fills the area but for its final NUL.
         let full = "p".repeat(cap - 2);
         let t = set_process_title(&full, None).map_err(s)?;
+        if t.is_truncated() || t.shown() != t.as_str() {
+            return Err(format!("a title that fits: {t:?}"));
+        }
         ctl.send(t.as_str());
         ctl.pause();
         let short = "q".repeat(cap - 3);
@@ -256,4 +259,85 @@ fn title_longer_than_capacity_is_cut_and_flagged() {
         }
         Ok(())
     });
+}
+
+/// The variable that makes [`helper`] act (set only for the re-executed
+/// test binary of [`a_title_longer_than_a_tiny_argv_says_it_was_cut`]).
+const HELPER_VAR: &str = "DAEMONRY_TITLE_HELPER";
+
+/// The argv the helper process runs with: libtest's own arguments to run
+/// just [`helper`], with a one-letter program name: 17 bytes of argv area,
+/// so 16 bytes of title show.
+const TINY_ARGV: [&str; 3] = ["t", "helper", "--exact"];
+
+/// Does nothing in a normal run. Re-executed with [`TINY_ARGV`] and
+/// [`HELPER_VAR`] set: sets a title longer than its argv area, writes what
+/// came back to stdout (as one tab-separated `REPORT` line), and waits for
+/// stdin to close so the parent can read `/proc/<pid>/cmdline` first.
+#[test]
+fn helper() {
+    use std::io::{Read, Write};
+    if std::env::var_os(HELPER_VAR).is_none() {
+        return;
+    }
+    let cap = argv_capacity().unwrap();
+    let t = set_process_title("myd", Some("echo on 127.0.0.1:7777")).unwrap();
+    let report = format!(
+        "REPORT\t{cap}\t{}\t{}\t{}\n",
+        t.is_truncated(),
+        t.as_str(),
+        t.shown()
+    );
+    // Straight to fd 1: libtest captures only the print macros.
+    std::io::stdout().write_all(report.as_bytes()).unwrap();
+    std::io::stdout().flush().unwrap();
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+}
+
+/// The user-study case: `set_process_title("myd", Some("echo on
+/// 127.0.0.1:7777"))` in a process with a short command line shows
+/// `[myd] echo on 1…`, and the returned title must say it was cut.
+#[test]
+fn a_title_longer_than_a_tiny_argv_says_it_was_cut() {
+    use std::io::BufRead;
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .arg0(TINY_ARGV[0])
+        .args(&TINY_ARGV[1..])
+        .env(HELPER_VAR, "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("re-run the test binary");
+    let pid = child.id() as i32;
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok);
+    let report = lines
+        .by_ref()
+        .find_map(|l| l.strip_prefix("REPORT\t").map(str::to_owned))
+        .expect("the helper reports");
+    let cmdline = proc_cmdline(pid);
+    // Let the helper finish, reading the rest of its output to the end.
+    drop(child.stdin.take());
+    lines.for_each(drop);
+    assert!(child.wait().unwrap().success(), "the helper failed");
+
+    let fields: Vec<&str> = report.split('\t').collect();
+    let [cap, truncated, asked, shown] = fields[..] else {
+        panic!("report {report:?}");
+    };
+    let area: usize = TINY_ARGV.iter().map(|a| a.len() + 1).sum();
+    assert_eq!(cap.parse::<usize>().unwrap(), area - 1);
+    assert_eq!(asked, "[myd] echo on 127.0.0.1:7777");
+    assert_eq!(shown, &asked[..area - 1], "shown");
+    assert_eq!(shown, "[myd] echo on 12");
+    assert_eq!(
+        truncated, "true",
+        "is_truncated() must say the title was cut"
+    );
+    // The kernel is the judge: the process shows exactly what `shown` says.
+    assert_eq!(cmdline, with_nul(shown));
 }

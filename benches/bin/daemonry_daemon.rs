@@ -6,12 +6,11 @@ fn main() {
     let Some(path) = std::env::args().nth(1) else {
         std::process::exit(64)
     };
-    let path = std::ffi::CString::new(path).expect("no NUL");
-    match daemonry::DaemonContext::new().pidfile(&path).open() {
+    match daemonry::DaemonContext::new().pidfile(path.as_str()).open() {
         Ok(daemonry::Opened::Daemon(_d)) => loop {
             std::thread::sleep(std::time::Duration::from_secs(3600));
         },
-        Ok(daemonry::Opened::Parent(_)) => {}
+        Ok(daemonry::Opened::Original(_)) => {}
         Err(e) => {
             eprintln!("{e}");
             std::process::exit(1)

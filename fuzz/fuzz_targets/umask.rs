@@ -1,17 +1,16 @@
-//! process::parse_umask_bytes over arbitrary bytes: never panics; whatever
-//! it accepts is at most 0o777 and its octal rendering parses back to the
-//! same mode.
+//! parse_umask over arbitrary bytes: never panics; whatever it accepts is
+//! at most 0o777 and its octal rendering parses back to the same mode.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    match daemonry::process::parse_umask_bytes(data) {
+    match daemonry::parse_umask(data) {
         Ok(mode) => {
             let bits = mode.bits();
             assert!(bits <= 0o777);
             let text = format!("{bits:o}");
-            let again = daemonry::process::parse_umask_bytes(text.as_bytes()).expect("round trip");
+            let again = daemonry::parse_umask(&text).expect("round trip");
             assert_eq!(again.bits(), bits);
             // Every accepted input is octal digits, optionally after 0o.
             let digits = data

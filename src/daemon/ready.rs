@@ -18,18 +18,36 @@ use rustix::process::{Pid, WaitOptions};
 /// A daemon's handle: its pid, its pidfile lock, and (when readiness is
 /// deferred) its end of the readiness pipe.
 ///
+/// It owns all of these and borrows nothing from the
+/// [`DaemonContext`](super::DaemonContext) that made it (the lock keeps its
+/// own copy of the path: see [`PidLock`]), so it can live as long as the
+/// daemon does.
+///
 /// Dropping it releases the pidfile lock (in this process only). A daemon
-/// that deferred readiness ([`DaemonContext::ready_on_open`](super::DaemonContext::ready_on_open)`(false)`) and
-/// drops this handle without [`notify_ready`](Daemon::notify_ready) or
+/// that deferred readiness
+/// ([`DaemonContext::ready_on_open`](super::DaemonContext::ready_on_open)`(false)`)
+/// and drops this handle without [`notify_ready`](Daemon::notify_ready) or
 /// [`prepare_exec`](Daemon::prepare_exec) tells the original process it
 /// exited before it was ready.
-pub struct Daemon<'a> {
+///
+/// # Examples
+///
+/// ```
+/// use daemonry::{DaemonContext, Opened};
+/// // Fake mode runs the daemon's steps in this process, without forking.
+/// let Opened::Daemon(daemon) = DaemonContext::new().fake(true).no_chdir().open()? else {
+///     unreachable!("fake mode never forks")
+/// };
+/// assert!(daemon.pidlock().is_none()); // no pidfile was asked for
+/// # Ok::<(), daemonry::Error>(())
+/// ```
+pub struct Daemon {
     pub(super) pid: Pid,
-    pub(super) lock: Option<PidLock<'a>>,
+    pub(super) lock: Option<PidLock>,
     pub(super) ready: Option<OwnedFd>,
 }
 
-impl fmt::Debug for Daemon<'_> {
+impl fmt::Debug for Daemon {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Daemon")
             .field("pid", &self.pid)
@@ -93,28 +111,96 @@ pub(super) fn exit_code(e: &Error) -> i32 {
     }
 }
 
-impl<'a> Daemon<'a> {
+impl Daemon {
     /// The daemon's pid (in fake mode, the caller's).
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{DaemonContext, Opened};
+    /// let Opened::Daemon(d) = DaemonContext::new().fake(true).no_chdir().open()? else {
+    ///     unreachable!()
+    /// };
+    /// assert_eq!(d.pid(), rustix::process::getpid());
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn pid(&self) -> Pid {
         self.pid
     }
 
     /// The held pidfile lock, when a pidfile was asked for.
-    pub fn pidlock(&self) -> Option<&PidLock<'a>> {
-        self.lock.as_ref()
-    }
-
-    /// Takes the pidfile lock out of the handle (to keep it beyond it).
-    pub fn take_pidlock(&mut self) -> Option<PidLock<'a>> {
-        self.lock.take()
-    }
-
-    /// Tells the original process the daemon is ready (it then exits 0 or
-    /// returns). Does nothing when readiness was already reported.
     ///
     /// # Async-signal safety
     ///
     /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-dpl-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let path = std::ffi::CString::new(dir.join("app.pid").into_os_string().into_encoded_bytes()).unwrap();
+    /// use daemonry::{DaemonContext, Opened};
+    /// let ctx = DaemonContext::new().fake(true).no_chdir().pidfile(path.as_c_str());
+    /// let Opened::Daemon(d) = ctx.open()? else { unreachable!() };
+    /// assert_eq!(d.pidlock().map(|l| l.path()), Some(path.as_c_str()));
+    /// # drop(d); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
+    pub fn pidlock(&self) -> Option<&PidLock> {
+        self.lock.as_ref()
+    }
+
+    /// Takes the pidfile lock out of the handle (to keep it beyond it).
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-dtl-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let path = std::ffi::CString::new(dir.join("app.pid").into_os_string().into_encoded_bytes()).unwrap();
+    /// use daemonry::{DaemonContext, Opened};
+    /// let ctx = DaemonContext::new().fake(true).no_chdir().pidfile(path.as_c_str());
+    /// let Opened::Daemon(mut d) = ctx.open()? else { unreachable!() };
+    /// let lock = d.take_pidlock().expect("asked for a pidfile");
+    /// drop(d); // the lock outlives the handle
+    /// assert!(lock.is_held());
+    /// # drop(lock); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
+    pub fn take_pidlock(&mut self) -> Option<PidLock> {
+        self.lock.take()
+    }
+
+    /// Tells the original process the daemon is ready (it then exits 0 or
+    /// returns). Does nothing when readiness was already reported, and in
+    /// fake mode.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// The example is compiled but not run: only a real daemon has a launcher
+    /// waiting on it; `tests/daemon.rs` covers it in forked children.
+    ///
+    /// ```no_run
+    /// use daemonry::{DaemonContext, Opened};
+    /// if let Opened::Daemon(mut d) = DaemonContext::new().ready_on_open(false).open()? {
+    ///     // ... bind sockets, load configuration ...
+    ///     d.notify_ready(); // now the launcher exits 0
+    /// }
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn notify_ready(&mut self) {
         if let Some(fd) = self.ready.take() {
             write_all(&fd, &[TAG_READY]);
@@ -128,6 +214,23 @@ impl<'a> Daemon<'a> {
     /// # Async-signal safety
     ///
     /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// The example is compiled but not run: only a real daemon has a launcher
+    /// waiting on it; `tests/daemon.rs` covers it in forked children.
+    ///
+    /// ```no_run
+    /// use daemonry::{DaemonContext, Errno, Error, Op, Opened};
+    /// if let Opened::Daemon(d) = DaemonContext::new().ready_on_open(false).open()? {
+    ///     let config_ok = false;
+    ///     if !config_ok {
+    ///         // The launcher prints this error and exits 1.
+    ///         d.fail(Error::os(Op::Hook, Errno::INVAL).with_input(b"bad config"));
+    ///     }
+    /// }
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn fail(mut self, error: Error) -> ! {
         // The pidfile names us: remove it (best effort; after a privilege
         // drop the directory may not allow it, and the file is then stale).
@@ -154,6 +257,24 @@ impl<'a> Daemon<'a> {
     /// # Async-signal safety
     ///
     /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// The example is compiled but not run: only a real daemon has a launcher
+    /// waiting on it; `tests/daemon.rs` covers it in forked children.
+    ///
+    /// ```no_run
+    /// use daemonry::{DaemonContext, Opened};
+    /// use std::os::unix::process::CommandExt;
+    /// let ctx = DaemonContext::new().pidfile(c"/run/server.pid").ready_on_open(false);
+    /// if let Opened::Daemon(mut d) = ctx.open()? {
+    ///     d.prepare_exec()?;
+    ///     let err = std::process::Command::new("/usr/sbin/server").exec();
+    ///     let errno = daemonry::Errno::from_io_error(&err).unwrap_or(daemonry::Errno::IO);
+    ///     d.fail(daemonry::Error::os(daemonry::Op::Execve, errno));
+    /// }
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn prepare_exec(&mut self) -> Result<()> {
         if let Some(lock) = &self.lock {
             lock.set_inheritable(true)?;
@@ -165,7 +286,7 @@ impl<'a> Daemon<'a> {
     }
 }
 
-impl Drop for Daemon<'_> {
+impl Drop for Daemon {
     fn drop(&mut self) {
         // A deferred daemon that never reported: closing the pipe tells the
         // original process it ended before it was ready.

@@ -72,17 +72,17 @@ impl ListenFds {
         names: [0; FDNAMES_MAX],
     };
 
-    /// How many fds were passed.
+    /// How many fds were passed ([`get`](Self::get) shows it in its example).
     pub const fn len(&self) -> usize {
         self.count as usize
     }
 
-    /// Whether none were.
+    /// Whether none were ([`get`](Self::get)'s example holds no fds).
     pub const fn is_empty(&self) -> bool {
         self.count == 0
     }
 
-    /// The raw fds, `3..3 + len()`.
+    /// The raw fds, `3..3 + len()` ([`get`](Self::get) shows it in its example).
     pub const fn raw_fds(&self) -> Range<RawFd> {
         // `count <= i32::MAX - 3` (parse_listen_fds).
         LISTEN_FDS_START..LISTEN_FDS_START + self.count as RawFd
@@ -124,6 +124,17 @@ impl ListenFds {
     }
 
     /// The fds and their names, in fd order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::notify::Env;
+    /// use daemonry::process::CStrArray;
+    /// for (fd, name) in &Env::new(CStrArray::EMPTY).listen_fds()? {
+    ///     println!("{fd:?} {name:?}");
+    /// }
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn iter(&self) -> ListenFdsIter<'_> {
         ListenFdsIter {
             fds: self.raw_fds(),

@@ -54,6 +54,17 @@ pub struct Message {
 
 impl Message {
     /// An empty message.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::notify::Message;
+    /// let mut m = Message::new();
+    /// assert!(m.is_empty());
+    /// m.ready()?;
+    /// assert_eq!((m.as_bytes(), m.len()), (&b"READY=1"[..], 7));
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub const fn new() -> Message {
         Message {
             buf: [0; MESSAGE_MAX],
@@ -349,17 +360,18 @@ impl Message {
         self.number("ERRNO", errno.raw_os_error().unsigned_abs().into())
     }
 
-    /// The message's bytes: exactly the datagram that will be sent.
+    /// The message's bytes: exactly the datagram that will be sent
+    /// ([`new`](Self::new) shows it in its example).
     pub fn as_bytes(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or_default()
     }
 
-    /// The message's length in bytes.
+    /// The message's length in bytes ([`new`](Self::new)'s example).
     pub const fn len(&self) -> usize {
         self.len
     }
 
-    /// Whether no field was appended.
+    /// Whether no field was appended ([`new`](Self::new)'s example).
     pub const fn is_empty(&self) -> bool {
         self.len == 0
     }

@@ -270,11 +270,23 @@ pub struct Field<'a> {
 
 impl<'a> Field<'a> {
     /// The part before the first `=` (the whole line when there is none).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut it = daemonry::notify::parse_message(b"STATUS=up\nX")?;
+    /// let f = it.next().unwrap();
+    /// assert_eq!((f.key(), f.value(), f.has_value()), (&b"STATUS"[..], &b"up"[..], true));
+    /// let x = it.next().unwrap();
+    /// assert_eq!((x.key(), x.value(), x.has_value()), (&b"X"[..], &b""[..], false));
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub const fn key(&self) -> &'a [u8] {
         self.key
     }
 
-    /// The part after the first `=` (empty when there is none).
+    /// The part after the first `=` (empty when there is none; see
+    /// [`key`](Self::key)'s example).
     pub const fn value(&self) -> &'a [u8] {
         match self.value {
             Some(v) => v,
@@ -283,7 +295,7 @@ impl<'a> Field<'a> {
     }
 
     /// Whether the line had an `=`; a line without one is not a field
-    /// systemd acts on.
+    /// systemd acts on (see [`key`](Self::key)'s example).
     pub const fn has_value(&self) -> bool {
         self.value.is_some()
     }
@@ -339,22 +351,33 @@ impl<'a> Fields<'a> {
     }
 
     /// Whether the message says `STOPPING=1`: the service is shutting down.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let f = daemonry::notify::parse_message(b"STOPPING=1\nRELOADING=1\nSTATUS=bye\nMAINPID=42")?;
+    /// assert!(f.is_stopping() && f.is_reloading());
+    /// assert_eq!(f.status(), Some(&b"bye"[..]));
+    /// assert_eq!(f.main_pid(), daemonry::Pid::from_raw(42));
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn is_stopping(&self) -> bool {
         self.get("STOPPING") == Some(b"1")
     }
 
-    /// Whether the message says `RELOADING=1`: the service is reloading.
+    /// Whether the message says `RELOADING=1`: the service is reloading
+    /// (see [`is_stopping`](Self::is_stopping)'s example).
     pub fn is_reloading(&self) -> bool {
         self.get("RELOADING") == Some(b"1")
     }
 
-    /// The `STATUS=` text.
+    /// The `STATUS=` text (see [`is_stopping`](Self::is_stopping)'s example).
     pub fn status(&self) -> Option<&'a [u8]> {
         self.get("STATUS")
     }
 
     /// The `MAINPID=` the service names as its main process, when it is a
-    /// valid pid.
+    /// valid pid (see [`is_stopping`](Self::is_stopping)'s example).
     pub fn main_pid(&self) -> Option<Pid> {
         parse_env_pid(self.get("MAINPID")?)
     }

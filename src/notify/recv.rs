@@ -499,31 +499,42 @@ impl Meta {
 impl<'b> Notification<'b> {
     /// The sender's pid (`SCM_CREDENTIALS`), as seen from this pid
     /// namespace.
+    ///
+    /// [`Notification`]'s example reads it.
     pub const fn pid(&self) -> Option<Pid> {
         self.meta.pid
     }
 
     /// The sender's user id.
+    ///
+    /// [`Notification`]'s example reads it.
     pub const fn uid(&self) -> Option<Uid> {
         self.meta.uid
     }
 
     /// The sender's group id.
+    ///
+    /// [`Notification`]'s example reads it.
     pub const fn gid(&self) -> Option<Gid> {
         self.meta.gid
     }
 
     /// The received bytes (cut at the buffer's end when truncated).
+    ///
+    /// [`Notification`]'s example reads it.
     pub const fn as_bytes(&self) -> &'b [u8] {
         self.bytes
     }
 
     /// Whether the datagram was longer than the buffer.
+    ///
+    /// [`Notification`]'s example reads it.
     pub const fn is_truncated(&self) -> bool {
         self.meta.truncated
     }
 
     /// The datagram's fields ([`parse_message`](crate::notify::parse_message)).
+    /// [`Notification`]'s example reads them.
     ///
     /// # Errors
     ///
@@ -587,7 +598,7 @@ pub fn is_descendant(pid: Pid, ancestor: Pid) -> Result<bool> {
         }
         let raw = p.as_raw_nonzero().get().unsigned_abs();
         let mut buf = [0u8; 1024];
-        let mut path = crate::cstr::proc_path(Some(raw), b"stat");
+        let path = crate::cstr::proc_path(Some(raw), b"stat");
         let path = path.as_cstr().map_err(|e| Error::os(Op::IsDescendant, e))?;
         let stat = match crate::procfs::read_file(path, &mut buf) {
             Ok(s) => s,

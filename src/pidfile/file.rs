@@ -5,7 +5,7 @@
 use super::PidStatus;
 use super::liveness::{self, Verdict};
 use super::parse::{MAX_PIDFILE_LEN, parse_pid};
-use crate::cstr::{CStrBuf, proc_path};
+use crate::cstr::{CStrBuf, PATH_MAX, proc_path};
 use crate::error::Op;
 use crate::error::{Context, Error, Result};
 use core::ffi::CStr;
@@ -14,9 +14,6 @@ use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::fs::{self, AtFlags, FileType, FlockOperation, Mode, OFlags, RenameFlags};
 use rustix::io::{self, Errno};
 use rustix::process::Pid;
-
-/// Room for a path (Linux's `PATH_MAX`, NUL included).
-const PATH_BUF: usize = 4096;
 
 /// Mode of a new pidfile before the umask.
 const MODE: u32 = 0o644;
@@ -69,6 +66,7 @@ impl Content {
     }
 }
 
+/// Sleeps `ns` nanoseconds (less than a second).
 fn sleep_ns(ns: i64) {
     let t = rustix::thread::Timespec {
         tv_sec: 0,
@@ -166,6 +164,21 @@ pub(crate) fn open_existing(path: &CStr) -> Result<Option<(OwnedFd, fs::Stat)>> 
     Ok(Some((fd, st)))
 }
 
+/// Whether anyone holds the exclusive lock of the open file `fd`.
+///
+/// A shared lock tells, without excluding other probers. It is dropped at
+/// once: a cleaner that meets it retries (see `remove_by_inode`).
+pub(crate) fn lock_held(fd: &OwnedFd) -> Result<bool> {
+    match fs::flock(fd, FlockOperation::NonBlockingLockShared) {
+        Ok(()) => {
+            fs::flock(fd, FlockOperation::Unlock).ctx(Op::LockPidfile)?;
+            Ok(false)
+        }
+        Err(Errno::WOULDBLOCK) => Ok(true),
+        Err(e) => Err(Error::os(Op::LockPidfile, e)),
+    }
+}
+
 /// An existing file we opened and judged.
 pub(crate) struct Opened {
     pub(crate) fd: OwnedFd,
@@ -179,17 +192,7 @@ pub(crate) fn examine(path: &CStr) -> Result<(PidStatus, Option<Opened>)> {
     let Some((fd, st)) = open_existing(path)? else {
         return Ok((PidStatus::Absent, None));
     };
-    // A shared lock tells whether anyone holds the exclusive one, without
-    // excluding other probers. Dropped at once: a cleaner that meets it
-    // retries (see `remove_by_inode`).
-    let held = match fs::flock(&fd, FlockOperation::NonBlockingLockShared) {
-        Ok(()) => {
-            fs::flock(&fd, FlockOperation::Unlock).ctx(Op::LockPidfile)?;
-            false
-        }
-        Err(Errno::WOULDBLOCK) => true,
-        Err(e) => return Err(Error::os(Op::LockPidfile, e)),
-    };
+    let held = lock_held(&fd)?;
     let mut buf = [0u8; MAX_PIDFILE_LEN + 1];
     let parsed = parse_checked(read_settled(&fd, &mut buf)?);
     let status = match (held, parsed) {
@@ -260,21 +263,33 @@ pub(crate) struct Published {
     pub(crate) id: FileId,
 }
 
-/// The directory part of `path` (a C string in a stack buffer) and the
-/// final component.
-fn split(path: &CStr) -> Result<(CStrBuf<PATH_BUF>, &[u8])> {
-    let bytes = path.to_bytes();
-    let (dir, name): (&[u8], &[u8]) = match bytes.iter().rposition(|&b| b == b'/') {
+/// The directory part and the final component of a path.
+fn dir_and_name(bytes: &[u8]) -> (&[u8], &[u8]) {
+    match bytes.iter().rposition(|&b| b == b'/') {
         Some(0) => (b"/", bytes.get(1..).unwrap_or(&[])),
         Some(i) => (
             bytes.get(..i).unwrap_or(&[]),
             bytes.get(i + 1..).unwrap_or(&[]),
         ),
         None => (b".", bytes),
-    };
-    if name.is_empty() || name == b"." || name == b".." {
-        return Err(Error::invalid(Op::PidfilePath).with_input(bytes));
     }
+}
+
+/// `InvalidInput` unless `path` can name a file we publish: not empty, and
+/// a final component other than empty (`"/run/"`), `.` or `..`.
+pub(crate) fn check_path(path: &CStr) -> Result<()> {
+    let bytes = path.to_bytes();
+    match dir_and_name(bytes).1 {
+        b"" | b"." | b".." => Err(Error::invalid(Op::PidfilePath).with_input(bytes)),
+        _ => Ok(()),
+    }
+}
+
+/// The directory of `path` as a C string in a stack buffer, and the final
+/// component.
+fn split(path: &CStr) -> Result<(CStrBuf<PATH_MAX>, &[u8])> {
+    check_path(path)?;
+    let (dir, name) = dir_and_name(path.to_bytes());
     let mut d = CStrBuf::new();
     d.push(dir);
     Ok((d, name))
@@ -306,7 +321,7 @@ pub(crate) enum Publish {
 /// ours. Fails with [`Publish::Exists`] exactly where celery's `O_EXCL`
 /// would.
 pub(crate) fn publish(path: &CStr, content: &[u8]) -> Result<Publish> {
-    let (mut dir, name) = split(path)?;
+    let (dir, name) = split(path)?;
     let dir_c = dir.as_cstr().ctx(Op::PidfileDir)?;
     let flags = OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC;
     match fs::openat(fs::CWD, dir_c, flags, Mode::from_raw_mode(MODE)) {
@@ -368,8 +383,8 @@ static TEMP_SEQ: AtomicU32 = AtomicU32::new(0);
 fn publish_named(dir: &CStr, name: &[u8], path: &CStr, content: &[u8]) -> Result<Publish> {
     let pid = rustix::process::getpid().as_raw_nonzero().get() as u64;
     let mut tries = 0;
-    let (fd, mut tmp) = loop {
-        let mut tmp = CStrBuf::<PATH_BUF>::new();
+    let (fd, tmp) = loop {
+        let mut tmp = CStrBuf::<PATH_MAX>::new();
         if dir.to_bytes() != b"." {
             tmp.push(dir.to_bytes());
             if dir.to_bytes() != b"/" {
@@ -488,17 +503,17 @@ mod tests {
 
     #[test]
     fn splits_paths() {
-        let (mut d, n) = split(c"/run/x.pid").unwrap();
+        let (d, n) = split(c"/run/x.pid").unwrap();
         assert_eq!(
             (d.as_cstr().unwrap().to_bytes(), n),
             (&b"/run"[..], &b"x.pid"[..])
         );
-        let (mut d, n) = split(c"/x.pid").unwrap();
+        let (d, n) = split(c"/x.pid").unwrap();
         assert_eq!(
             (d.as_cstr().unwrap().to_bytes(), n),
             (&b"/"[..], &b"x.pid"[..])
         );
-        let (mut d, n) = split(c"x.pid").unwrap();
+        let (d, n) = split(c"x.pid").unwrap();
         assert_eq!(
             (d.as_cstr().unwrap().to_bytes(), n),
             (&b"."[..], &b"x.pid"[..])
@@ -527,7 +542,7 @@ mod std_tests {
         let dir = tmpdir("tempname");
         let path = std::ffi::CString::new(dir.join("t.pid").into_os_string().into_encoded_bytes())
             .unwrap();
-        let (mut dir_c, name) = split(&path).unwrap();
+        let (dir_c, name) = split(&path).unwrap();
         let dir_c = dir_c.as_cstr().unwrap();
         let Publish::Done(p) = publish_named(dir_c, name, &path, b"42\n").unwrap() else {
             panic!("first publish lost");

@@ -16,9 +16,9 @@
 
 use crate::cstr::proc_path;
 use crate::procfs::{read_file, stat_field};
-use crate::sys;
 use rustix::io::Errno;
 use rustix::process::{self, Pid};
+use rustix::time::{ClockId, clock_gettime};
 
 /// Slack when comparing a process's start time with a pidfile's mtime:
 /// one second.
@@ -53,7 +53,7 @@ pub(crate) fn judge(pid: Pid, mtime_ns: i128) -> Verdict {
         return Verdict::Stale;
     }
     let mut buf = [0u8; 2048];
-    let mut path = proc_path(Some(pid.as_raw_nonzero().get() as u32), b"stat");
+    let path = proc_path(Some(pid.as_raw_nonzero().get() as u32), b"stat");
     let stat = match path.as_cstr().and_then(|p| read_file(p, &mut buf)) {
         Ok(stat) => stat,
         Err(_) => {
@@ -95,11 +95,15 @@ pub(crate) fn start_time_ns(stat: &[u8]) -> Option<i128> {
     Some(boot + i128::from(ticks) * 1_000_000_000 / i128::from(hz))
 }
 
+/// `clock_gettime(2)` of `clock`, in nanoseconds.
+fn now_ns(clock: ClockId) -> i128 {
+    let t = clock_gettime(clock);
+    i128::from(t.tv_sec) * 1_000_000_000 + i128::from(t.tv_nsec)
+}
+
 /// The wall-clock time of boot, in nanoseconds since the epoch.
 pub(crate) fn boot_time_ns() -> Option<i128> {
-    let real = sys::clock_gettime_ns(linux_raw_sys::general::CLOCK_REALTIME).ok()?;
-    let boot = sys::clock_gettime_ns(linux_raw_sys::general::CLOCK_BOOTTIME).ok()?;
-    Some(real - boot)
+    Some(now_ns(ClockId::Realtime) - now_ns(ClockId::Boottime))
 }
 
 #[cfg(test)]
@@ -113,7 +117,7 @@ mod tests {
 
     #[test]
     fn pid1_started_before_now_is_alive() {
-        let now = sys::clock_gettime_ns(linux_raw_sys::general::CLOCK_REALTIME).unwrap();
+        let now = now_ns(ClockId::Realtime);
         assert_eq!(judge(Pid::INIT, now), Verdict::Alive);
         // A file written long before boot: pid 1 is a newer process.
         assert_eq!(judge(Pid::INIT, 0), Verdict::Stale);
@@ -124,7 +128,7 @@ mod tests {
         let mut buf = [0u8; 2048];
         let stat = read_file(c"/proc/self/stat", &mut buf).unwrap();
         let start = start_time_ns(stat).unwrap();
-        let now = sys::clock_gettime_ns(linux_raw_sys::general::CLOCK_REALTIME).unwrap();
+        let now = now_ns(ClockId::Realtime);
         assert!(start <= now, "started in the future");
         assert!(
             now - start < 3600 * 1_000_000_000,

@@ -1,14 +1,17 @@
 //! [`PidLock`] and the celery-style entry points: [`create_pidlock`] and
-//! [`check_pidlock`], and the [`PidfilePath`] argument they take.
+//! [`check_pidlock`].
 
 use super::file;
-use super::{PidStatus, Pidfile, lock_failed};
+use super::{Held, PidStatus, Pidfile, lock_failed};
+use crate::cstr::{CStrBuf, PATH_MAX};
 use crate::error::Op;
-use crate::error::{Context, Result};
+use crate::error::{Context, Error, Result};
+use crate::path::PathArg;
 use core::ffi::CStr;
 use core::fmt;
+use rustix::fd::{AsFd, BorrowedFd};
 use rustix::fs::{self, AtFlags};
-use rustix::process::{self, Pid};
+use rustix::process::Pid;
 
 /// How many publish/judge/remove rounds [`create_pidlock`] makes before it
 /// gives up. Each extra round means another process changed the file in
@@ -18,10 +21,19 @@ const CREATE_ROUNDS: u32 = 16;
 /// A held pidfile lock, released on drop in the process that acquired it
 /// (returned by [`create_pidlock`]).
 ///
+/// It owns everything it needs and borrows nothing: the locked fd, the
+/// file's `(st_dev, st_ino)` and pid, and its own copy of the path in an
+/// inline buffer of `PATH_MAX` (4096) bytes, used to unlink the file on
+/// release. So a `PidLock` is about 4 KiB, moves freely (into a
+/// [`Daemon`](crate::daemon::Daemon), out of the function that built the
+/// path) and needs no allocator. The path is the one the lock was taken
+/// at: absolute with `std`; without `std`, a relative path stays relative
+/// to the working directory at each call (take the lock at an absolute path
+/// if the process will `chdir`).
+///
 /// A copy inherited by a forked child does nothing on drop but close its
 /// fd; the lock stays with the parent (and with every process that still
-/// has the file open). Dereferences to the [`Pidfile`] for `path()`,
-/// `fd()`, `set_inheritable()` and the rest.
+/// has the file open).
 ///
 /// # Async-signal safety
 ///
@@ -30,43 +42,212 @@ const CREATE_ROUNDS: u32 = 16;
 /// # Examples
 ///
 /// ```
-/// # let dir = std::env::temp_dir().join(format!("dk-doc-lock-{}", std::process::id()));
+/// # let dir = std::env::temp_dir().join(format!("daemonry-doc-lock-{}", std::process::id()));
 /// # std::fs::create_dir_all(&dir).unwrap();
-/// # let path = std::ffi::CString::new(format!("{}/app.pid", dir.display())).unwrap();
+/// # let path = std::ffi::CString::new(dir.join("app.pid").into_os_string().into_encoded_bytes()).unwrap();
 /// let lock = daemonry::create_pidlock(path.as_c_str())?;
 /// assert_eq!(lock.pid(), rustix::process::getpid());
-/// let fd = lock.fd().expect("held"); // keep it across close_open_fds
-/// # let _ = fd;
+/// assert_eq!(lock.path(), path.as_c_str());
+/// let _fd = lock.fd(); // keep it across close_open_fds
 /// lock.release()?;
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// # Ok::<(), daemonry::Error>(())
 /// ```
-pub struct PidLock<'a> {
-    pidfile: Pidfile<'a>,
+pub struct PidLock {
+    path: CStrBuf<PATH_MAX>,
+    held: Held,
+    /// Set by [`PidLock::release`], so that drop does not release twice.
+    released: bool,
 }
 
-impl<'a> PidLock<'a> {
-    /// The pid written in the file (the acquiring process, or the last
-    /// caller of [`Pidfile::write_pid`]).
+impl PidLock {
+    /// The path the lock was taken at.
     ///
     /// # Async-signal safety
     ///
     /// Safe between fork and exec: no allocation, locks or panics.
-    pub fn pid(&self) -> Pid {
-        // A PidLock is only built around a held Pidfile; the getpid()
-        // fallback cannot be reached.
-        self.pidfile
-            .held
-            .as_ref()
-            .map_or_else(process::getpid, |h| h.pid)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-lpath-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let path = std::ffi::CString::new(dir.join("app.pid").into_os_string().into_encoded_bytes()).unwrap();
+    /// let lock = daemonry::create_pidlock(path.as_c_str())?;
+    /// assert_eq!(lock.path(), path.as_c_str());
+    /// # drop(lock); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
+    pub fn path(&self) -> &CStr {
+        // The buffer was filled from a C string that fit: this cannot fail.
+        self.path.as_cstr().unwrap_or(c"")
     }
 
-    /// Releases the lock now, reporting errors (drop ignores them). See
-    /// [`Pidfile::release`].
+    /// The path the lock was taken at, as a `Path`.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-lasp-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let lock = daemonry::create_pidlock(dir.join("app.pid"))?;
+    /// assert_eq!(lock.as_path(), dir.join("app.pid"));
+    /// # drop(lock); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    pub fn as_path(&self) -> &std::path::Path {
+        use std::os::unix::ffi::OsStrExt;
+        std::path::Path::new(std::ffi::OsStr::from_bytes(self.path.as_bytes()))
+    }
+
+    /// The pid written in the file (the acquiring process, or the last
+    /// caller of [`write_pid`](PidLock::write_pid)).
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-lpid-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let path = std::ffi::CString::new(dir.join("app.pid").into_os_string().into_encoded_bytes()).unwrap();
+    /// let lock = daemonry::create_pidlock(path.as_c_str())?;
+    /// assert_eq!(lock.pid(), rustix::process::getpid());
+    /// # drop(lock); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
+    pub fn pid(&self) -> Pid {
+        self.held.pid
+    }
+
+    /// The locked file's descriptor, to keep it open across
+    /// [`close_open_fds`](crate::close_open_fds) or hand it to an `exec`ed
+    /// program (see [`set_inheritable`](PidLock::set_inheritable)). See
+    /// [`Pidfile::fd`] for how `/proc` shows it.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-lfd-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let path = std::ffi::CString::new(dir.join("app.pid").into_os_string().into_encoded_bytes()).unwrap();
+    /// use rustix::fd::AsRawFd;
+    /// let lock = daemonry::create_pidlock(path.as_c_str())?;
+    /// let mut found = 0;
+    /// daemonry::fds_for_path(path.as_c_str(), |fd| {
+    ///     assert_eq!(fd, lock.fd().as_raw_fd());
+    ///     found += 1;
+    /// })?;
+    /// assert_eq!(found, 1);
+    /// # drop(lock); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.held.fd.as_fd()
+    }
+
+    /// Whether the calling process is the one that acquired the lock (or
+    /// last called [`write_pid`](PidLock::write_pid)); a copy inherited
+    /// through `fork` is not, and does not release on drop.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-lheld-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let path = std::ffi::CString::new(dir.join("app.pid").into_os_string().into_encoded_bytes()).unwrap();
+    /// let lock = daemonry::create_pidlock(path.as_c_str())?;
+    /// assert!(lock.is_held());
+    /// # drop(lock); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
+    pub fn is_held(&self) -> bool {
+        self.held.is_ours()
+    }
+
+    /// `fcntl(F_SETFD)`—Lets the locked fd survive `exec` (`true`) or not
+    /// (`false`, the default). See [`Pidfile::set_inheritable`].
     ///
     /// # Errors
     ///
-    /// As [`Pidfile::release`].
+    /// [`ErrorKind::Os`](crate::ErrorKind::Os) from `fcntl`.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # References
+    ///
+    /// [`fcntl(2)`](https://man7.org/linux/man-pages/man2/fcntl.2.html)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-linh-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let path = std::ffi::CString::new(dir.join("app.pid").into_os_string().into_encoded_bytes()).unwrap();
+    /// let lock = daemonry::create_pidlock(path.as_c_str())?;
+    /// lock.set_inheritable(true)?; // about to exec the real server
+    /// # drop(lock); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
+    pub fn set_inheritable(&self, inheritable: bool) -> Result<()> {
+        self.held.set_inheritable(inheritable)
+    }
+
+    /// Rewrites the file with the calling process's pid (after a fork) and
+    /// makes this copy the owner that releases. See [`Pidfile::write_pid`].
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Os`](crate::ErrorKind::Os) from `pwrite`, `ftruncate`
+    /// or `fsync`.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-lwp-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let path = std::ffi::CString::new(dir.join("app.pid").into_os_string().into_encoded_bytes()).unwrap();
+    /// let mut lock = daemonry::create_pidlock(path.as_c_str())?;
+    /// // In a forked child that carries on as the daemon:
+    /// lock.write_pid()?;
+    /// assert_eq!(lock.pid(), rustix::process::getpid());
+    /// # drop(lock); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
+    pub fn write_pid(&mut self) -> Result<()> {
+        self.held.write_pid()
+    }
+
+    /// Releases the lock now, reporting errors (drop ignores them): unlinks
+    /// the path if it still names our file holding our pid, then closes the
+    /// fd. See [`Pidfile::release`].
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Os`](crate::ErrorKind::Os) when the path cannot be
+    /// examined or unlinked; the fd is closed (and the lock dropped) anyway.
     ///
     /// # Async-signal safety
     ///
@@ -75,156 +256,86 @@ impl<'a> PidLock<'a> {
     /// # References
     ///
     /// [`unlink(2)`](https://man7.org/linux/man-pages/man2/unlink.2.html)
-    pub fn release(self) -> Result<()> {
-        let PidLock { mut pidfile } = self;
-        pidfile.release()
-    }
-
-    /// Rewrites the file with the calling process's pid (after a fork) and
-    /// makes this copy the owner. See [`Pidfile::write_pid`].
     ///
-    /// # Errors
+    /// # Examples
     ///
-    /// As [`Pidfile::write_pid`].
-    ///
-    /// # Async-signal safety
-    ///
-    /// Safe between fork and exec: no allocation, locks or panics.
-    pub fn write_pid(&mut self) -> Result<()> {
-        self.pidfile.write_pid()
-    }
-
-    /// The underlying [`Pidfile`], still holding the lock (it releases on
-    /// drop just the same).
-    ///
-    /// # Async-signal safety
-    ///
-    /// Safe between fork and exec: no allocation, locks or panics.
-    pub fn into_pidfile(self) -> Pidfile<'a> {
-        self.pidfile
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-lrel-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let path = std::ffi::CString::new(dir.join("app.pid").into_os_string().into_encoded_bytes()).unwrap();
+    /// let lock = daemonry::create_pidlock(path.as_c_str())?;
+    /// lock.release()?;
+    /// assert!(!daemonry::Pidfile::new(path.as_c_str())?.exists()?);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
+    pub fn release(mut self) -> Result<()> {
+        self.released = true;
+        self.held.unlink(self.path())
+        // `self` drops here: the fd closes after the unlink.
     }
 }
 
-impl<'a> core::ops::Deref for PidLock<'a> {
-    type Target = Pidfile<'a>;
-    fn deref(&self) -> &Pidfile<'a> {
-        &self.pidfile
+impl Drop for PidLock {
+    fn drop(&mut self) {
+        if !self.released {
+            // Errors cannot be reported from drop; the fd closes anyway.
+            let _ = self.held.unlink(self.path());
+        }
     }
 }
 
-impl fmt::Debug for PidLock<'_> {
+impl fmt::Debug for PidLock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PidLock")
-            .field("path", &self.pidfile.path())
+            .field("path", &self.path())
             .field("pid", &self.pid())
             .finish()
     }
 }
 
-pub(crate) mod private {
-    /// Seals [`PidfilePath`](super::PidfilePath).
-    pub trait Sealed {}
-}
-
-/// What [`create_pidlock`] and [`check_pidlock`] accept as a path: a
-/// `&CStr` (no allocation), a [`Pidfile`], and with `std` the usual path
-/// types (`&str`, `String`, `&Path`, `PathBuf`, `&OsStr`, `&CString`),
-/// made absolute at once.
-///
-/// Sealed: implemented by daemonry only.
-pub trait PidfilePath<'a>: private::Sealed {
-    /// The [`Pidfile`] for this path.
-    ///
-    /// # Errors
-    ///
-    /// As [`Pidfile::from_path`] for the std path types; never for `&CStr`.
-    ///
-    /// # Async-signal safety
-    ///
-    /// Safe between fork and exec for `&CStr` and `Pidfile`; the std path
-    /// types allocate.
-    fn into_pidfile(self) -> Result<Pidfile<'a>>;
-}
-
-impl private::Sealed for &CStr {}
-impl<'a> PidfilePath<'a> for &'a CStr {
-    fn into_pidfile(self) -> Result<Pidfile<'a>> {
-        Ok(Pidfile::new(self))
-    }
-}
-
-impl private::Sealed for Pidfile<'_> {}
-impl<'a> PidfilePath<'a> for Pidfile<'a> {
-    fn into_pidfile(self) -> Result<Pidfile<'a>> {
-        Ok(self)
-    }
-}
-
-#[cfg(feature = "std")]
-mod std_paths {
-    use super::{Pidfile, PidfilePath, Result, private};
-    use std::ffi::{CString, OsStr, OsString};
-    use std::path::{Path, PathBuf};
-    use std::string::String;
-
-    impl private::Sealed for &CString {}
-    impl<'a> PidfilePath<'a> for &'a CString {
-        fn into_pidfile(self) -> Result<Pidfile<'a>> {
-            Ok(Pidfile::new(self.as_c_str()))
-        }
-    }
-
-    macro_rules! via_path {
-        ($($t:ty),*) => {$(
-            impl private::Sealed for $t {}
-            impl PidfilePath<'static> for $t {
-                fn into_pidfile(self) -> Result<Pidfile<'static>> {
-                    Pidfile::from_path(self)
-                }
-            }
-        )*};
-    }
-    via_path!(
-        &str, String, &String, &Path, PathBuf, &PathBuf, &OsStr, OsString
-    );
-}
-
 /// Takes the pidfile lock for the life of the program (celery's
 /// `create_pidlock`): removes a stale or invalid file, then acquires.
 ///
-/// Tries to publish first; when something is there, probes it. A live
-/// holder ([`PidStatus::Held`] or [`PidStatus::Running`]) is
-/// `LockFailed` (with the holder in [`Error::pid`](crate::Error::pid)); a stale or invalid file is removed by inode and
-/// the publish is tried again. Concurrent starters race on the atomic
-/// publish, so exactly one wins. The returned [`PidLock`] releases on drop,
-/// in this process only (celery registers an `atexit` handler, which forked
-/// children share).
+/// `path` is anything [`Pidfile::new`] takes (with `std`, a relative path
+/// is made absolute now). Tries to publish first; when something is there,
+/// probes it. A live holder ([`PidStatus::Held`] or
+/// [`PidStatus::Running`]) is `LockFailed` (with the holder in
+/// [`Error::pid`](crate::Error::pid)); a stale or invalid file is removed
+/// by inode and the publish is tried again. Concurrent starters race on the
+/// atomic publish, so exactly one wins. The returned [`PidLock`] releases
+/// on drop, in this process only (celery registers an `atexit` handler,
+/// which forked children share).
 ///
 /// # Errors
 ///
-/// - [`ErrorKind::LockFailed`](crate::ErrorKind::LockFailed) with the holder's pid when a live process
-///   holds the lock (celery prints `PIDLOCKED` and exits 73,
-///   `EX_CANTCREAT`; here that is the caller's choice).
+/// - [`ErrorKind::LockFailed`](crate::ErrorKind::LockFailed) with the
+///   holder's pid when a live process holds the lock (celery prints
+///   `PIDLOCKED` and exits 73, `EX_CANTCREAT`; here that is the caller's
+///   choice).
+/// - As [`Pidfile::new`] for the path;
+///   [`ErrorKind::Os`](crate::ErrorKind::Os) with `ENAMETOOLONG` for a
+///   path of `PATH_MAX` (4096) bytes or more.
 /// - As [`Pidfile::acquire`] and [`Pidfile::probe`] otherwise (`ELOOP`
 ///   for a symlink at the path, `EACCES`, …).
 ///
 /// # Async-signal safety
 ///
-/// Safe between fork and exec: no allocation, locks or panics (with a
-/// `&CStr` or a `Pidfile`; the std path types allocate).
+/// Safe between fork and exec: no allocation, locks or panics (with an
+/// absolute `&CStr`; see [`Pidfile::new`]).
 ///
 /// # Examples
 ///
 /// ```
-/// # let dir = std::env::temp_dir().join(format!("dk-doc-cpl-{}", std::process::id()));
+/// # let dir = std::env::temp_dir().join(format!("daemonry-doc-cpl-{}", std::process::id()));
 /// # std::fs::create_dir_all(&dir).unwrap();
 /// use daemonry::{create_pidlock, ErrorKind};
 /// let path = dir.join("app.pid");
-/// let cpath = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+/// # let path_c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
 /// std::fs::write(&path, "999999\n").unwrap(); // a crashed holder's file
-/// let lock = create_pidlock(cpath.as_c_str())?;
+/// let lock = create_pidlock(path_c.as_c_str())?;
 /// assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{}\n", std::process::id()));
-/// let err = create_pidlock(cpath.as_c_str()).unwrap_err();
+/// let err = create_pidlock(path_c.as_c_str()).unwrap_err();
 /// assert_eq!(err.kind(), ErrorKind::LockFailed);
 /// assert_eq!(err.pid(), Some(lock.pid()));
 /// drop(lock);
@@ -232,15 +343,37 @@ mod std_paths {
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// # Ok::<(), daemonry::Error>(())
 /// ```
-pub fn create_pidlock<'a, P: PidfilePath<'a>>(path: P) -> Result<PidLock<'a>> {
-    let mut pidfile = path.into_pidfile()?;
-    if pidfile.is_held() {
-        return Ok(PidLock { pidfile });
+pub fn create_pidlock<'a>(path: impl Into<PathArg<'a>>) -> Result<PidLock> {
+    let given = Pidfile::new(path)?;
+    let mut copy = CStrBuf::<PATH_MAX>::new();
+    copy.push(given.path().to_bytes());
+    drop(given);
+    let held = {
+        let c = copy
+            .as_cstr()
+            .map_err(|e| Error::os(Op::PidfilePath, e).with_input(copy.as_bytes()))?;
+        let mut pidfile = Pidfile::new(c)?;
+        take_lock(&mut pidfile)?;
+        pidfile.held.take()
+    };
+    match held {
+        Some(held) => Ok(PidLock {
+            path: copy,
+            held,
+            released: false,
+        }),
+        // `take_lock` returns only once `held` is set.
+        None => Err(lock_failed(None)),
     }
+}
+
+/// The loop of [`create_pidlock`]: publish; on a file in the way, judge it
+/// and remove it if stale; again.
+fn take_lock(pidfile: &mut Pidfile<'_>) -> Result<()> {
     let mut last = None;
     for _ in 0..CREATE_ROUNDS {
         match pidfile.try_acquire() {
-            Ok(true) => return Ok(PidLock { pidfile }),
+            Ok(true) => return Ok(()),
             Ok(false) => {}
             Err(e) => {
                 // E.g. EACCES in a directory we cannot write: if a live
@@ -276,22 +409,24 @@ pub fn create_pidlock<'a, P: PidfilePath<'a>>(path: P) -> Result<PidLock<'a>> {
 /// lock now (celery's `detached` pre-flight, which creates and deletes a
 /// temporary pidfile and so races with monitors; celery#4174).
 ///
-/// `Ok` when the path is absent, stale or invalid (the lock could be
-/// taken), and its directory exists and is writable and searchable for
-/// our effective ids. Nothing is created or deleted.
+/// `path` is anything [`Pidfile::new`] takes. `Ok` when the path is
+/// absent, stale or invalid (the lock could be taken), and its directory
+/// exists and is writable and searchable for our effective ids. Nothing is
+/// created or deleted.
 ///
 /// # Errors
 ///
-/// - [`ErrorKind::LockFailed`](crate::ErrorKind::LockFailed) with the holder's pid when a live process
-///   holds it.
-/// - [`ErrorKind::Os`](crate::ErrorKind::Os) with the errno of `faccessat2` when the directory is
-///   missing (`ENOENT`) or not writable (`EACCES`, `EROFS`); as
+/// - [`ErrorKind::LockFailed`](crate::ErrorKind::LockFailed) with the
+///   holder's pid when a live process holds it.
+/// - [`ErrorKind::Os`](crate::ErrorKind::Os) with [`Op::PidfileDir`] and
+///   the errno of `faccessat2` when the directory is missing (`ENOENT`) or
+///   not writable (`EACCES`, `EROFS`); as [`Pidfile::new`] and
 ///   [`Pidfile::probe`] otherwise.
 ///
 /// # Async-signal safety
 ///
-/// Safe between fork and exec: no allocation, locks or panics (with a
-/// `&CStr` or a `Pidfile`).
+/// Safe between fork and exec: no allocation, locks or panics (with an
+/// absolute `&CStr`).
 ///
 /// # References
 ///
@@ -304,15 +439,15 @@ pub fn create_pidlock<'a, P: PidfilePath<'a>>(path: P) -> Result<PidLock<'a>> {
 /// assert!(daemonry::check_pidlock(c"/nonexistent-dir/x.pid").is_err());
 /// # Ok::<(), daemonry::Error>(())
 /// ```
-pub fn check_pidlock<'a, P: PidfilePath<'a>>(path: P) -> Result<()> {
-    let pidfile = path.into_pidfile()?;
+pub fn check_pidlock<'a>(path: impl Into<PathArg<'a>>) -> Result<()> {
+    let pidfile = Pidfile::new(path)?;
     match pidfile.probe()? {
         PidStatus::Held(pid) => return Err(lock_failed(pid)),
         PidStatus::Running(pid) => return Err(lock_failed(Some(pid))),
         _ => {}
     }
     let bytes = pidfile.path().to_bytes();
-    let mut dir = crate::cstr::CStrBuf::<4096>::new();
+    let mut dir = CStrBuf::<PATH_MAX>::new();
     match bytes.iter().rposition(|&b| b == b'/') {
         Some(0) => dir.push(b"/"),
         Some(i) => dir.push(bytes.get(..i).unwrap_or(&[])),

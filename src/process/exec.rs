@@ -77,6 +77,17 @@ impl<'a> CStrArray<'a> {
     /// `'a`. The `argv` and `envp` the kernel passes to a program's entry
     /// point qualify for `'static` as long as nothing rewrites them (a
     /// process title does: read what you need first).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::process::CStrArray;
+    /// let strings = [c"sh".as_ptr(), c"-c".as_ptr(), std::ptr::null()];
+    /// // SAFETY: a null-terminated array of pointers to C strings, all
+    /// // alive and unchanged while `argv` is used.
+    /// let argv = unsafe { CStrArray::from_ptr(strings.as_ptr()) };
+    /// assert_eq!(argv.len(), 2);
+    /// ```
     pub const unsafe fn from_ptr(ptr: *const *const c_char) -> CStrArray<'a> {
         if ptr.is_null() {
             return CStrArray {
@@ -91,31 +102,80 @@ impl<'a> CStrArray<'a> {
     }
 
     /// The raw array, for passing to a system call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let empty = daemonry::process::CStrArray::EMPTY;
+    /// // SAFETY: every array holds at least its terminator.
+    /// assert!(unsafe { *empty.as_ptr() }.is_null());
+    /// ```
     pub const fn as_ptr(&self) -> *const *const c_char {
         self.ptr
     }
 
     /// The strings, in order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut b = daemonry::process::CStrArrayBuf::<3>::new();
+    /// b.push(c"a")?;
+    /// b.push(c"b")?;
+    /// assert_eq!(b.as_array().iter().collect::<Vec<_>>(), [c"a", c"b"]);
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn iter(&self) -> CStrArrayIter<'a> {
         CStrArrayIter { array: *self }
     }
 
     /// The number of strings (walks the array).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(daemonry::process::CStrArray::EMPTY.len(), 0);
+    /// ```
     pub fn len(&self) -> usize {
         self.iter().count()
     }
 
     /// Whether the array holds no string.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(daemonry::process::CStrArray::EMPTY.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.first().is_none()
     }
 
     /// The first string, if any (`argv[0]`: the program name).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut b = daemonry::process::CStrArrayBuf::<2>::new();
+    /// b.push(c"prog")?;
+    /// assert_eq!(b.as_array().first(), Some(c"prog"));
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn first(&self) -> Option<&'a CStr> {
         self.iter().next()
     }
 
     /// The string at `index`, if the array is that long.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut b = daemonry::process::CStrArrayBuf::<3>::new();
+    /// b.push(c"prog")?;
+    /// b.push(c"arg")?;
+    /// assert_eq!((b.as_array().get(1), b.as_array().get(2)), (Some(c"arg"), None));
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn get(&self, index: usize) -> Option<&'a CStr> {
         self.iter().nth(index)
     }
@@ -123,6 +183,18 @@ impl<'a> CStrArray<'a> {
     /// The array without its first `n` strings (empty when it holds `n`
     /// or fewer): `argv.skip(optind)` is the command to run after the
     /// options. Shares the same memory; the terminator is the original's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut b = daemonry::process::CStrArrayBuf::<4>::new();
+    /// for s in [c"init", c"--", c"sleep"] {
+    ///     b.push(s)?;
+    /// }
+    /// assert_eq!(b.as_array().skip(2).first(), Some(c"sleep"));
+    /// assert!(b.as_array().skip(9).is_empty());
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn skip(&self, n: usize) -> CStrArray<'a> {
         let mut rest = *self;
         for _ in 0..n {
@@ -245,6 +317,13 @@ pub struct CStrArrayBuf<'a, const N: usize> {
 
 impl<'a, const N: usize> CStrArrayBuf<'a, N> {
     /// An empty array.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let b = daemonry::process::CStrArrayBuf::<8>::new();
+    /// assert!(b.is_empty() && b.as_array().is_empty());
+    /// ```
     pub const fn new() -> Self {
         CStrArrayBuf {
             ptrs: [core::ptr::null(); N],
@@ -257,8 +336,12 @@ impl<'a, const N: usize> CStrArrayBuf<'a, N> {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::BufferTooSmall`] (with `needed` the capacity that
+    /// [`ErrorKind::BufferTooSmall`](crate::ErrorKind::BufferTooSmall) (with `needed` the capacity that
     /// would have fit it) when `N - 1` strings are already there.
+    ///
+    /// # Examples
+    ///
+    /// See [`CStrArrayBuf`].
     pub fn push(&mut self, s: &'a CStr) -> crate::Result<()> {
         // Keep the last slot for the terminator.
         match self.ptrs.get_mut(self.len) {
@@ -272,17 +355,36 @@ impl<'a, const N: usize> CStrArrayBuf<'a, N> {
     }
 
     /// How many strings were pushed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut b = daemonry::process::CStrArrayBuf::<4>::new();
+    /// b.push(c"x")?;
+    /// assert_eq!(b.len(), 1);
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub const fn len(&self) -> usize {
         self.len
     }
 
     /// Whether nothing was pushed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(daemonry::process::CStrArrayBuf::<4>::new().is_empty());
+    /// ```
     pub const fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The null-terminated array of what was pushed, borrowing this
     /// buffer.
+    ///
+    /// # Examples
+    ///
+    /// See [`CStrArrayBuf`].
     pub fn as_array(&self) -> CStrArray<'_> {
         if N == 0 {
             return CStrArray::EMPTY;
@@ -317,7 +419,7 @@ impl<const N: usize> core::fmt::Debug for CStrArrayBuf<'_, N> {
 ///
 /// # Errors
 ///
-/// Returns (never `Ok`) an [`ErrorKind::Os`] error with context
+/// Returns (never `Ok`) an [`ErrorKind::Os`](crate::ErrorKind::Os) error with context
 /// `"execve"` and the kernel's errno: `ENOENT` (no such file), `EACCES`
 /// (not executable, or a directory on the way is not searchable),
 /// `ENOEXEC` (not a format the kernel runs; no shell fallback), `E2BIG`, …
@@ -370,7 +472,7 @@ pub const DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
 ///
 /// # Errors
 ///
-/// An [`ErrorKind::Os`] error with context `"execvpe"`:
+/// An [`ErrorKind::Os`](crate::ErrorKind::Os) error with context `"execvpe"`:
 /// `ENOENT` for an empty `file` or when no directory has it; `EACCES` when
 /// some candidate existed but could not be run and nothing better was
 /// found; `ENAMETOOLONG` for a `file` longer than 255 bytes; otherwise the

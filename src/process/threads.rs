@@ -22,7 +22,7 @@ use rustix::io::Errno;
 /// exist. So these operations check the thread count first, and the check
 /// is this value: [`SingleThreaded::check`] makes one (or fails with
 /// [`MultiThreaded`](ErrorKind::MultiThreaded)), and the operations take
-/// it ([`SingleThreaded::drop_privileges`](crate::privilege) and friends)
+/// it ([`PrivilegeDrop::apply_single_threaded`](crate::PrivilegeDrop::apply_single_threaded), [`SingleThreaded::setuid`] and friends)
 /// or make one themselves (the free functions).
 ///
 /// A proof describes the moment it was made: starting a thread afterwards
@@ -73,6 +73,16 @@ impl SingleThreaded {
     /// # References
     ///
     /// [unshare(2)](https://man7.org/linux/man-pages/man2/unshare.2.html)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::process::SingleThreaded;
+    /// // In a forked child (one thread) this is always Ok.
+    /// if let Ok(proof) = SingleThreaded::check() {
+    ///     let _ = proof;
+    /// }
+    /// ```
     pub fn check() -> Result<SingleThreaded> {
         check_for(Op::CountThreads)
     }

@@ -6,6 +6,7 @@ use rustix::io::Errno;
 use rustix::process::{Pid, WaitOptions, WaitStatus};
 
 use crate::error::{Error, Result};
+use crate::signal::Signal;
 
 /// How a child process ended, decoded from a `waitpid(2)` status.
 ///
@@ -19,12 +20,12 @@ use crate::error::{Error, Result};
 /// # Examples
 ///
 /// ```
-/// use daemonry::process::ChildExit;
+/// use daemonry::{process::ChildExit, Signal};
 /// assert_eq!(ChildExit::Exited(3).shell_code(), 3);
-/// let killed = ChildExit::Signaled { signal: 15, core_dumped: false };
+/// let killed = ChildExit::Signaled { signal: Signal::TERM, core_dumped: false };
 /// assert_eq!(killed.shell_code(), 143);
 /// assert_eq!(ChildExit::from_raw(0x0f00), Some(ChildExit::Exited(15)));
-/// assert_eq!(ChildExit::from_raw(0x0009), Some(ChildExit::Signaled { signal: 9, core_dumped: false }));
+/// assert_eq!(ChildExit::from_raw(0x0009), Some(ChildExit::Signaled { signal: Signal::KILL, core_dumped: false }));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ChildExit {
@@ -32,8 +33,8 @@ pub enum ChildExit {
     Exited(u8),
     /// A signal killed it.
     Signaled {
-        /// The signal's number.
-        signal: i32,
+        /// The signal.
+        signal: Signal,
         /// Whether it dumped core.
         core_dumped: bool,
     },
@@ -43,22 +44,48 @@ impl ChildExit {
     /// Decodes a raw wait status (the `int` `waitpid(2)` stores); `None`
     /// for a stopped or continued child (statuses only reported with
     /// `WUNTRACED`/`WCONTINUED`).
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::process::ChildExit;
+    /// assert_eq!(ChildExit::from_raw(3 << 8), Some(ChildExit::Exited(3)));
+    /// assert_eq!(ChildExit::from_raw(0x137f), None); // stopped by SIGSTOP
+    /// ```
     pub const fn from_raw(status: i32) -> Option<ChildExit> {
         let status = status as u32;
         let signal = status & 0x7f;
         if signal == 0 {
             Some(ChildExit::Exited(((status >> 8) & 0xff) as u8))
         } else if signal != 0x7f && status & 0xffff != 0xffff {
-            Some(ChildExit::Signaled {
-                signal: signal as i32,
-                core_dumped: status & 0x80 != 0,
-            })
+            match Signal::from_raw(signal as i32) {
+                Some(signal) => Some(ChildExit::Signaled {
+                    signal,
+                    core_dumped: status & 0x80 != 0,
+                }),
+                None => None,
+            }
         } else {
             None
         }
     }
 
     /// The exit code, if it exited.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::process::ChildExit;
+    /// assert_eq!(ChildExit::Exited(4).code(), Some(4));
+    /// ```
     pub const fn code(&self) -> Option<u8> {
         match *self {
             ChildExit::Exited(code) => Some(code),
@@ -67,7 +94,18 @@ impl ChildExit {
     }
 
     /// The signal that killed it, if one did.
-    pub const fn signal(&self) -> Option<i32> {
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::{process::ChildExit, Signal};
+    /// assert_eq!(ChildExit::from_raw(9).and_then(|e| e.signal()), Some(Signal::KILL));
+    /// ```
+    pub const fn signal(&self) -> Option<Signal> {
         match *self {
             ChildExit::Exited(_) => None,
             ChildExit::Signaled { signal, .. } => Some(signal),
@@ -75,16 +113,34 @@ impl ChildExit {
     }
 
     /// Whether it exited with code 0.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(daemonry::process::ChildExit::Exited(0).success());
+    /// ```
     pub const fn success(&self) -> bool {
         matches!(self, ChildExit::Exited(0))
     }
 
     /// What `sh` sets `$?` to: the exit code, or 128 + the signal number
     /// (kept to 0..=255 as an exit status is).
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// See [`ChildExit`].
     pub const fn shell_code(&self) -> u8 {
         match *self {
             ChildExit::Exited(code) => code,
-            ChildExit::Signaled { signal, .. } => (128 + signal) as u8,
+            ChildExit::Signaled { signal, .. } => (128 + signal.as_raw()) as u8,
         }
     }
 
@@ -230,7 +286,7 @@ mod tests {
         assert_eq!(
             ChildExit::from_raw(0x86),
             Some(ChildExit::Signaled {
-                signal: 6,
+                signal: Signal::ABORT,
                 core_dumped: true
             })
         );
@@ -238,11 +294,11 @@ mod tests {
         assert_eq!(ChildExit::from_raw(0x137f), None);
         assert_eq!(ChildExit::from_raw(0xffff), None);
         let k = ChildExit::Signaled {
-            signal: 64,
+            signal: Signal::RTMAX,
             core_dumped: false,
         };
         assert_eq!(k.shell_code(), 192);
-        assert_eq!(k.signal(), Some(64));
+        assert_eq!(k.signal(), Some(Signal::RTMAX));
         assert_eq!(k.code(), None);
         assert!(ChildExit::Exited(0).success() && !ChildExit::Exited(1).success());
     }

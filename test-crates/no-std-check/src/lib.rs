@@ -39,13 +39,16 @@ pub fn exercise_pidfile(path: &core::ffi::CStr) -> usize {
     if daemonry::parse_pid(b"1\n").is_ok() {
         n += 1;
     }
-    let mut pf = daemonry::Pidfile::new(path);
+    let Ok(mut pf) = daemonry::Pidfile::new(path) else {
+        return n;
+    };
     if pf.acquire().is_ok() {
         n += 1;
     }
     let _ = pf.probe();
     let _ = pf.read_pid();
     let _ = pf.is_locked();
+    let _ = pf.exists();
     let _ = pf.write_pid();
     let _ = pf.set_inheritable(true);
     let _ = pf.release();

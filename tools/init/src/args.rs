@@ -262,8 +262,8 @@ where
 /// 1..=31 (tini accepts exactly its table of "SIG…" names; real-time
 /// signals are refused as by tini).
 pub fn parse_pdeathsig(value: &[u8]) -> Option<i32> {
-    let sig = daemonry::signal::parse_signal_bytes(value).ok()?;
-    (sig < daemonry::signal::SIGRTMIN).then_some(sig)
+    let sig = daemonry::parse_signal(value).ok()?;
+    (!sig.is_realtime()).then_some(sig.as_raw())
 }
 
 /// A `-e` value: like tini's `strtol(…, 10)` check (leading white space and

@@ -17,7 +17,7 @@ use core::ffi::CStr;
 
 use daemonry::process::{self, CStrArray, ChildExit};
 use daemonry::signal::{self, Disposition, SigSet};
-use daemonry::{Errno, Fork, Pid};
+use daemonry::{Errno, Fork, Pid, Signal};
 use rustix::fd::BorrowedFd;
 
 use crate::args::{ExitSet, Options};
@@ -46,8 +46,8 @@ const FOR_DKINIT: [i32; 7] = [
 /// [`FOR_DKINIT`] (the kernel never blocks SIGKILL and SIGSTOP).
 pub fn waited_signals() -> SigSet {
     let mut set = SigSet::FULL;
-    for sig in FOR_DKINIT {
-        let _ = set.remove(sig);
+    for sig in FOR_DKINIT.into_iter().filter_map(Signal::from_raw) {
+        set.remove(sig);
     }
     set
 }
@@ -78,8 +78,8 @@ pub fn run(opts: &Options<'_>, program: CStrArray<'_>, envp: CStrArray<'_>) -> i
         Ok(old) => old,
         Err(e) => return fatal(&log, &[S(b"sigprocmask failed: '"), E(errno(e)), S(b"'")]),
     };
-    let sigchld_ignored = matches!(signal::handler(SIGCHLD), Ok(Disposition::Ignore));
-    if sigchld_ignored && signal::reset(&[SIGCHLD]).is_err() {
+    let sigchld_ignored = matches!(signal::handler(Signal::CHILD), Ok(Disposition::Ignore));
+    if sigchld_ignored && signal::reset(&[Signal::CHILD]).is_err() {
         return fatal(&log, &[S(b"Failed to reset the ignored SIGCHLD")]);
     }
     let inherited = Inherited {
@@ -225,10 +225,12 @@ fn supervise(
 /// signal will never come: send it to ourselves now (it is blocked, so the
 /// loop forwards it), which is what it would have done.
 fn set_pdeathsig(sig: i32) -> Result<(), daemonry::Error> {
-    let signal = daemonry::Signal::from_named_raw(sig);
-    match daemonry::set_pdeathsig(signal) {
-        Err(e) if e.errno() == Some(Errno::SRCH) => signal::kill(rustix::process::getpid(), sig),
-        other => other,
+    let signal = Signal::from_raw(sig);
+    match (daemonry::set_pdeathsig(signal), signal) {
+        (Err(e), Some(sig)) if e.errno() == Some(Errno::SRCH) => {
+            signal::kill(rustix::process::getpid(), sig)
+        }
+        (other, _) => other.map(drop),
     }
 }
 
@@ -301,7 +303,7 @@ fn child(
         daemonry::exit_immediately(1);
     }
     if inherited.sigchld_ignored
-        && let Err(e) = signal::ignore(&[SIGCHLD])
+        && let Err(e) = signal::ignore(&[Signal::CHILD])
     {
         child_fatal(log, b"Restoring SIGCHLD disposition failed: ", e);
     }
@@ -339,19 +341,25 @@ fn child_fatal(log: &Log, what: &[u8], e: daemonry::Error) -> ! {
 /// Handles one signal taken from the queue: SIGCHLD means "reap";
 /// SIGTTIN/SIGTTOU are dropped (tini ignores them); anything else goes to
 /// the child (or its group). `Err` carries the status to exit with.
-fn forward(opts: &Options<'_>, log: &Log, child: Pid, sig: i32) -> Result<(), i32> {
-    match sig {
+fn forward(opts: &Options<'_>, log: &Log, child: Pid, sig: Signal) -> Result<(), i32> {
+    match sig.as_raw() {
         SIGCHLD => {
             log.emit(Level::Debug, &[S(b"Received SIGCHLD")]);
             return Ok(());
         }
         SIGTTIN | SIGTTOU => {
-            log.emit(Level::Debug, &[S(b"Ignoring signal: '"), Sig(sig), S(b"'")]);
+            log.emit(
+                Level::Debug,
+                &[S(b"Ignoring signal: '"), Sig(sig.as_raw()), S(b"'")],
+            );
             return Ok(());
         }
         _ => {}
     }
-    log.emit(Level::Debug, &[S(b"Passing signal: '"), Sig(sig), S(b"'")]);
+    log.emit(
+        Level::Debug,
+        &[S(b"Passing signal: '"), Sig(sig.as_raw()), S(b"'")],
+    );
     let sent = if opts.kill_group {
         signal::kill_group(child, sig)
     } else {
@@ -400,7 +408,7 @@ fn reap(opts: &Options<'_>, log: &Log, child: Pid) -> Result<Option<u8>, i32> {
                 ],
                 ChildExit::Signaled { signal, .. } => [
                     S(b"Main child exited with signal (with signal '"),
-                    Sig(signal),
+                    Sig(signal.as_raw()),
                 ],
             };
             let [what, value] = how;
@@ -452,12 +460,12 @@ mod tests {
         assert_eq!(exit_status(ChildExit::Exited(3), &remap), 0);
         assert_eq!(exit_status(ChildExit::Exited(4), &remap), 4);
         let term = ChildExit::Signaled {
-            signal: 15,
+            signal: Signal::TERM,
             core_dumped: false,
         };
         assert_eq!(exit_status(term, &remap), 0);
         let usr1 = ChildExit::Signaled {
-            signal: 10,
+            signal: Signal::USR1,
             core_dumped: true,
         };
         assert_eq!(exit_status(usr1, &remap), 138);
@@ -472,9 +480,11 @@ mod tests {
     #[test]
     fn waited_set() {
         let set = waited_signals();
-        for sig in 1..=64 {
-            assert_eq!(set.contains(sig), !FOR_DKINIT.contains(&sig), "{sig}");
+        for sig in SigSet::FULL {
+            let n = sig.as_raw();
+            assert_eq!(set.contains(sig), !FOR_DKINIT.contains(&n), "{n}");
         }
-        assert!(set.contains(SIGCHLD) && set.contains(SIGTTOU) && set.contains(15));
+        assert!(set.contains(Signal::CHILD) && set.contains(Signal::TTOU));
+        assert!(set.contains(Signal::TERM));
     }
 }

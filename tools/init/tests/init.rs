@@ -292,7 +292,7 @@ fn e_remaps_each_listed_code_to_zero() {
 
 #[test]
 fn forwards_signals_and_exits_128_plus_the_signal() {
-    let rtmin2 = daemonry::signal::SIGRTMIN + 2;
+    let rtmin2 = daemonry::Signal::RTMIN.as_raw() + 2;
     for sig in [
         libc::SIGTERM,
         libc::SIGUSR1,

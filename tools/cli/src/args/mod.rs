@@ -18,6 +18,7 @@ pub use value::{
     parse_retry, parse_seconds, quote,
 };
 
+use daemonry::Signal;
 use lexopt::Arg;
 use std::ffi::OsString;
 use std::time::Duration;
@@ -44,10 +45,10 @@ pub const DEFAULT_RESPAWN_MAX: u32 = 10;
 /// `supervise`: the window `--respawn-max` counts in.
 pub const DEFAULT_RESPAWN_PERIOD: Duration = Duration::from_secs(60);
 
-/// `SIGTERM`, `stop`'s default signal.
-pub const SIGTERM: i32 = 15;
-/// `SIGHUP`, `reload`'s default signal.
-pub const SIGHUP: i32 = 1;
+/// `stop`'s default signal.
+pub const STOP_SIGNAL: Signal = Signal::TERM;
+/// `reload`'s default signal.
+pub const RELOAD_SIGNAL: Signal = Signal::HUP;
 
 /// A usage error: the message (without the program name) names the option
 /// and the input as typed. Exit status [`EX_USAGE`].
@@ -248,8 +249,8 @@ pub struct Stop {
 pub struct Reload {
     /// `--pidfile P`.
     pub pidfile: TypedPath,
-    /// `--signal` (default `HUP`), the kernel's number.
-    pub signal: i32,
+    /// `--signal` (default `HUP`).
+    pub signal: Signal,
     /// `--test`: say what would be signalled, signal nothing.
     pub test: bool,
 }
@@ -284,7 +285,7 @@ struct Raw {
     timeout: Option<Duration>,
     no_new_privs: bool,
     test: bool,
-    signal: Option<i32>,
+    signal: Option<Signal>,
     retry: Option<Retry>,
     respawn_max: Option<u32>,
     respawn_period: Option<Duration>,
@@ -508,7 +509,7 @@ fn build(sub: Sub, r: Raw) -> Result<Command, Usage> {
         }
         Sub::Reload => Command::Reload(Reload {
             pidfile,
-            signal: r.signal.unwrap_or(SIGHUP),
+            signal: r.signal.unwrap_or(RELOAD_SIGNAL),
             test: r.test,
         }),
         Sub::Supervise => {
@@ -566,7 +567,7 @@ fn start(sub: Sub, pidfile: TypedPath, r: Raw) -> Result<Start, Usage> {
 }
 
 fn stop(pidfile: TypedPath, r: &Raw, timeout: Option<Duration>) -> Result<Stop, Usage> {
-    let signal = r.signal.unwrap_or(SIGTERM);
+    let signal = r.signal.unwrap_or(STOP_SIGNAL);
     let schedule = match (&r.retry, timeout) {
         (Some(_), Some(_)) => {
             return Err(Usage::new(

@@ -103,10 +103,10 @@ fn defaults() {
     let st = stop(&["stop", "--pidfile", "p"]);
     assert_eq!(
         st.schedule,
-        Schedule::simple(SIGTERM, DEFAULT_STOP_TIMEOUT, KILL_WAIT)
+        Schedule::simple(STOP_SIGNAL, DEFAULT_STOP_TIMEOUT, KILL_WAIT)
     );
     match ok(&["reload", "--pidfile", "p"]).command {
-        Command::Reload(r) => assert_eq!(r.signal, SIGHUP),
+        Command::Reload(r) => assert_eq!(r.signal, RELOAD_SIGNAL),
         other => panic!("{other:?}"),
     }
     match ok(&["supervise", "--pidfile", "p", "x"]).command {
@@ -181,7 +181,7 @@ fn stop_schedules() {
     let st = stop(&["stop", "--pidfile", "p", "--signal", "INT", "--retry", "3"]);
     assert_eq!(
         st.schedule,
-        Schedule::simple(2, Duration::from_secs(3), Duration::from_secs(3))
+        Schedule::simple(Signal::INT, Duration::from_secs(3), Duration::from_secs(3))
     );
     let st = stop(&[
         "stop",
@@ -194,7 +194,7 @@ fn stop_schedules() {
     ]);
     assert_eq!(
         st.schedule,
-        Schedule::simple(10, Duration::from_millis(200), KILL_WAIT)
+        Schedule::simple(Signal::USR1, Duration::from_millis(200), KILL_WAIT)
     );
     assert!(
         err(&["stop", "--pidfile", "p", "--retry", "5", "--timeout", "1"]).contains("give one")
@@ -240,7 +240,7 @@ fn restart_timeout_bounds_stop_and_notify() {
     .command
     {
         Command::Restart(st, s) => {
-            assert_eq!(st.schedule.steps[0], Step::Signal(2));
+            assert_eq!(st.schedule.steps[0], Step::Signal(Signal::INT));
             assert_eq!(s.ready_timeout, Duration::from_secs(3));
         }
         other => panic!("{other:?}"),
@@ -265,7 +265,7 @@ fn restart_options() {
     .command
     {
         Command::Restart(st, s) => {
-            assert_eq!(st.schedule.steps[0], Step::Signal(2));
+            assert_eq!(st.schedule.steps[0], Step::Signal(Signal::INT));
             assert_eq!(st.schedule.steps[1], Step::Wait(Duration::from_secs(3)));
             assert_eq!(s.nice, Some(3));
             assert_eq!(s.ready_timeout, Duration::from_secs(3));

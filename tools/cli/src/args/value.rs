@@ -3,6 +3,7 @@
 //! [`Usage`] error that quotes the input.
 
 use super::Usage;
+use daemonry::Signal;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -182,7 +183,7 @@ pub fn parse_count(flag: &str, s: &OsStr) -> Result<u32, Usage> {
 ///
 /// Anything else.
 pub fn parse_umask(s: &OsStr) -> Result<u32, Usage> {
-    daemonry::process::parse_umask_bytes(s.as_bytes())
+    daemonry::parse_umask(s.as_bytes())
         .map(|m| m.as_raw_mode())
         .map_err(|_| {
             Usage::new(format!(
@@ -193,12 +194,12 @@ pub fn parse_umask(s: &OsStr) -> Result<u32, Usage> {
 }
 
 /// Parses a signal: `TERM`, `SIGTERM`, `term`, `15`, `SIGRTMIN+2`,
-/// `RTMAX-1`. Returns the kernel's number (1..=64).
+/// `RTMAX-1` (kernel numbering, 1..=64).
 ///
 /// # Errors
 ///
 /// Unknown names and out-of-range numbers.
-pub fn parse_signal(flag: &str, s: &OsStr) -> Result<i32, Usage> {
+pub fn parse_signal(flag: &str, s: &OsStr) -> Result<Signal, Usage> {
     signal(s.as_bytes()).ok_or_else(|| {
         Usage::new(format!(
             "{flag} {}: not a signal (try TERM, HUP, 9 or SIGRTMIN+1; `daemonry names` lists them)",
@@ -207,8 +208,8 @@ pub fn parse_signal(flag: &str, s: &OsStr) -> Result<i32, Usage> {
     })
 }
 
-fn signal(b: &[u8]) -> Option<i32> {
-    daemonry::signal::parse_signal_bytes(b).ok()
+fn signal(b: &[u8]) -> Option<Signal> {
+    daemonry::parse_signal(b).ok()
 }
 
 /// A user (and group) for `--user U[:G]`, as typed.
@@ -295,8 +296,8 @@ pub fn parse_env(s: &OsStr) -> Result<EnvVar, Usage> {
 /// One step of a stop schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
-    /// Send this signal (kernel number) to the verified holder(s).
-    Signal(i32),
+    /// Send this signal to the verified holder(s).
+    Signal(Signal),
     /// Wait this long for every holder to exit.
     Wait(Duration),
 }
@@ -317,12 +318,12 @@ pub struct Schedule {
 impl Schedule {
     /// `SIGNAL/TIMEOUT/KILL/KILL_WAIT`: what a bare `--retry N` (with
     /// `KILL_WAIT` = N) and the default `--timeout` mean.
-    pub fn simple(signal: i32, timeout: Duration, kill_wait: Duration) -> Schedule {
+    pub fn simple(signal: Signal, timeout: Duration, kill_wait: Duration) -> Schedule {
         Schedule {
             steps: vec![
                 Step::Signal(signal),
                 Step::Wait(timeout),
-                Step::Signal(9),
+                Step::Signal(Signal::KILL),
                 Step::Wait(kill_wait),
             ],
             repeat_from: None,
@@ -533,6 +534,7 @@ mod tests {
     #[test]
     fn retry_schedules() {
         use Step::{Signal as S, Wait as W};
+        let sig = |n| Signal::from_raw(n).unwrap();
         assert_eq!(
             parse_retry(os("30")).unwrap(),
             Retry::Timeout(Duration::from_secs(30))
@@ -541,9 +543,9 @@ mod tests {
             parse_retry(os("TERM/30/KILL/5")).unwrap(),
             Retry::Schedule(Schedule {
                 steps: vec![
-                    S(15),
+                    S(sig(15)),
                     W(Duration::from_secs(30)),
-                    S(9),
+                    S(sig(9)),
                     W(Duration::from_secs(5))
                 ],
                 repeat_from: None
@@ -553,9 +555,9 @@ mod tests {
             parse_retry(os("-HUP/0.5/-9/1")).unwrap(),
             Retry::Schedule(Schedule {
                 steps: vec![
-                    S(1),
+                    S(sig(1)),
                     W(Duration::from_millis(500)),
-                    S(9),
+                    S(sig(9)),
                     W(Duration::from_secs(1))
                 ],
                 repeat_from: None
@@ -565,9 +567,9 @@ mod tests {
             parse_retry(os("SIGTERM/5/forever/KILL/1")).unwrap(),
             Retry::Schedule(Schedule {
                 steps: vec![
-                    S(15),
+                    S(sig(15)),
                     W(Duration::from_secs(5)),
-                    S(9),
+                    S(sig(9)),
                     W(Duration::from_secs(1))
                 ],
                 repeat_from: Some(2)

@@ -4,7 +4,7 @@
 use super::holders::{self, Found, Target};
 use super::plan::Resolved;
 use super::{Failure, Out, Outcome, code, signal_text};
-use daemonry::{Pid, Pidfile};
+use daemonry::{Pid, Pidfile, Signal};
 use daemonry_cli::args::{Schedule, Step};
 use std::time::Duration;
 
@@ -105,7 +105,7 @@ pub fn status(pidfile: &Resolved, out: Out) -> Outcome {
 
 /// Removes a stale or invalid pidfile (best effort; a failure is told).
 fn remove_stale(pidfile: &Resolved, out: Out) {
-    if let Err(e) = Pidfile::new(pidfile.c.as_c_str()).remove_if_stale() {
+    if let Err(e) = Pidfile::new(pidfile.c.as_c_str()).and_then(|p| p.remove_if_stale()) {
         out.note(format!("pidfile {}: not removed: {e}", pidfile.typed));
     }
 }
@@ -177,7 +177,7 @@ pub fn run_schedule(targets: &[Target], schedule: &Schedule, out: Out) -> Result
         };
         match *step {
             Step::Signal(sig) => {
-                let to: Vec<&Target> = if sig == 9 {
+                let to: Vec<&Target> = if sig == Signal::KILL {
                     targets.iter().filter(|t| !t.exited()).collect()
                 } else {
                     holders::topmost(targets)
@@ -212,7 +212,7 @@ pub fn run_schedule(targets: &[Target], schedule: &Schedule, out: Out) -> Result
 
 /// `reload`: sends the signal to the topmost verified holder(s), waits
 /// for nothing.
-pub fn reload(pidfile: &Resolved, sig: i32, test: bool, out: Out) -> Outcome {
+pub fn reload(pidfile: &Resolved, sig: Signal, test: bool, out: Out) -> Outcome {
     let targets = match holders::find(pidfile)? {
         Found::Absent | Found::Stale(_) | Found::Invalid => {
             out.say("not running");

@@ -10,7 +10,7 @@
 
 use super::plan::Resolved;
 use super::{Failure, code, errno_text};
-use daemonry::{Errno, Pid, PidStatus, Pidfile};
+use daemonry::{Errno, Pid, PidStatus, Pidfile, Signal};
 use rustix::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, Instant};
@@ -41,11 +41,15 @@ impl Target {
         }
     }
 
-    /// Sends signal number `sig`; a process that is already gone is fine.
-    pub fn signal(&self, sig: i32) -> Result<(), Failure> {
-        let r = match &self.pidfd {
-            Some(fd) => send_pidfd(fd, sig),
-            None => {
+    /// Sends `sig`; a process that is already gone is fine.
+    pub fn signal(&self, sig: Signal) -> Result<(), Failure> {
+        let r = match (&self.pidfd, sig.to_rustix()) {
+            (Some(fd), Some(s)) => rustix::process::pidfd_send_signal(fd, s),
+            // rustix's Signal has no real-time signals: those go by pid
+            // while the pidfd says the pinned process has not exited (a
+            // pid is not reused before its process is reaped).
+            (Some(_), None) if self.exited() => Err(Errno::SRCH),
+            _ => {
                 daemonry::signal::kill(self.pid, sig).map_err(|e| e.errno().unwrap_or(Errno::INVAL))
             }
         };
@@ -74,14 +78,6 @@ impl Target {
             Some(fd) => poll_in(&mut [fd.as_fd()], Duration::ZERO) > 0,
             None => !super::control::alive(self.pid),
         }
-    }
-}
-
-/// `pidfd_send_signal` with a raw signal number (real-time included).
-fn send_pidfd(fd: &OwnedFd, sig: i32) -> Result<(), Errno> {
-    match daemonry::Signal::from_named_raw(sig) {
-        Some(s) => rustix::process::pidfd_send_signal(fd, s),
-        None => Err(Errno::INVAL),
     }
 }
 
@@ -159,7 +155,8 @@ pub enum Found {
 ///
 /// A file that cannot be examined.
 pub fn find(pidfile: &Resolved) -> Result<Found, Failure> {
-    let pf = Pidfile::new(pidfile.c.as_c_str());
+    let pf = Pidfile::new(pidfile.c.as_c_str())
+        .map_err(|e| Failure::new(code::REFUSED, format!("pidfile {}: {e}", pidfile.typed)))?;
     for _ in 0..3 {
         let status = pf
             .probe()

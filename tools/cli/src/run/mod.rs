@@ -100,10 +100,7 @@ pub fn errno_text(e: Errno) -> String {
     }
 }
 
-/// The name of a signal number (`SIGTERM`), or the number.
-pub fn signal_text(n: i32) -> String {
-    match daemonry::signal_name(n) {
-        Some(name) => name.to_string(),
-        None => n.to_string(),
-    }
+/// The name of a signal (`SIGTERM`).
+pub fn signal_text(sig: daemonry::Signal) -> String {
+    sig.to_string()
 }

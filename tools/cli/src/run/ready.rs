@@ -13,7 +13,7 @@ use super::holders::{self, Target};
 use super::plan::{Plan, Resolved};
 use super::{Failure, Out, code, errno_text};
 use daemonry::notify::{NotifySocket, is_descendant};
-use daemonry::{Pid, Pidfile};
+use daemonry::{Pid, Pidfile, Signal};
 use rustix::fd::AsFd;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -193,7 +193,10 @@ pub fn stop_all(daemon: Pid, pidfile: &Resolved, out: Out) {
         .first()
         .filter(|t| t.pid == daemon && !t.exited())
         .and_then(|_| super::control::pgid(daemon));
-    for (sig, wait) in [(15, Duration::from_secs(2)), (9, Duration::from_secs(5))] {
+    for (sig, wait) in [
+        (Signal::TERM, Duration::from_secs(2)),
+        (Signal::KILL, Duration::from_secs(5)),
+    ] {
         if let Some(g) = group
             && targets.first().is_some_and(|t| !t.exited())
         {
@@ -208,9 +211,9 @@ pub fn stop_all(daemon: Pid, pidfile: &Resolved, out: Out) {
     }
     // Members of the group that held no lock.
     if let Some(g) = group {
-        let _ = daemonry::signal::kill_group(g, 9);
+        let _ = daemonry::signal::kill_group(g, Signal::KILL);
     }
-    if let Err(e) = Pidfile::new(pidfile.c.as_c_str()).remove_if_stale() {
+    if let Err(e) = Pidfile::new(pidfile.c.as_c_str()).and_then(|p| p.remove_if_stale()) {
         out.note(format!("pidfile {}: not removed: {e}", pidfile.typed));
     }
 }

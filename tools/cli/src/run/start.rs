@@ -6,7 +6,7 @@
 use super::plan::{Plan, Resolved, check_pidfile, start_failure};
 use super::ready::NotifyDir;
 use super::{Failure, Out, Outcome, child, code, errno_text, supervise};
-use daemonry::{DaemonContext, Error, ErrorKind, Op, Opened, Output, Parent, PidStatus, Pidfile};
+use daemonry::{DaemonContext, Error, ErrorKind, OnReady, Op, Opened, Output, PidStatus, Pidfile};
 use daemonry_cli::args::{Respawn, Start, quote};
 use std::ffi::OsStr;
 use std::path::Path;
@@ -83,7 +83,9 @@ fn clean_up(pidfile: &Resolved, e: &Error) {
     if e.kind() == ErrorKind::LockFailed {
         return;
     }
-    let pf = Pidfile::new(pidfile.c.as_c_str());
+    let Ok(pf) = Pidfile::new(pidfile.c.as_c_str()) else {
+        return;
+    };
     let deadline = Instant::now() + Duration::from_secs(2);
     loop {
         match pf.probe() {
@@ -143,7 +145,7 @@ pub fn launch(start: &Start, role: Role, cwd: &Path, out: Out) -> Outcome {
 
     fn output(r: &Option<Resolved>) -> Output<'_> {
         match r {
-            Some(r) => Output::Append(r.c.as_c_str()),
+            Some(r) => Output::append(r.c.as_c_str()),
             None => Output::DevNull,
         }
     }
@@ -159,15 +161,15 @@ pub fn launch(start: &Start, role: Role, cwd: &Path, out: Out) -> Outcome {
         } else {
             output(&plan.stderr)
         })
-        .parent(Parent::Return)
+        .parent(OnReady::Return)
         .ready_on_open(false)
         .fake(start.foreground)
-        .workdir(None);
+        .no_chdir();
     if let Some(m) = plan.umask {
         ctx = ctx.umask(rustix::fs::Mode::from_raw_mode(m));
     }
     let daemon = match ctx.open() {
-        Ok(Opened::Parent(pid)) => {
+        Ok(Opened::Original(pid)) => {
             if let Some(n) = &notify
                 && let Err(f) = n.wait(pid, start.ready_timeout, &cmd_shown, out)
             {
@@ -176,14 +178,16 @@ pub fn launch(start: &Start, role: Role, cwd: &Path, out: Out) -> Outcome {
             }
             let shown = match role {
                 Role::Exec => pid.as_raw_nonzero().to_string(),
-                Role::Supervise(_) => match Pidfile::new(plan.pidfile.c.as_c_str()).read_pid() {
-                    Ok(Some(cmd)) if cmd != pid => format!(
-                        "{} (supervisor {})",
-                        cmd.as_raw_nonzero(),
-                        pid.as_raw_nonzero()
-                    ),
-                    _ => pid.as_raw_nonzero().to_string(),
-                },
+                Role::Supervise(_) => {
+                    match Pidfile::new(plan.pidfile.c.as_c_str()).and_then(|p| p.read_pid()) {
+                        Ok(Some(cmd)) if cmd != pid => format!(
+                            "{} (supervisor {})",
+                            cmd.as_raw_nonzero(),
+                            pid.as_raw_nonzero()
+                        ),
+                        _ => pid.as_raw_nonzero().to_string(),
+                    }
+                }
             };
             out.say(format!("started {shown}"));
             return Ok(code::OK);
@@ -241,7 +245,7 @@ fn foreground_logs(plan: &Plan) -> Result<(), Failure> {
 /// The daemon's last steps: chroot, chdir, nice, drop, exec. A failure
 /// goes back to the launcher (or, in the foreground, is returned).
 fn exec_in_daemon(
-    mut daemon: daemonry::Daemon<'_>,
+    mut daemon: daemonry::Daemon,
     plan: &Plan,
     env: &[(std::ffi::OsString, std::ffi::OsString)],
     foreground: bool,

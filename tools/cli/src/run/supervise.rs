@@ -17,7 +17,7 @@ use super::plan::Plan;
 use super::start::failure;
 use super::{Outcome, code, signal_text};
 use daemonry::signal::SigSet;
-use daemonry::{Daemon, Errno, Error, Op, Pid, PidLock};
+use daemonry::{Daemon, Errno, Error, Op, Pid, PidLock, Signal};
 use daemonry_cli::args::Respawn;
 use std::collections::VecDeque;
 use std::ffi::OsString;
@@ -34,12 +34,12 @@ pub const TITLE_PREFIX: &str = "[daemonry] ";
 /// What follows [`TITLE_PREFIX`] once the supervisor gave up.
 pub const GAVE_UP: &str = "gave up supervising ";
 
-const TERM: i32 = 15;
-const INT: i32 = 2;
-const HUP: i32 = 1;
-const USR1: i32 = 10;
-const USR2: i32 = 12;
-const CHLD: i32 = 17;
+const TERM: Signal = Signal::TERM;
+const INT: Signal = Signal::INT;
+const HUP: Signal = Signal::HUP;
+const USR1: Signal = Signal::USR1;
+const USR2: Signal = Signal::USR2;
+const CHLD: Signal = Signal::CHILD;
 
 /// The back-off before respawn number `n` within the period (1-based).
 pub fn backoff(n: usize) -> Duration {
@@ -69,10 +69,8 @@ fn say(msg: impl std::fmt::Display) {
 
 /// Writes `pid` into the locked pidfile through the held fd (the lock is
 /// held throughout).
-fn write_pid_of(lock: &PidLock<'_>, pid: Pid) -> Result<(), Errno> {
-    let Some(fd) = lock.fd() else {
-        return Err(Errno::BADF);
-    };
+fn write_pid_of(lock: &PidLock, pid: Pid) -> Result<(), Errno> {
+    let fd = lock.fd();
     let text = format!("{}\n", pid.as_raw_nonzero());
     let n = rustix::io::pwrite(fd, text.as_bytes(), 0)?;
     if n != text.len() {
@@ -94,16 +92,22 @@ fn spawn(plan: &Plan, env: &[(OsString, OsString)]) -> Result<std::process::Chil
     // allocations, which are fine in a fork of a single-threaded process.
     unsafe {
         cmd.pre_exec(move || {
-            child::prepare(&steps).map_err(|e| {
-                let tag: u8 = match (e.op(), e.input().map(|i| i.as_bytes())) {
-                    (Op::Hook, Some(t)) if t == TAG_CHROOT => 1,
-                    (Op::Hook, Some(t)) if t == TAG_NICE => 3,
-                    (Op::Chdir, _) => 2,
-                    _ => 4,
-                };
-                let _ = rustix::io::write(&w, &[tag]);
-                std::io::Error::from_raw_os_error(e.errno().unwrap_or(Errno::PERM).raw_os_error())
-            })
+            // The supervisor blocks the signals it waits for; CMD starts
+            // with none blocked.
+            daemonry::signal::set_mask(&SigSet::EMPTY)
+                .and_then(|_| child::prepare(&steps))
+                .map_err(|e| {
+                    let tag: u8 = match (e.op(), e.input().map(|i| i.as_bytes())) {
+                        (Op::Hook, Some(t)) if t == TAG_CHROOT => 1,
+                        (Op::Hook, Some(t)) if t == TAG_NICE => 3,
+                        (Op::Chdir, _) => 2,
+                        _ => 4,
+                    };
+                    let _ = rustix::io::write(&w, &[tag]);
+                    std::io::Error::from_raw_os_error(
+                        e.errno().unwrap_or(Errno::PERM).raw_os_error(),
+                    )
+                })
         });
     }
     let spawned = cmd.spawn();
@@ -133,7 +137,7 @@ enum State {
 }
 
 /// Leaves: the pidfile names us again and is removed.
-fn finish(lock: Option<PidLock<'_>>, foreground: bool) -> Outcome {
+fn finish(lock: Option<PidLock>, foreground: bool) -> Outcome {
     if let Some(mut lock) = lock {
         let _ = lock.write_pid();
         if let Err(e) = lock.release() {
@@ -149,7 +153,7 @@ fn finish(lock: Option<PidLock<'_>>, foreground: bool) -> Outcome {
 /// The supervisor, in the daemon process (or the caller with
 /// `--foreground`). Returns only in the foreground.
 pub fn run(
-    mut daemon: Daemon<'_>,
+    mut daemon: Daemon,
     plan: &Plan,
     env: &[(OsString, OsString)],
     respawn: Respawn,
@@ -157,10 +161,9 @@ pub fn run(
 ) -> Outcome {
     let what = cmd_text(plan);
     title(&format!("supervising {what}"));
-    let set = match SigSet::from_signals(&[TERM, INT, HUP, USR1, USR2, CHLD])
-        .and_then(|s| daemonry::signal::block(&s).map(|_| s))
-    {
-        Ok(s) => s,
+    let set = SigSet::from_signals(&[TERM, INT, HUP, USR1, USR2, CHLD]);
+    match daemonry::signal::block(&set) {
+        Ok(_) => {}
         Err(e) if foreground => return Err(failure(plan, &e)),
         Err(e) => daemon.fail(e),
     };
@@ -208,7 +211,10 @@ pub fn run(
                         }
                         let how = match (status.code(), status.signal()) {
                             (Some(c), _) => format!("exit status {c}"),
-                            (_, Some(s)) => format!("signal {}", signal_text(s)),
+                            (_, Some(s)) => match Signal::from_raw(s) {
+                                Some(s) => format!("signal {}", signal_text(s)),
+                                None => format!("signal {s}"),
+                            },
                             _ => "an unknown status".to_string(),
                         };
                         let now = Instant::now();

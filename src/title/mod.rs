@@ -39,38 +39,35 @@
 //! `std::env::args()` in another thread at the same time as these
 //! functions (that would be a data race on the argv area).
 //!
-//! # Safety
+//! # Knowing what shows
 //!
-//! The unsafe code writes bytes to `[arg_start, arg_end)` through raw
-//! pointers. That area is part of the process's initial stack mapping,
-//! which the kernel maps readable and writable for the life of the
-//! process; the bounds come from the kernel (`/proc/self/stat`) and are
-//! checked to be non-empty and above the initial stack pointer
-//! (`startstack`, field 28). No Rust reference to the area is created and
-//! none is held by this crate; std keeps only raw pointers that it reads
-//! on demand. Concurrent calls are excluded by an atomic flag (the loser
-//! gets `EBUSY` instead of waiting, so a signal handler cannot deadlock).
+//! The [`Title`] these functions return says what was asked for
+//! ([`Title::as_str`]), what `ps` shows ([`Title::shown`]) and whether that
+//! is less ([`Title::is_truncated`]). A process that needs room for long
+//! titles can be started with a longer command line (for example a long
+//! `argv[0]`, or padding arguments it ignores).
 
-#![allow(unsafe_code)]
+mod argv;
+mod comm;
 
-use crate::error::Op;
 use core::fmt;
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use rustix::io::Errno;
+use crate::error::{Error, Op, Result};
 
-use crate::error::{Context, Error, Result};
-use crate::procfs;
+pub use argv::argv_capacity;
+pub use comm::{name, set_name};
 
-/// The longest comm name the kernel keeps (16 bytes with the NUL).
-const COMM_MAX: usize = 15;
+use argv::write_argv;
+use comm::set_comm;
 
 /// A process title in an inline buffer of up to [`Title::CAPACITY`] bytes,
 /// as [`set_process_title`] built and set it.
 ///
-/// `Display` and [`as_str`](Title::as_str) give the whole title;
-/// [`shown`](Title::shown) the part that fit in the argv area (what `ps`
-/// shows).
+/// `Display` and [`as_str`](Title::as_str) give the title as built (cut to
+/// [`Title::CAPACITY`] if it was longer); [`shown`](Title::shown) the part
+/// that fit in the argv area, which is what `ps` and `/proc/<pid>/cmdline`
+/// show; [`is_truncated`](Title::is_truncated) whether any of the title
+/// asked for is missing from what shows.
 ///
 /// # Async-signal safety
 ///
@@ -81,14 +78,18 @@ const COMM_MAX: usize = 15;
 /// ```
 /// let t = daemonry::Title::new("[worker] -A app");
 /// assert_eq!(t.as_str(), "[worker] -A app");
+/// assert_eq!(t.shown(), t.as_str()); // not set anywhere: nothing cut
 /// assert!(!t.is_truncated());
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Title {
     buf: [u8; Title::CAPACITY],
+    /// Bytes of the title in `buf`.
     len: u16,
+    /// Bytes of it that show in the argv area.
     shown: u16,
-    truncated: bool,
+    /// The text asked for was longer than [`Title::CAPACITY`].
+    over_capacity: bool,
 }
 
 impl Title {
@@ -100,14 +101,23 @@ impl Title {
         buf: [0; Title::CAPACITY],
         len: 0,
         shown: 0,
-        truncated: false,
+        over_capacity: false,
     };
 
     /// A title holding `text` (truncated to [`Title::CAPACITY`] bytes); not
-    /// set anywhere.
+    /// set anywhere, so [`shown`](Title::shown) is all of it.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// See [`Title`].
     pub fn new(text: &str) -> Title {
         let mut t = Title::EMPTY;
         t.push(text);
+        t.shown = t.len;
         t
     }
 
@@ -116,7 +126,7 @@ impl Title {
         let at = usize::from(self.len);
         let room = Title::CAPACITY - at;
         let n = if s.len() > room {
-            self.truncated = true;
+            self.over_capacity = true;
             floor_char_boundary(s.as_bytes(), room)
         } else {
             s.len()
@@ -128,27 +138,76 @@ impl Title {
     }
 
     /// The title's bytes.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(daemonry::Title::new("[w]").as_bytes(), b"[w]");
+    /// ```
     pub fn as_bytes(&self) -> &[u8] {
         self.buf.get(..usize::from(self.len)).unwrap_or(&[])
     }
 
-    /// The title.
+    /// The title, as built (at most [`Title::CAPACITY`] bytes).
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// See [`Title`].
     pub fn as_str(&self) -> &str {
         // Built only from `&str` pieces cut on char boundaries.
         core::str::from_utf8(self.as_bytes()).unwrap_or_default()
     }
 
     /// The part of the title that fit in the argv area, which is what
-    /// `/proc/<pid>/cmdline` and `ps -o args` show (the whole title unless
-    /// it was longer than [`argv_capacity`]).
+    /// `/proc/<pid>/cmdline` and `ps -o args` show: the whole title unless
+    /// it was longer than [`argv_capacity`].
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let t = daemonry::set_process_title("myd", Some("echo on 127.0.0.1:7777"))?;
+    /// if t.is_truncated() {
+    ///     eprintln!("ps shows only {:?}", t.shown());
+    /// }
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
     pub fn shown(&self) -> &str {
         let b = self.buf.get(..usize::from(self.shown)).unwrap_or(&[]);
         core::str::from_utf8(b).unwrap_or_default()
     }
 
-    /// Whether the text was longer than [`Title::CAPACITY`] and cut.
+    /// Whether less shows than was asked for: the title was cut to the argv
+    /// area ([`shown`](Title::shown) is shorter than
+    /// [`as_str`](Title::as_str)) or, before that, to
+    /// [`Title::CAPACITY`].
+    ///
+    /// The comm name, always cut to 15 bytes by the kernel, does not count.
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use daemonry::Title;
+    /// assert!(!Title::new("short").is_truncated());
+    /// assert!(Title::new(&"x".repeat(Title::CAPACITY + 1)).is_truncated());
+    /// ```
     pub const fn is_truncated(&self) -> bool {
-        self.truncated
+        self.over_capacity || self.shown < self.len
     }
 }
 
@@ -163,7 +222,7 @@ impl fmt::Debug for Title {
         f.debug_struct("Title")
             .field("title", &self.as_str())
             .field("shown", &self.shown())
-            .field("truncated", &self.truncated)
+            .field("truncated", &self.is_truncated())
             .finish()
     }
 }
@@ -192,196 +251,6 @@ fn floor_char_boundary(s: &[u8], max: usize) -> usize {
     n
 }
 
-/// Sets the comm name from `name` (no NUL inside), cut to 15 bytes on a
-/// UTF-8 boundary.
-fn set_comm(name: &[u8]) -> Result<()> {
-    let n = floor_char_boundary(name, COMM_MAX);
-    let mut buf = [0u8; COMM_MAX + 1];
-    if let (Some(dst), Some(src)) = (buf.get_mut(..n), name.get(..n)) {
-        dst.copy_from_slice(src);
-    }
-    let c = core::ffi::CStr::from_bytes_until_nul(&buf).map_err(|_| Error::invalid(Op::SetName))?;
-    rustix::thread::set_name(c).ctx(Op::SetName)
-}
-
-/// `prctl(PR_SET_NAME)`—Sets the comm name, cut to 15 bytes on a UTF-8
-/// boundary (the kernel would cut in the middle of a character).
-///
-/// The comm name is what `/proc/<pid>/comm`, `ps -o comm`, `top` and
-/// `pgrep` show.
-///
-/// # Warning
-///
-/// Names the calling thread only. For the main thread (and so for a
-/// single-threaded process) that is the process's comm name; other threads
-/// show theirs under `/proc/<pid>/task/<tid>/comm`.
-///
-/// # Errors
-///
-/// - [`ErrorKind::InvalidInput`] when
-///   `name` contains a NUL byte.
-/// - [`ErrorKind::Os`] from `prctl` (not expected).
-///
-/// # Async-signal safety
-///
-/// Safe between fork and exec: no allocation, locks or panics.
-///
-/// # References
-///
-/// [`prctl(2)`](https://man7.org/linux/man-pages/man2/prctl.2.html) (`PR_SET_NAME`),
-/// [`proc_pid_comm(5)`](https://man7.org/linux/man-pages/man5/proc_pid_comm.5.html)
-///
-/// # Examples
-///
-/// ```no_run
-/// daemonry::set_name(b"my-worker")?;
-/// # Ok::<(), daemonry::Error>(())
-/// ```
-#[doc(alias = "PR_SET_NAME")]
-pub fn set_name(name: &[u8]) -> Result<()> {
-    if name.contains(&0) {
-        return Err(Error::invalid(Op::SetName).with_input(name));
-    }
-    set_comm(name)
-}
-
-/// `prctl(PR_GET_NAME)`—The calling thread's comm name, NUL-padded to 16
-/// bytes.
-///
-/// # Errors
-///
-/// [`ErrorKind::Os`] from `prctl` (not expected).
-///
-/// # Async-signal safety
-///
-/// Safe between fork and exec: no allocation, locks or panics.
-///
-/// # References
-///
-/// [`prctl(2)`](https://man7.org/linux/man-pages/man2/prctl.2.html) (`PR_GET_NAME`)
-///
-/// # Examples
-///
-/// ```
-/// let raw = daemonry::title::name()?;
-/// let len = raw.iter().position(|&b| b == 0).unwrap_or(16);
-/// assert!(len <= 15);
-/// # Ok::<(), daemonry::Error>(())
-/// ```
-#[doc(alias = "PR_GET_NAME")]
-pub fn name() -> Result<[u8; 16]> {
-    crate::sys::prctl_get_name().ctx(Op::GetName)
-}
-
-/// The argv area's start (0 until known) and end, cached after the first
-/// read of `/proc/self/stat`. `END` is stored before `START` (release), so
-/// a reader that sees `START` (acquire) sees `END`. Racing initialisers
-/// store the same values. Fork children inherit the cache, which stays
-/// right: their memory layout is the parent's.
-static ARG_START: AtomicUsize = AtomicUsize::new(0);
-static ARG_END: AtomicUsize = AtomicUsize::new(0);
-
-/// Set while one call writes the argv area.
-static WRITING: AtomicBool = AtomicBool::new(false);
-
-/// A sanity bound on the area: the kernel caps the argument strings at a
-/// quarter of the stack limit, and the stack at 8 MiB by default.
-const MAX_AREA: usize = 1 << 26;
-
-/// `[arg_start, arg_end)`, from the cache or `/proc/self/stat`.
-fn argv_area() -> Result<(usize, usize)> {
-    let start = ARG_START.load(Ordering::Acquire);
-    if start != 0 {
-        return Ok((start, ARG_END.load(Ordering::Relaxed)));
-    }
-    const CONTEXT: Op = Op::ReadArgv;
-    let mut buf = [0u8; 2048];
-    let stat = procfs::read_file(c"/proc/self/stat", &mut buf).ctx(CONTEXT)?;
-    let field = |n| {
-        procfs::stat_field(stat, n)
-            .and_then(crate::num::parse_u64)
-            .and_then(|v| usize::try_from(v).ok())
-    };
-    let (Some(stack), Some(start), Some(end)) = (field(28), field(48), field(49)) else {
-        return Err(Error::invalid(CONTEXT));
-    };
-    if start >= end {
-        // execve with an empty argv: there is nothing to rewrite.
-        return Err(Error::buffer_too_small(Op::SetProcessTitle, 1));
-    }
-    // The strings sit above the initial stack pointer, on the stack.
-    if stack == 0 || stack > start || end - stack > MAX_AREA {
-        return Err(Error::os(Op::ReadArgv, Errno::FAULT));
-    }
-    ARG_END.store(end, Ordering::Relaxed);
-    ARG_START.store(start, Ordering::Release);
-    Ok((start, end))
-}
-
-/// How many bytes of a title `/proc/<pid>/cmdline` can show: the argv
-/// area's size less the terminating NUL.
-///
-/// The area is what `execve` gave the process: its argument strings,
-/// each with its NUL. It is read from `/proc/self/stat` on the first call
-/// and cached.
-///
-/// # Errors
-///
-/// - [`ErrorKind::Os`] when `/proc/self/stat` cannot be read, or (`EFAULT`)
-///   when the area it names is not on the initial stack.
-/// - [`ErrorKind::InvalidInput`] when it lacks the fields (Linux < 3.5).
-/// - [`ErrorKind::BufferTooSmall`] when the process was started with an
-///   empty argv (no area at all).
-///
-/// # Async-signal safety
-///
-/// Safe between fork and exec: no allocation, locks or panics.
-///
-/// # References
-///
-/// [`proc_pid_stat(5)`](https://man7.org/linux/man-pages/man5/proc_pid_stat.5.html)
-///
-/// # Examples
-///
-/// ```
-/// // The doctest's own command line is at least its program name.
-/// assert!(daemonry::title::argv_capacity()? > 0);
-/// # Ok::<(), daemonry::Error>(())
-/// ```
-pub fn argv_capacity() -> Result<usize> {
-    let (start, end) = argv_area()?;
-    Ok(end - start - 1)
-}
-
-/// Writes `title` (no NUL inside) over the argv area; returns how many
-/// bytes of it show.
-fn write_argv(title: &[u8]) -> Result<usize> {
-    let (start, end) = argv_area()?;
-    let area = end - start;
-    let shown = floor_char_boundary(title, area - 1);
-    if WRITING.swap(true, Ordering::Acquire) {
-        return Err(Error::os(Op::SetProcessTitle, Errno::BUSY));
-    }
-    let p = core::ptr::with_exposed_provenance_mut::<u8>(start);
-    // SAFETY: `[start, end)` is the argv area of our own initial stack
-    // (bounds from the kernel, checked in `argv_area`), mapped read-write
-    // for the life of the process; see the module's `# Safety`. `shown <=
-    // area - 1`, so every write stays inside it; `title` is a distinct
-    // Rust slice (it cannot overlap: it was built in our own buffer).
-    // WRITING excludes concurrent writers.
-    unsafe {
-        core::ptr::copy_nonoverlapping(title.as_ptr(), p, shown);
-        core::ptr::write_bytes(p.add(shown), 0, area - shown);
-        if shown < area - 1 {
-            // A non-NUL last byte makes the kernel report the
-            // NUL-terminated title alone (see the module docs).
-            p.add(area - 1).write(b' ');
-        }
-    }
-    WRITING.store(false, Ordering::Release);
-    Ok(shown)
-}
-
 /// Sets the comm name and the command line to `title`.
 fn apply(mut title: Title) -> Result<Title> {
     let bytes = title.as_bytes();
@@ -402,8 +271,9 @@ const ARGV_CONTEXT: Op = Op::SetProcessTitle;
 /// Sets the comm name (15 bytes, see [`set_name`]) and rewrites the argv
 /// area so `ps`, `top` and `/proc/<pid>/cmdline` show the title; the module
 /// docs explain how and what it does to `std::env::args()`. A title longer
-/// than [`argv_capacity`] is cut there ([`Title::shown`] says what
-/// shows); one longer than [`Title::CAPACITY`] is cut to that.
+/// than [`argv_capacity`] is cut there, and one longer than
+/// [`Title::CAPACITY`] to that: the returned [`Title`] says so
+/// ([`Title::is_truncated`]) and what shows ([`Title::shown`]).
 ///
 /// Best effort, as in celery: the comm name is set first; when the argv
 /// area cannot be rewritten (no `/proc`, a concurrent call), the error
@@ -413,9 +283,9 @@ const ARGV_CONTEXT: Op = Op::SetProcessTitle;
 ///
 /// # Errors
 ///
-/// - [`ErrorKind::InvalidInput`] when the
+/// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the
 ///   title contains a NUL byte (nothing is changed).
-/// - [`ErrorKind::Os`] with context
+/// - [`ErrorKind::Os`](crate::ErrorKind::Os) with context
 ///   `"set_process_title: rewrite argv area"` when `/proc/self/stat` cannot
 ///   be read, or `EBUSY` when another thread is setting a title at the same
 ///   moment; the comm name was set.
