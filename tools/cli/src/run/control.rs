@@ -140,20 +140,46 @@ pub fn stop(pidfile: &Resolved, schedule: &Schedule, test: bool, out: Out) -> Ou
         out.say(format!("would stop {shown}"));
         return Ok(code::OK);
     }
-    if run_schedule(&targets, schedule, out)? {
-        remove_stale(pidfile, out);
-        out.say(format!("stopped {shown}"));
-        Ok(code::OK)
-    } else {
-        Err(Failure::new(
-            code::FAILURE,
-            format!(
-                "pid {} would not die",
-                holders::pids_text(&targets.iter().filter(|t| !t.exited()).collect::<Vec<_>>())
-            ),
-        ))
+    let mut targets = targets;
+    // Processes that inherited the lock after we looked (a daemon that
+    // forks a child per task) still hold it when the ones we pinned are
+    // gone: they get the same schedule, a bounded number of times.
+    for round in 1.. {
+        if !run_schedule(&targets, schedule, out)? {
+            let left: Vec<&Target> = targets.iter().filter(|t| !t.exited()).collect();
+            return Err(Failure::new(
+                code::FAILURE,
+                format!("pid {} would not die", holders::pids_text(&left)),
+            ));
+        }
+        match holders::find(pidfile)? {
+            Found::Running { holders, .. } if round < MAX_ROUNDS => {
+                out.step(format!(
+                    "pid {} still holds the lock (inherited); stopping it too",
+                    holders::pids_text(&holders.iter().collect::<Vec<_>>())
+                ));
+                targets = holders;
+            }
+            Found::Running { holders, .. } => {
+                return Err(Failure::new(
+                    code::FAILURE,
+                    format!(
+                        "pid {} still holds the lock after {MAX_ROUNDS} rounds",
+                        holders::pids_text(&holders.iter().collect::<Vec<_>>())
+                    ),
+                ));
+            }
+            _ => break,
+        }
     }
+    remove_stale(pidfile, out);
+    out.say(format!("stopped {shown}"));
+    Ok(code::OK)
 }
+
+/// How many times `stop` goes after processes that still hold the lock
+/// once the ones it pinned are gone.
+const MAX_ROUNDS: u32 = 5;
 
 /// Runs a stop schedule; returns whether every target exited. A signal
 /// step goes to the topmost live targets (a supervisor forwards it; a
