@@ -6,7 +6,7 @@ use super::plan::Resolved;
 use super::{Failure, Out, Outcome, code, signal_text};
 use daemonry::{Pid, Pidfile, Signal};
 use daemonry_cli::args::{Schedule, Step};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// `/proc/<pid>/stat` fields after the command name (field 3 on).
 fn stat_fields(pid: Pid) -> Option<Vec<String>> {
@@ -184,10 +184,14 @@ const MAX_ROUNDS: u32 = 5;
 /// Runs a stop schedule; returns whether every target exited. A signal
 /// step goes to the topmost live targets (a supervisor forwards it; a
 /// master process stops its workers); `KILL` goes to every live target.
+/// While waiting, a target that becomes topmost because its parent exited
+/// (a child that inherited the lock) gets the last signal too.
 pub fn run_schedule(targets: &[Target], schedule: &Schedule, out: Out) -> Result<bool, Failure> {
     let steps = &schedule.steps;
     let mut i = 0;
     let mut last_wait = Duration::ZERO;
+    let mut current: Option<Signal> = None;
+    let mut sent: Vec<Pid> = Vec::new();
     loop {
         if targets.iter().all(Target::exited) {
             return Ok(true);
@@ -221,14 +225,37 @@ pub fn run_schedule(targets: &[Target], schedule: &Schedule, out: Out) -> Result
                         holders::pids_text(&to)
                     ));
                 }
-                for t in to {
+                for t in &to {
                     t.signal(sig)?;
                 }
+                current = Some(sig);
+                sent = to.iter().map(|t| t.pid).collect();
             }
             Step::Wait(d) => {
                 last_wait = d;
-                if holders::wait_all(targets, d) {
-                    return Ok(true);
+                let deadline = Instant::now() + d;
+                loop {
+                    if targets.iter().all(Target::exited) {
+                        return Ok(true);
+                    }
+                    if let Some(sig) = current {
+                        for t in holders::topmost(targets) {
+                            if !sent.contains(&t.pid) {
+                                out.step(format!(
+                                    "sending {} to {} (its parent exited)",
+                                    signal_text(sig),
+                                    t.pid.as_raw_nonzero()
+                                ));
+                                t.signal(sig)?;
+                                sent.push(t.pid);
+                            }
+                        }
+                    }
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    holders::wait_any(targets, left);
                 }
             }
         }

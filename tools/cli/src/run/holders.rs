@@ -127,6 +127,20 @@ pub fn wait_all(targets: &[Target], timeout: Duration) -> bool {
     }
 }
 
+/// Waits up to `timeout` until some live target exits.
+pub fn wait_any(targets: &[Target], timeout: Duration) {
+    let live: Vec<&Target> = targets.iter().filter(|t| !t.exited()).collect();
+    let mut fds: Vec<_> = live.iter().filter_map(|t| t.pidfd()).collect();
+    if live.is_empty() {
+        return;
+    }
+    if fds.len() == live.len() {
+        poll_in(&mut fds, timeout);
+    } else {
+        std::thread::sleep(timeout.min(Duration::from_millis(20)));
+    }
+}
+
 /// What a pidfile says about who runs.
 #[derive(Debug)]
 pub enum Found {

@@ -178,13 +178,14 @@ pub fn poll_until<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) ->
 
 /// Polls `/proc/<pid>/syscall` until the process blocks in
 /// `clock_nanosleep` (230), `nanosleep` (35), `wait4` (61), `pause` (34),
-/// `rt_sigsuspend` (130), `read` (0) or `poll`-like calls: it is done
+/// `rt_sigsuspend` (130), `read` (0), `open`/`openat` of a FIFO (2, 257)
+/// or `poll`-like calls: it is done
 /// starting up.
 pub fn wait_until_blocked(pid: i32) {
     poll_until(20, "the process to block", || {
         let sc = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
         let nr = sc.split_whitespace().next()?.parse::<i64>().ok()?;
-        [230, 35, 61, 34, 130, 0, 7, 271, 232, 281, 23, 202]
+        [230, 35, 61, 34, 130, 0, 7, 271, 232, 281, 23, 202, 257, 2]
             .contains(&nr)
             .then_some(())
     })
