@@ -76,7 +76,11 @@ pub fn status(pidfile: &Resolved, out: Out) -> Outcome {
             out.say(why);
             Ok(code::REFUSED)
         }
-        Found::Running { named, holders } => {
+        Found::NotAPidfile(why) => {
+            out.say(format!("not-a-pidfile: {} is {why}", pidfile.typed));
+            Ok(code::REFUSED)
+        }
+        Found::Running { named, holders, .. } => {
             let top = holders::topmost(&holders);
             if let [sup] = top.as_slice()
                 && let Some(what) = gave_up(sup.pid)
@@ -128,7 +132,16 @@ pub fn stop(pidfile: &Resolved, schedule: &Schedule, test: bool, out: Out) -> Ou
                 format!("pidfile {}: {why}; not stopping", pidfile.typed),
             ));
         }
-        Found::Running { named, holders } => (named, holders),
+        Found::NotAPidfile(why) => {
+            return Err(Failure::new(
+                code::REFUSED,
+                format!(
+                    "pidfile {}: not a pidfile ({why}); not stopping, not removing it",
+                    pidfile.typed
+                ),
+            ));
+        }
+        Found::Running { named, holders, .. } => (named, holders),
     };
     let shown = named
         .filter(|p| targets.iter().any(|t| t.pid == *p))
@@ -153,14 +166,25 @@ pub fn stop(pidfile: &Resolved, schedule: &Schedule, test: bool, out: Out) -> Ou
             ));
         }
         match holders::find(pidfile)? {
-            Found::Running { holders, .. } if round < MAX_ROUNDS => {
+            // Only processes that hold the lock: once ours are gone, the
+            // file's contents alone (a pid written through the daemon's
+            // fd) are never a reason to signal anyone.
+            Found::Running {
+                holders,
+                locked: true,
+                ..
+            } if round < MAX_ROUNDS => {
                 out.step(format!(
                     "pid {} still holds the lock (inherited); stopping it too",
                     holders::pids_text(&holders.iter().collect::<Vec<_>>())
                 ));
                 targets = holders;
             }
-            Found::Running { holders, .. } => {
+            Found::Running {
+                holders,
+                locked: true,
+                ..
+            } => {
                 return Err(Failure::new(
                     code::FAILURE,
                     format!(
@@ -275,6 +299,15 @@ pub fn reload(pidfile: &Resolved, sig: Signal, test: bool, out: Out) -> Outcome 
             return Err(Failure::new(
                 code::REFUSED,
                 format!("pidfile {}: {why}; not signalling", pidfile.typed),
+            ));
+        }
+        Found::NotAPidfile(why) => {
+            return Err(Failure::new(
+                code::REFUSED,
+                format!(
+                    "pidfile {}: not a pidfile ({why}); not signalling",
+                    pidfile.typed
+                ),
             ));
         }
         Found::Running { holders, .. } => holders,

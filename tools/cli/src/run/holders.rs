@@ -158,9 +158,53 @@ pub enum Found {
         named: Option<Pid>,
         /// The verified holders, in ascending pid order.
         holders: Vec<Target>,
+        /// Whether they hold the lock (`false`: a lock-less pidfile of
+        /// another tool, trusted by its ownership and mode).
+        locked: bool,
     },
     /// Refused: `status` exit 4, `stop`/`reload` refuse (the reason).
     Refused(String),
+    /// Something that is not a pidfile is at the path (why).
+    NotAPidfile(String),
+}
+
+/// Why the thing at the path is not a pidfile (SPEC trust rule 5), or
+/// `None` when it is absent or pidfile-shaped: a regular file, empty or at
+/// most 32 bytes of ASCII digits, blanks, signs and newlines. Such a file
+/// is never removed, replaced or trusted.
+pub fn not_a_pidfile(path: &std::path::Path) -> Option<String> {
+    use std::io::Read;
+    let m = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(_) => return None, // absent, or the real check reports it
+    };
+    let ft = m.file_type();
+    if ft.is_symlink() {
+        return Some("a symbolic link".into());
+    }
+    if !ft.is_file() {
+        return Some(
+            if ft.is_dir() {
+                "a directory"
+            } else {
+                "not a regular file"
+            }
+            .into(),
+        );
+    }
+    if m.len() > 32 {
+        return Some(format!("{} bytes, more than a pid", m.len()));
+    }
+    let mut buf = Vec::new();
+    let opened = std::fs::File::open(path).and_then(|f| f.take(33).read_to_end(&mut buf));
+    if opened.is_ok()
+        && !buf
+            .iter()
+            .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'+' | b'-'))
+    {
+        return Some("its contents are not a pid".into());
+    }
+    None
 }
 
 /// Looks at the pidfile and pins its verified holders.
@@ -171,6 +215,9 @@ pub enum Found {
 pub fn find(pidfile: &Resolved) -> Result<Found, Failure> {
     let pf = Pidfile::new(pidfile.c.as_c_str())
         .map_err(|e| Failure::new(code::REFUSED, format!("pidfile {}: {e}", pidfile.typed)))?;
+    if let Some(why) = not_a_pidfile(pidfile.path()) {
+        return Ok(Found::NotAPidfile(why));
+    }
     for _ in 0..3 {
         let status = pf
             .probe()
@@ -192,26 +239,41 @@ pub fn find(pidfile: &Resolved) -> Result<Found, Failure> {
                         return Ok(Found::Running {
                             named: Some(p),
                             holders: vec![t],
+                            locked: false,
                         });
                     }
                 }
             }
-            PidStatus::Held(named) => {
-                let holders = verified_holders(pidfile)?;
-                match holders {
-                    Some(h) if !h.is_empty() => return Ok(Found::Running { named, holders: h }),
-                    Some(_) => {} // the holder just left: look again
-                    None => {
-                        return Ok(Found::Refused(format!(
-                            "cannot verify: the lock is held, but the holder cannot be identified{}",
-                            named.map_or(String::new(), |p| format!(
-                                " (the file names {})",
-                                p.as_raw_nonzero()
-                            ))
-                        )));
-                    }
+            PidStatus::Held(named) => match verified_holders(pidfile)? {
+                Holders::Verified(h) if !h.is_empty() => {
+                    return Ok(Found::Running {
+                        named,
+                        holders: h,
+                        locked: true,
+                    });
                 }
-            }
+                Holders::Verified(_) => {} // the holder just left: look again
+                Holders::Squatters(pids) => {
+                    return Ok(Found::Refused(format!(
+                        "cannot verify: the lock is held only through read-only descriptors \
+                         (pid {}), not by a process that could have written the file",
+                        pids.iter()
+                            .map(|p| p.as_raw_nonzero().to_string())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    )));
+                }
+                Holders::Unknown => {
+                    return Ok(Found::Refused(format!(
+                        "cannot verify: the lock is held, but the holder cannot be identified \
+                         (its /proc entries are not readable){}",
+                        named.map_or(String::new(), |p| format!(
+                            "; the file names {}",
+                            p.as_raw_nonzero()
+                        ))
+                    )));
+                }
+            },
             _ => {}
         }
     }
@@ -221,13 +283,24 @@ pub fn find(pidfile: &Resolved) -> Result<Found, Failure> {
     ))
 }
 
-/// The processes holding the pidfile's lock, pinned and verified after the
-/// pin. `None` when some process's fds could not be read (not root): the
-/// holder cannot be verified.
-fn verified_holders(pidfile: &Resolved) -> Result<Option<Vec<Target>>, Failure> {
+/// Who holds the lock, as far as /proc tells.
+enum Holders {
+    /// Verified holders, pinned (may be empty: the holder just left).
+    Verified(Vec<Target>),
+    /// Only processes that hold it through read-only descriptions.
+    Squatters(Vec<Pid>),
+    /// Some processes' fds could not be read (not root).
+    Unknown,
+}
+
+/// The processes holding the pidfile's lock through a writable
+/// description, pinned and verified again after the pin.
+fn verified_holders(pidfile: &Resolved) -> Result<Holders, Failure> {
     let meta = match std::fs::symlink_metadata(pidfile.path()) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Some(Vec::new())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Holders::Verified(Vec::new()));
+        }
         Err(e) => {
             return Err(Failure::new(
                 code::REFUSED,
@@ -236,7 +309,7 @@ fn verified_holders(pidfile: &Resolved) -> Result<Option<Vec<Target>>, Failure> 
         }
     };
     let key = (meta.dev(), meta.ino());
-    let (pids, blind) = scan(key);
+    let (pids, squatters, blind) = scan(key);
     let mut out = Vec::new();
     for pid in pids {
         let Some(t) = Target::pin(pid)? else { continue };
@@ -244,19 +317,23 @@ fn verified_holders(pidfile: &Resolved) -> Result<Option<Vec<Target>>, Failure> 
             out.push(t);
         }
     }
-    if out.is_empty() && blind {
-        return Ok(None);
-    }
-    Ok(Some(out))
+    Ok(match (out.is_empty(), squatters.is_empty(), blind) {
+        (false, _, _) => Holders::Verified(out),
+        (true, false, _) => Holders::Squatters(squatters),
+        (true, true, true) => Holders::Unknown,
+        (true, true, false) => Holders::Verified(out),
+    })
 }
 
-/// Pids with an fd on `key` that holds a lock, and whether some
-/// process's fds could not be read.
-fn scan(key: (u64, u64)) -> (Vec<Pid>, bool) {
+/// Pids holding the lock on `key` through a writable description, pids
+/// holding it only read-only, and whether some process's fds could not
+/// be read.
+fn scan(key: (u64, u64)) -> (Vec<Pid>, Vec<Pid>, bool) {
     let mut pids = Vec::new();
+    let mut squatters = Vec::new();
     let mut blind = false;
     let Ok(dir) = std::fs::read_dir("/proc") else {
-        return (pids, true);
+        return (pids, squatters, true);
     };
     for e in dir.flatten() {
         let Some(pid) = e
@@ -268,28 +345,46 @@ fn scan(key: (u64, u64)) -> (Vec<Pid>, bool) {
             continue;
         };
         match lock_fds(pid, key) {
-            Ok(true) => pids.push(pid),
-            Ok(false) => {}
+            Ok(Lock::Writable) => pids.push(pid),
+            Ok(Lock::ReadOnly) => squatters.push(pid),
+            Ok(Lock::None) => {}
             Err(()) => blind = true,
         }
     }
     pids.sort_by_key(|p| p.as_raw_nonzero());
-    (pids, blind)
+    squatters.sort_by_key(|p| p.as_raw_nonzero());
+    (pids, squatters, blind)
 }
 
 fn holds_lock(pid: Pid, key: (u64, u64)) -> bool {
-    matches!(lock_fds(pid, key), Ok(true))
+    matches!(lock_fds(pid, key), Ok(Lock::Writable))
 }
 
-/// Whether `pid` has an fd on `key` whose fdinfo shows a lock. `Err` when
-/// its fds cannot be read (another user's process, not root).
-fn lock_fds(pid: Pid, key: (u64, u64)) -> Result<bool, ()> {
+/// How a process holds the pidfile's lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lock {
+    /// No fd on the file holds a lock.
+    None,
+    /// Through a description opened for writing: a holder that could have
+    /// written the file.
+    Writable,
+    /// Only through read-only descriptions: a squatter (`flock -x` on a
+    /// world-readable file), which is never taken for the daemon.
+    ReadOnly,
+}
+
+/// How `pid` holds the lock on `key`, from `/proc/<pid>/fdinfo/<fd>`
+/// (`lock:` lines list the locks owned by that fd's description; `flags:`
+/// its access mode). `Err` when its fds cannot be read (another user's
+/// process, not root).
+fn lock_fds(pid: Pid, key: (u64, u64)) -> Result<Lock, ()> {
     let raw = pid.as_raw_nonzero();
     let dir = match std::fs::read_dir(format!("/proc/{raw}/fd")) {
         Ok(d) => d,
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Err(()),
-        Err(_) => return Ok(false), // gone
+        Err(_) => return Ok(Lock::None), // gone
     };
+    let mut found = Lock::None;
     for e in dir.flatten() {
         let Ok(m) = std::fs::metadata(e.path()) else {
             continue;
@@ -298,15 +393,26 @@ fn lock_fds(pid: Pid, key: (u64, u64)) -> Result<bool, ()> {
             continue;
         }
         let info = format!("/proc/{raw}/fdinfo/{}", e.file_name().to_string_lossy());
-        if let Ok(text) = std::fs::read_to_string(info)
-            && text
-                .lines()
-                .any(|l| l.starts_with("lock:") && l.contains("FLOCK"))
+        let Ok(text) = std::fs::read_to_string(info) else {
+            continue;
+        };
+        if !text
+            .lines()
+            .any(|l| l.starts_with("lock:") && l.contains("FLOCK"))
         {
-            return Ok(true);
+            continue;
         }
+        let writable = text
+            .lines()
+            .find_map(|l| l.strip_prefix("flags:"))
+            .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+            .is_some_and(|f| f & 3 != 0);
+        if writable {
+            return Ok(Lock::Writable);
+        }
+        found = Lock::ReadOnly;
     }
-    Ok(false)
+    Ok(found)
 }
 
 /// Why a lock-less pidfile cannot be trusted for signalling (SPEC trust

@@ -341,6 +341,15 @@ fn check_dir(step: &str, typed: &TypedPath, p: &Path) -> Result<(), Failure> {
 
 /// The pidfile is not held by a live process (side-effect free).
 pub fn check_pidfile(p: &Resolved) -> Result<(), Failure> {
+    if let Some(why) = super::holders::not_a_pidfile(p.path()) {
+        return Err(Failure::new(
+            code::CANTCREAT,
+            format!(
+                "pidfile {}: not a pidfile ({why}); refusing to replace it",
+                p.typed
+            ),
+        ));
+    }
     daemonry::check_pidlock(p.c.as_c_str()).map_err(|e| start_failure(&e, Some(p)))
 }
 
