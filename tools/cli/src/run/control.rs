@@ -119,7 +119,13 @@ fn remove_stale(pidfile: &Resolved, out: Out) {
 /// `test`: says what would be signalled and signals nothing.
 pub fn stop(pidfile: &Resolved, schedule: &Schedule, test: bool, out: Out) -> Outcome {
     let (named, targets) = match holders::find(pidfile)? {
-        Found::Absent | Found::Stale(_) | Found::Invalid => {
+        Found::Absent | Found::Invalid => {
+            // An invalid file names nobody: nothing proves it stale, so it
+            // stays (`start` replaces it when nobody holds its lock).
+            out.say("not running");
+            return Ok(code::OK);
+        }
+        Found::Stale(_) => {
             if !test {
                 remove_stale(pidfile, out);
             }
