@@ -198,3 +198,46 @@ fn a_command_that_cannot_start_is_reported_by_supervise() {
     );
     assert!(!pidfile.exists());
 }
+
+#[test]
+fn supervise_with_notify_waits_for_the_first_commands_ready() {
+    if !require_program("/usr/bin/systemd-notify", "systemd") {
+        return;
+    }
+    let dir = TempDir::new("svnotify");
+    let pidfile = dir.path().join("n.pid");
+    let p = s(&pidfile);
+    let sweep = Sweep::new();
+    let script = format!("systemd-notify --ready; exec sleep {}", sweep.0);
+    let out = tool(&[
+        "supervise",
+        "--notify",
+        "--pidfile",
+        p,
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    let cmd = read_pid(&pidfile);
+    let sup = ppid(cmd).unwrap();
+    assert_eq!(ok(&out), format!("started {cmd} (supervisor {sup})"));
+    ok(&tool(&["stop", "--pidfile", p]));
+    assert!(dead(sup) && dead(cmd));
+    // Never ready: 69, supervisor and CMD gone.
+    let [a, b] = sweep.sleep();
+    let out = tool(&[
+        "supervise",
+        "--notify",
+        "--timeout",
+        "0.5",
+        "--pidfile",
+        p,
+        "--",
+        a,
+        b,
+    ]);
+    assert_eq!(code(&out), 69, "{}", stderr(&out));
+    assert!(sweep.live().is_empty(), "{:?}", sweep.live());
+    assert!(!pidfile.exists());
+}
