@@ -44,7 +44,7 @@ fn check_schedule(s: &Schedule) {
     }
     for step in &s.steps {
         match *step {
-            Step::Signal(n) => assert!((1..=64).contains(&n)),
+            Step::Signal(n) => assert!((1..=64).contains(&n.as_raw())),
             Step::Wait(d) => assert!(d <= max()),
         }
     }
@@ -67,7 +67,7 @@ fuzz_target!(|data: &[u8]| {
                 check_schedule(&stop.schedule);
             }
             Command::Stop(stop) => check_schedule(&stop.schedule),
-            Command::Reload(r) => assert!((1..=64).contains(&r.signal)),
+            Command::Reload(r) => assert!((1..=64).contains(&r.signal.as_raw())),
             Command::Status(s) => assert!(!s.pidfile.as_os_str().is_empty()),
             Command::Names | Command::Help(_) | Command::Version => {}
         },
