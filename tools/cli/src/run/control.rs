@@ -77,7 +77,7 @@ pub fn status(pidfile: &Resolved, out: Out) -> Outcome {
             Ok(code::REFUSED)
         }
         Found::NotAPidfile(why) => {
-            out.say(format!("not-a-pidfile: {} is {why}", pidfile.typed));
+            out.say(format!("not-a-pidfile: {}: {why}", pidfile.typed));
             Ok(code::REFUSED)
         }
         Found::Running { named, holders, .. } => {

@@ -202,7 +202,7 @@ pub fn not_a_pidfile(path: &std::path::Path) -> Option<String> {
             .iter()
             .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'+' | b'-'))
     {
-        return Some("its contents are not a pid".into());
+        return Some("contents that are not a pid".into());
     }
     None
 }
