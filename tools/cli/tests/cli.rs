@@ -361,7 +361,10 @@ fn status_running_stale_invalid_and_stopped() {
     std::fs::write(&pidfile, "abc\n").unwrap();
     assert_eq!(
         status(),
-        (format!("not-a-pidfile: \"{p}\": contents that are not a pid"), 4)
+        (
+            format!("not-a-pidfile: \"{p}\": contents that are not a pid"),
+            4
+        )
     );
     std::fs::write(&pidfile, "").unwrap();
     assert_eq!(status(), ("invalid".into(), 1));

@@ -67,16 +67,30 @@ fn say(msg: impl std::fmt::Display) {
     eprintln!("daemonry: supervise: {msg}");
 }
 
-/// Writes `pid` into the locked pidfile through the held fd (the lock is
-/// held throughout).
+/// Writes `pid` into the locked pidfile (the lock is held throughout):
+/// through the held fd when it is writable, else through a writable
+/// reopening of it (`/proc/self/fd/N`; the supervisor is still
+/// privileged).
 fn write_pid_of(lock: &PidLock, pid: Pid) -> Result<(), Errno> {
-    let fd = lock.fd();
+    use rustix::fd::AsRawFd;
     let text = format!("{}\n", pid.as_raw_nonzero());
-    let n = rustix::io::pwrite(fd, text.as_bytes(), 0)?;
-    if n != text.len() {
-        return Err(Errno::IO);
+    let write = |fd: rustix::fd::BorrowedFd<'_>| -> Result<(), Errno> {
+        if rustix::io::pwrite(fd, text.as_bytes(), 0)? != text.len() {
+            return Err(Errno::IO);
+        }
+        rustix::fs::ftruncate(fd, text.len() as u64)
+    };
+    match write(lock.fd()) {
+        Err(Errno::BADF) => {
+            let again = rustix::fs::open(
+                format!("/proc/self/fd/{}", lock.fd().as_raw_fd()),
+                rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )?;
+            write(rustix::fd::AsFd::as_fd(&again))
+        }
+        other => other,
     }
-    rustix::fs::ftruncate(fd, text.len() as u64)
 }
 
 /// Spawns CMD with the child steps; the error names the failed step.
