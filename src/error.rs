@@ -263,6 +263,22 @@ ops! {
     RemovePidfile => "remove pidfile",
     /// Acquiring a pidfile lock.
     AcquirePidfile => "acquire pidfile",
+    /// Refusing a file that is not a pidfile (text, binary, longer than 32
+    /// bytes, or not a regular file): never removed or replaced (kind
+    /// [`InvalidInput`](ErrorKind::InvalidInput)).
+    NotAPidfile => "not a pidfile",
+    /// Refusing a lock-less pidfile that other users could have written:
+    /// owned by another user, writable by others, or in a directory others
+    /// can write (kind [`Security`](ErrorKind::Security)).
+    UntrustedPidfile => "untrusted pidfile",
+    /// Inspecting a pidfile's holders through `/proc`.
+    PidfileHolders => "verify pidfile holders",
+    /// `pidfd_open(2)` of a pidfile's holder.
+    PidfdOpen => "pidfd_open",
+    /// `pidfd_send_signal(2)` to a pidfile's holder.
+    SignalHolder => "pidfd_send_signal",
+    /// `poll(2)` on a holder's pidfd: waiting for it to exit.
+    WaitHolder => "wait for pidfile holder",
     // daemon
     /// Starting the daemon's double fork.
     Daemonize => "daemonize",

@@ -132,7 +132,7 @@ pub use daemon::{Daemon, DaemonContext, DetachOptions, OnReady, Opened, Output, 
 pub use fd::fd_by_path;
 pub use fd::{OpenFds, cloexec_open_fds, close_open_fds, fd_max, fds_for_path, isatty, open_fds};
 pub use notify::{ListenFds, NotifySocket};
-pub use pidfile::{PidLock, PidStatus, Pidfile, check_pidlock, create_pidlock, parse_pid};
+pub use pidfile::{Holder, PidLock, PidStatus, Pidfile, check_pidlock, create_pidlock, parse_pid};
 pub use privilege::{
     Capabilities, PrivilegeDrop, PrivilegeReport, check_privileges, drop_privileges, initgroups,
     setgid, setgroups, setuid,

@@ -356,7 +356,18 @@ fn pidfile() {
         Pidfile::new(path.as_c_str()).expect("path")
     });
     check("Pidfile::acquire", || pf.acquire().expect("acquire"));
-    check("Pidfile::probe (held)", || pf.probe().expect("probe"));
+    check(
+        "Pidfile::probe (running: pidfd, /proc fd and fdinfo)",
+        || pf.probe().expect("probe"),
+    );
+    check("Pidfile::holders + Holder::wait_exit", || {
+        pf.holders(|h| {
+            let _ = (h.pid(), h.pidfd(), h.holds_lock());
+            let _ = h.wait_exit(Some(core::time::Duration::ZERO));
+            core::ops::ControlFlow::Continue(())
+        })
+        .expect("holders")
+    });
     check("Pidfile::read_pid", || pf.read_pid().expect("read_pid"));
     check("Pidfile::is_locked", || pf.is_locked().expect("is_locked"));
     check("Pidfile::exists", || pf.exists().expect("exists"));
@@ -386,20 +397,37 @@ fn pidfile() {
     let pf = Pidfile::new(other.as_c_str()).expect("path");
     std::fs::write(dir.join("b.pid"), "1\n").expect("write");
     check(
-        "Pidfile::probe (running: kill, /proc stat, start time)",
+        "Pidfile::probe (unlocked: kill, /proc stat, start time, trust)",
         || pf.probe().expect("probe"),
     );
     std::fs::write(dir.join("b.pid"), format!("{}\n", std::process::id())).expect("write");
     check("create_pidlock over a stale file", || {
         drop(create_pidlock(other.as_c_str()).expect("lock"))
     });
-    std::fs::write(dir.join("b.pid"), "garbage\n").expect("write");
+    std::fs::write(dir.join("b.pid"), "-1\n").expect("write");
     check("Pidfile::probe (invalid)", || pf.probe().expect("probe"));
-    check("Pidfile::remove_if_stale", || {
+    check("Pidfile::remove_if_stale (and the litter sweep)", || {
         pf.remove_if_stale().expect("remove")
     });
+    std::fs::write(dir.join("b.pid"), "user nginx;\n").expect("write");
+    check("Pidfile::probe (not a pidfile)", || {
+        pf.probe().expect("probe")
+    });
+    check("Pidfile::remove (refused)", || pf.remove().is_err());
     std::fs::write(dir.join("b.pid"), "1\n").expect("write");
     check("Pidfile::remove", || pf.remove().expect("remove"));
+    // A lock that outlived the named process: the walk through /proc.
+    std::fs::write(dir.join("b.pid"), "-1\n").expect("write");
+    let locked = std::fs::File::open(dir.join("b.pid")).expect("open");
+    let locked_fd = std::os::fd::AsRawFd::as_raw_fd(&locked);
+    // SAFETY: flock on our own file.
+    let flocked = unsafe { libc::flock(locked_fd, libc::LOCK_EX) };
+    assert_eq!(flocked, 0);
+    check("Pidfile::holders (held by others: scan of /proc)", || {
+        pf.holders(|_| core::ops::ControlFlow::Continue(()))
+            .expect("holders")
+    });
+    drop(locked);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -277,7 +277,7 @@ fn sigkilled_holder_is_replaced_at_once() {
     });
     holder.wait_paused();
     let pf = Pidfile::new(c.as_c_str()).unwrap();
-    assert_eq!(pf.probe().unwrap(), PidStatus::Held(Some(pid(holder.pid))));
+    assert_eq!(pf.probe().unwrap(), PidStatus::Running(pid(holder.pid)));
     let err = create_pidlock(c.as_c_str()).unwrap_err();
     assert_eq!((err.kind(), err.pid()), lock_failed(Some(pid(holder.pid))));
 
@@ -294,7 +294,7 @@ fn sigkilled_holder_is_replaced_at_once() {
         std::fs::read(&path).unwrap(),
         format!("{}\n", me()).into_bytes()
     );
-    assert_eq!(pf.probe().unwrap(), PidStatus::Held(Some(me())));
+    assert_eq!(pf.probe().unwrap(), PidStatus::Running(me()));
     assert_eq!(holder.wait(), Exit::Signal(libc::SIGKILL));
     drop(lock);
     assert!(!path.exists());
@@ -364,7 +364,7 @@ fn own_pid_is_stale() {
     write(&path, format!("{}\n", me()).as_bytes());
     let lock = create_pidlock(c.as_c_str()).unwrap();
     // Now it is our locked file, no longer the unlocked leftover.
-    assert_eq!(pf.probe().unwrap(), PidStatus::Held(Some(me())));
+    assert_eq!(pf.probe().unwrap(), PidStatus::Running(me()));
     drop(lock);
     assert!(!path.exists());
 }
@@ -376,7 +376,7 @@ fn pid1_started_long_before_the_file_is_running() {
     let c = cpath(&path);
     write(&path, b"1\n");
     let pf = Pidfile::new(c.as_c_str()).unwrap();
-    assert_eq!(pf.probe().unwrap(), PidStatus::Running(Pid::INIT));
+    assert_eq!(pf.probe().unwrap(), PidStatus::Unlocked(Pid::INIT));
     assert!(!pf.remove_if_stale().unwrap());
     assert!(path.exists());
     let e = check_pidlock(c.as_c_str()).unwrap_err();
@@ -400,7 +400,7 @@ fn process_started_after_the_file_is_stale() {
     write(&path, format!("{}\n", child.pid).as_bytes());
     let pf = Pidfile::new(c.as_c_str()).unwrap();
     // Control: the file is younger than the live process.
-    assert_eq!(pf.probe().unwrap(), PidStatus::Running(pid(child.pid)));
+    assert_eq!(pf.probe().unwrap(), PidStatus::Unlocked(pid(child.pid)));
     // The file predates the process: its pid now names a newer process.
     age(&path, 3600);
     assert_eq!(kill0(child.pid), Ok(()));
@@ -415,7 +415,7 @@ fn process_started_after_the_file_is_stale() {
     let start = start_time(child.pid);
     let f = std::fs::File::options().write(true).open(&path).unwrap();
     f.set_modified(start - Duration::from_millis(500)).unwrap();
-    assert_eq!(pf.probe().unwrap(), PidStatus::Running(pid(child.pid)));
+    assert_eq!(pf.probe().unwrap(), PidStatus::Unlocked(pid(child.pid)));
     // Past the one-second slack: a reuse.
     f.set_modified(start - Duration::from_millis(1500)).unwrap();
     assert_eq!(pf.probe().unwrap(), PidStatus::Stale(pid(child.pid)));
@@ -464,7 +464,7 @@ fn another_users_live_process_is_running_not_stale() {
         }
         let pf = Pidfile::new(c2.as_c_str()).unwrap();
         let st = pf.probe().map_err(|e| e.to_string())?;
-        if st != PidStatus::Running(pid(target)) {
+        if st != PidStatus::Unlocked(pid(target)) {
             return Err(format!("probe as nobody: {st:?}"));
         }
         if pf.remove_if_stale().map_err(|e| e.to_string())? {
@@ -487,7 +487,8 @@ fn another_users_live_process_is_running_not_stale() {
     );
     std::fs::remove_file(&path).unwrap();
 
-    // The same with a daemonry holder: the nobody prober sees the flock.
+    // The same with a daemonry holder: its file is 0600, so the nobody
+    // prober cannot even open it (and so can never squat its lock).
     let c3 = c.clone();
     let mut holder = spawn(move |ctl| {
         let _l = create_pidlock(c3.as_c_str()).map_err(|e| e.to_string())?;
@@ -499,20 +500,19 @@ fn another_users_live_process_is_running_not_stale() {
     let c4 = c.clone();
     let prober = spawn(move |_| {
         become_nobody()?;
-        let st = Pidfile::new(c4.as_c_str())
-            .unwrap()
-            .probe()
-            .map_err(|e| e.to_string())?;
-        if st != PidStatus::Held(Some(pid(hp))) {
+        let st = Pidfile::new(c4.as_c_str()).unwrap().probe();
+        if st.map_err(|e| e.errno()) != Err(Some(Errno::ACCESS)) {
             return Err(format!("probe as nobody: {st:?}"));
         }
         let e = create_pidlock(c4.as_c_str()).unwrap_err();
-        if (e.kind(), e.pid()) != lock_failed(Some(pid(hp))) {
+        if e.errno() != Some(Errno::ACCESS) {
             return Err(format!("create_pidlock as nobody: {e}"));
         }
         Ok(())
     });
     prober.finish().unwrap();
+    let root_view = Pidfile::new(c.as_c_str()).unwrap().probe().unwrap();
+    assert_eq!(root_view, PidStatus::Running(pid(hp)));
     holder.resume();
     holder.finish().unwrap();
     root_proc.resume();
@@ -520,7 +520,7 @@ fn another_users_live_process_is_running_not_stale() {
 }
 
 #[test]
-fn locked_file_with_garbage_is_held_not_invalid() {
+fn locked_file_with_a_broken_pid_is_held_not_invalid() {
     let _serial = serial();
     let dir = TempDir::new("held-garbage");
     let path = dir.path().join("app.pid");
@@ -533,17 +533,18 @@ fn locked_file_with_garbage_is_held_not_invalid() {
         if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
             return Err("flock".into());
         }
-        std::fs::write(&p2, "garbage").map_err(|e| e.to_string())?;
+        std::fs::write(&p2, "-1\n").map_err(|e| e.to_string())?;
         ctl.pause();
         drop(f);
         Ok(())
     });
     other.wait_paused();
     let pf = Pidfile::new(c.as_c_str()).unwrap();
-    assert_eq!(pf.probe().unwrap(), PidStatus::Held(None));
+    // The file names nobody; the verified holder is the other tool.
+    assert_eq!(pf.probe().unwrap(), PidStatus::HeldByOthers(None));
     assert!(!pf.remove_if_stale().unwrap());
     let e = create_pidlock(c.as_c_str()).unwrap_err();
-    assert_eq!((e.kind(), e.pid()), lock_failed(None));
+    assert_eq!((e.kind(), e.pid()), lock_failed(Some(pid(other.pid))));
     assert!(path.exists());
     other.resume();
     other.finish().unwrap();
@@ -557,12 +558,10 @@ fn locked_file_with_garbage_is_held_not_invalid() {
 // ---------------------------------------------------------------------------
 
 #[test]
-fn bad_contents_are_invalid_and_removable() {
+fn broken_pidfiles_are_invalid_and_removable() {
     let dir = TempDir::new("contents");
     let path = dir.path().join("app.pid");
     let c = cpath(&path);
-    let mut big = b"1816\n".to_vec();
-    big.resize(1 << 20, b'\0');
     let cases: Vec<Vec<u8>> = vec![
         b"".to_vec(),
         b"1816".to_vec(),
@@ -571,16 +570,16 @@ fn bad_contents_are_invalid_and_removable() {
         b"-1\n".to_vec(),
         b"0\n".to_vec(),
         b"99999999999\n".to_vec(),
-        b"abc\n".to_vec(),
-        big,
-        vec![b'1'; 1 << 20],
+        b"1816\r\n".to_vec(),
+        vec![b'1'; 32],
     ];
     let pf = Pidfile::new(c.as_c_str()).unwrap();
     for contents in cases {
-        let show = String::from_utf8_lossy(&contents[..contents.len().min(16)]).into_owned();
+        let show = String::from_utf8_lossy(&contents).into_owned();
         write(&path, &contents);
         let e = pf.read_pid().unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{show:?}: {e}");
+        assert_eq!(e.op(), daemonry::Op::ParsePid, "{show:?}: {e}");
         assert_eq!(pf.probe().unwrap(), PidStatus::Invalid, "{show:?}");
         check_pidlock(c.as_c_str()).unwrap();
         assert!(path.exists(), "{show:?}: check_pidlock must not delete");
@@ -732,10 +731,17 @@ fn release_leaves_a_replacement_alone() {
 }
 
 #[test]
-fn mode_follows_the_umask() {
+fn mode_is_0600_under_the_umask() {
     let _serial = serial();
     let dir = TempDir::new("umask");
-    for (mask, want) in [(0o077, 0o600), (0o022, 0o644), (0o027, 0o640)] {
+    // 0600 under the umask: nobody else can open a pidfile (no squatters);
+    // and the sticky bit, daemonry's mark.
+    for (mask, want) in [
+        (0o000, 0o1600),
+        (0o022, 0o1600),
+        (0o077, 0o1600),
+        (0o277, 0o1400),
+    ] {
         let path = dir.path().join(format!("m{mask:o}.pid"));
         let c = cpath(&path);
         common::in_child(move || {
@@ -781,7 +787,7 @@ fn forked_copy_does_not_release() {
         format!("{}\n", me()).into_bytes()
     );
     let pf = Pidfile::new(c.as_c_str()).unwrap();
-    assert_eq!(pf.probe().unwrap(), PidStatus::Held(Some(me())));
+    assert_eq!(pf.probe().unwrap(), PidStatus::Running(me()));
     drop(slot);
     assert!(!path.exists());
 }
@@ -814,11 +820,11 @@ fn write_pid_after_fork_hands_the_lock_to_the_child() {
     );
     let pf = Pidfile::new(c.as_c_str()).unwrap();
     // Parent and child share the locked file description.
-    assert_eq!(pf.probe().unwrap(), PidStatus::Held(Some(pid(child.pid))));
+    assert_eq!(pf.probe().unwrap(), PidStatus::Running(pid(child.pid)));
     // The parent's copy no longer holds our pid: dropping it leaves the file.
     drop(slot.borrow_mut().take());
     assert!(path.exists());
-    assert_eq!(pf.probe().unwrap(), PidStatus::Held(Some(pid(child.pid))));
+    assert_eq!(pf.probe().unwrap(), PidStatus::Running(pid(child.pid)));
     child.resume();
     child.finish().unwrap();
     assert!(!path.exists());
@@ -854,7 +860,7 @@ fn exec_inherits_the_lock_when_asked() {
     let file = std::fs::metadata(&path).unwrap();
     assert_eq!((inherited.dev(), inherited.ino()), (file.dev(), file.ino()));
     let pf = Pidfile::new(c.as_c_str()).unwrap();
-    assert_eq!(pf.probe().unwrap(), PidStatus::Held(Some(pid(child.pid))));
+    assert_eq!(pf.probe().unwrap(), PidStatus::Running(pid(child.pid)));
     // SAFETY: our own child.
     unsafe { libc::kill(child.pid, libc::SIGKILL) };
     assert_eq!(child.wait(), Exit::Signal(libc::SIGKILL));
@@ -1053,6 +1059,10 @@ fn exists_sees_any_entry() {
     write(&path, b"garbage");
     assert!(pf.exists().unwrap());
     assert!(!pf.is_locked().unwrap(), "a file nobody locked");
+    // Not a pidfile: `remove` refuses it.
+    assert_eq!(pf.remove().unwrap_err().op(), daemonry::Op::NotAPidfile);
+    assert!(pf.exists().unwrap());
+    write(&path, b"-1\n");
     pf.remove().unwrap();
     assert!(!pf.exists().unwrap());
     pf.remove().unwrap(); // ENOENT is fine
@@ -1068,7 +1078,7 @@ fn is_locked_asks_the_kernel_whether_someone_holds_the_lock() {
     // A lock-less file naming a live process: alive, but nobody locks it.
     write(&path, b"1\n");
     assert!(!pf.is_locked().unwrap());
-    assert_eq!(pf.probe().unwrap(), PidStatus::Running(Pid::INIT));
+    assert_eq!(pf.probe().unwrap(), PidStatus::Unlocked(Pid::INIT));
     // Someone else's exclusive flock on the file.
     let f = std::fs::File::open(&path).unwrap();
     // SAFETY: flock on an fd we own.
@@ -1093,9 +1103,19 @@ fn directory_at_the_path_is_not_a_pidfile() {
     let c = cpath(&path);
     std::fs::create_dir(&path).unwrap();
     let pf = Pidfile::new(c.as_c_str()).unwrap();
-    assert_eq!(pf.probe().unwrap_err().kind(), ErrorKind::InvalidInput);
-    assert!(pf.remove_if_stale().is_err());
-    assert!(create_pidlock(c.as_c_str()).is_err());
+    assert_eq!(pf.probe().unwrap(), PidStatus::NotAPidfile);
+    let not_a_pidfile = |e: daemonry::Error| (e.kind(), e.op());
+    let want = (ErrorKind::InvalidInput, daemonry::Op::NotAPidfile);
+    assert_eq!(not_a_pidfile(pf.remove_if_stale().unwrap_err()), want);
+    assert_eq!(not_a_pidfile(pf.remove().unwrap_err()), want);
+    assert_eq!(
+        not_a_pidfile(create_pidlock(c.as_c_str()).unwrap_err()),
+        want
+    );
+    assert_eq!(
+        not_a_pidfile(check_pidlock(c.as_c_str()).unwrap_err()),
+        want
+    );
     assert!(path.is_dir());
     let trailing = CString::new(format!("{}/", dir.path().display())).unwrap();
     assert_eq!(

@@ -15,11 +15,13 @@
 //!    handlers and flush inherited stdio buffers a second time);
 //! 3. in the daemon (the grandchild: not a session leader, so it can never
 //!    acquire a controlling terminal): `chdir` → `umask` → core-dump limit →
-//!    pidfile (taken while still privileged, so `/run` works) → drop
-//!    privileges (the lock lives on in the open fd) → the `after_chdir`
-//!    hook → close every fd except the kept ones, the pidfile's and the
-//!    log's → `/dev/null` or the log onto 0, 1 and 2 (the temporary fds are
-//!    closed) → reset signal dispositions and the mask → report ready.
+//!    pidfile (taken while still privileged, so `/run` works; its identity
+//!    is reported to the original process) → drop privileges (the lock
+//!    lives on in the open fd, which is read-only: the daemon cannot
+//!    rewrite the file) → the `after_chdir` hook → close every fd except
+//!    the kept ones, the pidfile's and the log's → `/dev/null` or the log
+//!    onto 0, 1 and 2 (the temporary fds are closed) → reset signal
+//!    dispositions and the mask → report ready.
 //!
 //! The original process blocks on the readiness pipe until the daemon is
 //! ready, then exits 0 ([`OnReady::Exit`], the default) or returns the
@@ -28,6 +30,23 @@
 //! (`daemonry: chdir: "/nonexistent": ENOENT (No such file or directory)`)
 //! and exits non-zero (73, `EX_CANTCREAT`, for a held pidfile), or returns
 //! it. Errors never vanish into `/dev/null`.
+//!
+//! # The pidfile when the daemon drops privileges
+//!
+//! A daemon that dropped privileges usually cannot unlink its pidfile
+//! from a root-owned directory such as `/run`:
+//!
+//! - **A failed start leaves no file.** The daemon closes its lock fd
+//!   before it reports the failure, and the original process, still
+//!   privileged, removes the pidfile the daemon published—only if the path
+//!   still names that same file (`st_dev`, `st_ino`) and nobody holds its
+//!   lock.
+//! - **A clean exit leaves a stale file.** The daemon's release fails
+//!   (`EACCES`, ignored on drop); the file is unlocked and carries
+//!   daemonry's mark, so it is [`Stale`](crate::PidStatus::Stale) at once:
+//!   the next [`create_pidlock`](crate::create_pidlock) replaces it, and
+//!   a `stop` removes it with [`Pidfile::remove_if_stale`](crate::Pidfile::remove_if_stale)
+//!   (which reports, never swallows, an `EACCES` or `EROFS` of its own).
 //!
 //! Daemonize before starting threads or an async runtime: only the calling
 //! thread survives a fork.

@@ -1,6 +1,6 @@
 //! [`DaemonContext::open`]: the double fork and the daemon's steps.
 
-use super::ready::{Daemon, exit_code, fail, print_error, send_pid, wait_for_daemon};
+use super::ready::{Daemon, exit_code, fail, print_error, send_lock, send_pid, wait_for_daemon};
 use super::{DaemonContext, MAX_KEEP_FDS, OnReady, Opened, Output};
 use crate::cstr::{CStrBuf, PATH_MAX};
 use crate::error::Op;
@@ -57,8 +57,12 @@ impl<'a> DaemonContext<'a> {
     /// With [`OnReady::Return`], any error the daemon reported (the step's
     /// [`Op`] and errno, e.g. [`Op::Chdir`] and `ENOENT`;
     /// [`ErrorKind::LockFailed`](crate::ErrorKind::LockFailed) for a held
-    /// pidfile); an `EPIPE` error with [`Op::ReadyPipe`] when it ended
-    /// without a report. In fake mode, the failing step's error.
+    /// pidfile; [`Op::NotAPidfile`] or [`Op::UntrustedPidfile`] for a path
+    /// that is refused); an `EPIPE` error with [`Op::ReadyPipe`] when it
+    /// ended without a report. In fake mode, the failing step's error.
+    /// Whenever the daemon failed, the pidfile it published is removed by
+    /// the original process if nobody holds it (see the
+    /// [module docs](crate::daemon#the-pidfile-when-the-daemon-drops-privileges)).
     ///
     /// # Async-signal safety
     ///
@@ -115,8 +119,11 @@ impl<'a> DaemonContext<'a> {
             Fork::Parent(child) => {
                 drop(writer);
                 drop(files);
-                let result = wait_for_daemon(&reader, child);
+                let (result, published) = wait_for_daemon(&reader, child);
                 drop(reader);
+                if result.is_err() {
+                    remove_abandoned(&pidfile, published);
+                }
                 match self.parent {
                     OnReady::Return => result.map(Opened::Original),
                     OnReady::Exit => match result {
@@ -166,7 +173,7 @@ impl<'a> DaemonContext<'a> {
     fn daemon(mut self, writer: OwnedFd, files: Files, pidfile: &PidfilePath) -> Result<Opened> {
         let pid = rustix::process::getpid();
         send_pid(&writer, pid);
-        let lock = match self.common_steps(pidfile) {
+        let lock = match self.common_steps(pidfile, Some(&writer)) {
             Ok(lock) => lock,
             Err(e) => fail(Some(&writer), &e),
         };
@@ -189,8 +196,12 @@ impl<'a> DaemonContext<'a> {
     }
 
     /// Steps shared by real and fake mode: chdir, umask, core limit,
-    /// pidfile, privileges, hook.
-    fn common_steps(&mut self, pidfile: &PidfilePath) -> Result<Option<PidLock>> {
+    /// pidfile (announced on `ready`), privileges, hook.
+    fn common_steps(
+        &mut self,
+        pidfile: &PidfilePath,
+        ready: Option<&OwnedFd>,
+    ) -> Result<Option<PidLock>> {
         if let Some(dir) = &self.workdir {
             rustix::process::chdir(dir.as_c_str())
                 .map_err(|e| Error::os(Op::Chdir, e).with_input(dir.as_bytes()))?;
@@ -209,6 +220,9 @@ impl<'a> DaemonContext<'a> {
             Some(path) => Some(create_pidlock(path.as_cstr().ctx(Op::PidfilePath)?)?),
             None => None,
         };
+        if let (Some(fd), Some(lock)) = (ready, &lock) {
+            send_lock(fd, lock.file_id());
+        }
         if self.user.is_some() || self.group.is_some() {
             self.drop_privileges()?;
         }
@@ -291,7 +305,7 @@ impl<'a> DaemonContext<'a> {
 
     /// Fake mode: the common steps in the calling process.
     fn run_fake(mut self, pidfile: &PidfilePath) -> Result<Opened> {
-        let lock = self.common_steps(pidfile)?;
+        let lock = self.common_steps(pidfile, None)?;
         Ok(Opened::Daemon(Daemon {
             pid: rustix::process::getpid(),
             lock,
@@ -324,6 +338,18 @@ impl<'a> DaemonContext<'a> {
             stdout,
             stderr,
         })
+    }
+}
+
+/// In the original process, once the daemon failed: removes the pidfile it
+/// published if nobody holds it any more (a daemon that dropped privileges
+/// cannot unlink it from a root-owned directory). Best effort: the file is
+/// left when it is no longer the daemon's, or is still held.
+fn remove_abandoned(path: &PidfilePath, published: Option<crate::pidfile::FileId>) {
+    if let (Some(path), Some(id)) = (path, published)
+        && let Ok(path) = path.as_cstr()
+    {
+        let _ = crate::pidfile::remove_abandoned(path, id);
     }
 }
 

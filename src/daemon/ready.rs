@@ -2,13 +2,14 @@
 //! the daemon's handle ([`Daemon`]).
 //!
 //! Records are a one-byte tag and a fixed-size payload: `P` + the daemon's
-//! pid (4 bytes), `R` (ready), `X` (an `exec` follows; the pipe closing
-//! then means success), `E` + an encoded [`Error`]. The original process
-//! reads until `R`, an error, or the end of the pipe.
+//! pid (4 bytes), `L` + the `(st_dev, st_ino)` of the pidfile it published
+//! (16 bytes), `R` (ready), `X` (an `exec` follows; the pipe closing then
+//! means success), `E` + an encoded [`Error`]. The original process reads
+//! until `R`, an error, or the end of the pipe.
 
 use crate::error::Op;
 use crate::error::{Error, ErrorKind, Result};
-use crate::pidfile::PidLock;
+use crate::pidfile::{FileId, PidLock};
 use crate::process::{EX_CANTCREAT, EX_FAILURE, exit_immediately};
 use core::fmt;
 use rustix::fd::OwnedFd;
@@ -59,6 +60,7 @@ impl fmt::Debug for Daemon {
 
 /// Record tags on the readiness pipe.
 const TAG_PID: u8 = b'P';
+const TAG_LOCK: u8 = b'L';
 const TAG_READY: u8 = b'R';
 const TAG_EXEC: u8 = b'X';
 const TAG_ERROR: u8 = b'E';
@@ -82,6 +84,21 @@ pub(super) fn send_pid(fd: &OwnedFd, pid: Pid) {
     rec[0] = TAG_PID;
     if let Some(dst) = rec.get_mut(1..) {
         dst.copy_from_slice(&pid.as_raw_nonzero().get().to_le_bytes());
+    }
+    write_all(fd, &rec);
+}
+
+/// Sends the identity of the pidfile the daemon published, so that the
+/// original process can remove it if the daemon fails after dropping the
+/// privileges it would need to.
+pub(super) fn send_lock(fd: &OwnedFd, id: FileId) {
+    let mut rec = [0u8; 17];
+    rec[0] = TAG_LOCK;
+    if let Some(dst) = rec.get_mut(1..9) {
+        dst.copy_from_slice(&id.0.to_le_bytes());
+    }
+    if let Some(dst) = rec.get_mut(9..17) {
+        dst.copy_from_slice(&id.1.to_le_bytes());
     }
     write_all(fd, &rec);
 }
@@ -233,7 +250,9 @@ impl Daemon {
     /// ```
     pub fn fail(mut self, error: Error) -> ! {
         // The pidfile names us: remove it (best effort; after a privilege
-        // drop the directory may not allow it, and the file is then stale).
+        // drop the directory may not allow it). Closing its fd drops the
+        // lock before the error is sent, so the original process, still
+        // privileged, can remove what we could not.
         if let Some(lock) = self.lock.take() {
             let _ = lock.release();
         }
@@ -315,9 +334,11 @@ fn read_exact(fd: &OwnedFd, buf: &mut [u8]) -> core::result::Result<bool, Errno>
 }
 
 /// The original process: reads the daemon's reports until the pipe closes,
-/// reaps the first child, and returns the daemon's pid or its error.
-pub(super) fn wait_for_daemon(reader: &OwnedFd, first_child: Pid) -> Result<Pid> {
+/// reaps the first child, and returns the daemon's pid or its error, and
+/// the pidfile it published, if it said.
+pub(super) fn wait_for_daemon(reader: &OwnedFd, first_child: Pid) -> (Result<Pid>, Option<FileId>) {
     let mut pid = None;
+    let mut pidfile = None;
     let mut outcome: Option<Result<()>> = None;
     let mut exec_pending = false;
     loop {
@@ -335,6 +356,16 @@ pub(super) fn wait_for_daemon(reader: &OwnedFd, first_child: Pid) -> Result<Pid>
                 let mut b = [0u8; 4];
                 if let Ok(true) = read_exact(reader, &mut b) {
                     pid = Pid::from_raw(i32::from_le_bytes(b));
+                }
+            }
+            TAG_LOCK => {
+                let mut b = [0u8; 16];
+                if let Ok(true) = read_exact(reader, &mut b) {
+                    let mut dev = [0u8; 8];
+                    let mut ino = [0u8; 8];
+                    dev.copy_from_slice(&b[..8]);
+                    ino.copy_from_slice(&b[8..]);
+                    pidfile = Some((u64::from_le_bytes(dev), u64::from_le_bytes(ino)));
                 }
             }
             TAG_READY => {
@@ -362,13 +393,14 @@ pub(super) fn wait_for_daemon(reader: &OwnedFd, first_child: Pid) -> Result<Pid>
     // The first child exits right after the second fork (or after
     // reporting its own failure): reap it.
     let _ = rustix::process::waitpid(Some(first_child), WaitOptions::empty());
-    match outcome {
+    let result = match outcome {
         Some(Err(e)) => Err(e),
         Some(Ok(())) => pid.ok_or(Error::invalid(Op::ReadyPipe)),
         // The pipe closed after an exec announcement: execve succeeded.
         None if exec_pending => pid.ok_or(Error::invalid(Op::ReadyPipe)),
         None => Err(Error::os(Op::ReadyPipe, Errno::PIPE)),
-    }
+    };
+    (result, pidfile)
 }
 
 /// Writes `daemonry: <error>` to stderr (fd 2), with no allocation.

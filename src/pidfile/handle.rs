@@ -1,65 +1,27 @@
 //! [`Pidfile`]: a pidfile lock at a path, acquired, probed and released
-//! by hand; and [`Held`], the lock itself, shared with
-//! [`PidLock`](super::PidLock).
+//! by hand.
 
-use super::file::{self, Content, Publish, Removal};
+use super::file::{self, Content, Existing, Removal};
+use super::held::Held;
+use super::holders::Holder;
+use super::publish::{self, Publish};
+use super::status::{examine, judge, no_holders, refusal};
 use super::{MAX_PIDFILE_LEN, PidStatus};
 #[cfg(doc)]
 use super::{PidLock, create_pidlock, parse_pid};
-use crate::error::Op;
-use crate::error::{Context, Error, Result};
+use crate::error::{Error, Op, Result};
 use crate::path::PathArg;
 use core::ffi::CStr;
 use core::fmt;
-use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use core::ops::ControlFlow;
+use rustix::fd::{AsFd, BorrowedFd};
 use rustix::fs::{self, AtFlags};
-use rustix::io::{self, Errno, FdFlags};
+use rustix::io::Errno;
 use rustix::process::{self, Pid};
 
 /// A lock failure naming the holder, when known.
 pub(super) fn lock_failed(pid: Option<Pid>) -> Error {
     Error::lock_failed(Op::AcquirePidfile, pid)
-}
-
-/// Our lock: the locked fd, which file it is, and which process took it.
-pub(super) struct Held {
-    pub(super) fd: OwnedFd,
-    pub(super) id: file::FileId,
-    pub(super) pid: Pid,
-}
-
-impl Held {
-    /// Whether the calling process is the one that took (or last rewrote)
-    /// the lock; a copy inherited through `fork` is not.
-    pub(super) fn is_ours(&self) -> bool {
-        self.pid == process::getpid()
-    }
-
-    /// The unlink half of a release: removes `path` if it still names our
-    /// file and the file still holds our pid, in the process that owns the
-    /// lock. The caller closes the fd afterwards, which drops the lock: the
-    /// path never names our file unlocked.
-    pub(super) fn unlink(&self, path: &CStr) -> Result<()> {
-        if !self.is_ours() || !file::holds_pid(&self.fd, self.pid)? {
-            return Ok(());
-        }
-        file::unlink_if_ours(path, self.id).map(drop)
-    }
-
-    /// Rewrites the locked file with the calling process's pid.
-    pub(super) fn write_pid(&mut self) -> Result<()> {
-        let pid = process::getpid();
-        file::rewrite(&self.fd, Content::new(pid).as_bytes())?;
-        self.pid = pid;
-        Ok(())
-    }
-
-    /// Sets or clears `FD_CLOEXEC` on the locked fd.
-    pub(super) fn set_inheritable(&self, inheritable: bool) -> Result<()> {
-        let mut flags = io::fcntl_getfd(&self.fd).ctx(Op::Fcntl)?;
-        flags.set(FdFlags::CLOEXEC, !inheritable);
-        io::fcntl_setfd(&self.fd, flags).ctx(Op::Fcntl)
-    }
 }
 
 /// A pidfile lock at a path (celery's `Pidfile`).
@@ -89,7 +51,7 @@ impl Held {
 /// let mut pf = Pidfile::new(path.as_c_str())?;
 /// pf.acquire()?;
 /// assert_eq!(pf.read_pid()?, Some(me));
-/// assert_eq!(pf.probe()?, PidStatus::Held(Some(me)));
+/// assert_eq!(pf.probe()?, PidStatus::Running(me));
 /// pf.release()?;
 /// assert!(!pf.exists()?);
 /// # std::fs::remove_dir_all(&dir).unwrap();
@@ -223,10 +185,10 @@ impl<'a> Pidfile<'a> {
     /// [`close_open_fds`](crate::close_open_fds) or hand it to an `exec`ed
     /// program (see [`set_inheritable`](Pidfile::set_inheritable)).
     ///
-    /// The file was born as an `O_TMPFILE`, so `/proc/<pid>/fd/N` (and
-    /// `lsof`) show this fd as `<dir>/#<inode> (deleted)` although the path
-    /// names it; match it by `(st_dev, st_ino)`, as `fuser` and
-    /// [`fds_for_path`](crate::fds_for_path) do.
+    /// The fd is read-only: holding the lock gives no power to rewrite the
+    /// file (a daemon that inherits it after dropping privileges cannot
+    /// put another pid in it). `/proc/<pid>/fd/N` and `lsof` show it as
+    /// the pidfile's path.
     ///
     /// # Async-signal safety
     ///
@@ -291,15 +253,10 @@ impl<'a> Pidfile<'a> {
         let content = Content::new(pid);
         let content = content.as_bytes();
         let path = self.path();
-        let published = match file::publish(path, content)? {
+        let published = match publish::publish(path, pid, content)? {
             Publish::Exists => return Ok(false),
             Publish::Done(p) => p,
         };
-        if !file::read_back(path, &published, content)? {
-            // Someone not following the protocol replaced or rewrote it.
-            file::unlink_if_ours(path, published.id)?;
-            return Err(lock_failed(None));
-        }
         self.held = Some(Held {
             fd: published.fd,
             id: published.id,
@@ -308,17 +265,10 @@ impl<'a> Pidfile<'a> {
         Ok(true)
     }
 
-    /// The pid of whoever has a file at the path (for `LockFailed`).
-    fn holder(&self) -> Result<Option<Pid>> {
-        let Some((fd, _)) = file::open_existing(self.path())? else {
-            return Ok(None);
-        };
-        let mut buf = [0u8; MAX_PIDFILE_LEN + 1];
-        Ok(file::parse_checked(file::read_settled(&fd, &mut buf)?).ok())
-    }
-
-    /// Takes the lock: publishes `"<pid>\n"` atomically, fsynced, locked
-    /// and read back (celery's `acquire`/`write_pid` with `O_EXCL`).
+    /// Takes the lock: publishes `"<pid>\n"` atomically, under a temporary
+    /// name renamed onto the path, locked through a read-only fd (celery's
+    /// `acquire`/`write_pid` with `O_EXCL`; see the
+    /// [module docs](crate::pidfile#the-protocol)).
     ///
     /// Fails if anything exists at the path, stale or not, as celery's
     /// `acquire` does; [`create_pidlock`] removes stale files first. Does
@@ -326,14 +276,19 @@ impl<'a> Pidfile<'a> {
     ///
     /// # Errors
     ///
-    /// - [`ErrorKind::LockFailed`](crate::ErrorKind::LockFailed) with the
-    ///   pid in the existing file (when it parses), or with `None` when the
-    ///   read-back found the file replaced or rewritten by someone else
-    ///   (ours is then removed).
+    /// - [`ErrorKind::LockFailed`](crate::ErrorKind::LockFailed) when
+    ///   something pidfile-shaped is there, with the holder's pid when it is
+    ///   verified (or the live process a trusted lock-less file names),
+    ///   `None` otherwise.
+    /// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) with
+    ///   [`Op::NotAPidfile`] when what is there is not a pidfile;
+    ///   [`ErrorKind::Security`](crate::ErrorKind::Security) with
+    ///   [`Op::UntrustedPidfile`] for an untrusted lock-less claim.
     /// - [`ErrorKind::Os`](crate::ErrorKind::Os) with `ELOOP` when the path
     ///   is a symlink (nothing is written through it), and for failed
     ///   system calls (`ENOENT` for a missing directory, `EACCES`,
-    ///   `ENOSPC`, …).
+    ///   `ENOSPC`, `ENAMETOOLONG` when the temporary name
+    ///   `.<name>.<pid>.<seq>.tmp` would be too long, …).
     ///
     /// # Async-signal safety
     ///
@@ -342,8 +297,8 @@ impl<'a> Pidfile<'a> {
     /// # References
     ///
     /// [`open(2)`](https://man7.org/linux/man-pages/man2/open.2.html)
-    /// (`O_TMPFILE`), [`linkat(2)`](https://man7.org/linux/man-pages/man2/linkat.2.html),
-    /// [`flock(2)`](https://man7.org/linux/man-pages/man2/flock.2.html)
+    /// (`O_EXCL`), [`rename(2)`](https://man7.org/linux/man-pages/man2/rename.2.html)
+    /// (`RENAME_NOREPLACE`), [`flock(2)`](https://man7.org/linux/man-pages/man2/flock.2.html)
     ///
     /// # Examples
     ///
@@ -368,7 +323,9 @@ impl<'a> Pidfile<'a> {
         if self.try_acquire()? {
             return Ok(());
         }
-        Err(lock_failed(self.holder()?))
+        let (examined, holder) = judge(self.path())?;
+        let pid = examined.status.pid();
+        Err(refusal(examined.status, holder).unwrap_or(lock_failed(pid)))
     }
 
     /// `flock(2)` probe—Whether someone holds the pidfile's lock right now
@@ -386,8 +343,8 @@ impl<'a> Pidfile<'a> {
     ///
     /// [`ErrorKind::Os`](crate::ErrorKind::Os) when the file cannot be
     /// opened (`EACCES`, `ELOOP` for a symlink at the path, …) or locked;
-    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the
-    /// path is not a regular file.
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) with
+    /// [`Op::NotAPidfile`] when the path is not a regular file.
     ///
     /// # Async-signal safety
     ///
@@ -414,8 +371,9 @@ impl<'a> Pidfile<'a> {
     /// ```
     pub fn is_locked(&self) -> Result<bool> {
         match file::open_existing(self.path())? {
-            Some((fd, _)) => file::lock_held(&fd),
-            None => Ok(false),
+            Existing::File(fd, _) => file::lock_held(&fd),
+            Existing::Absent => Ok(false),
+            Existing::Foreign => Err(file::not_a_pidfile()),
         }
     }
 
@@ -462,7 +420,9 @@ impl<'a> Pidfile<'a> {
     /// # Errors
     ///
     /// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) for
-    ///   bad contents, or when the path is not a regular file.
+    ///   bad contents: [`Op::ParsePid`] for a broken pidfile,
+    ///   [`Op::NotAPidfile`] for something else (see [`parse_pid`]) or when
+    ///   the path is not a regular file.
     /// - [`ErrorKind::Os`](crate::ErrorKind::Os) with `ELOOP` for a symlink,
     ///   or other `open`/`read` errors.
     ///
@@ -482,8 +442,10 @@ impl<'a> Pidfile<'a> {
     /// # Ok::<(), daemonry::Error>(())
     /// ```
     pub fn read_pid(&self) -> Result<Option<Pid>> {
-        let Some((fd, _)) = file::open_existing(self.path())? else {
-            return Ok(None);
+        let fd = match file::open_existing(self.path())? {
+            Existing::File(fd, _) => fd,
+            Existing::Absent => return Ok(None),
+            Existing::Foreign => return Err(file::not_a_pidfile()),
         };
         let mut buf = [0u8; MAX_PIDFILE_LEN + 1];
         file::parse_checked(file::read_settled(&fd, &mut buf)?).map(Some)
@@ -493,18 +455,23 @@ impl<'a> Pidfile<'a> {
     ///
     /// When this `Pidfile` holds the lock (here or as a copy inherited
     /// through `fork`), the locked file is rewritten in place with the
-    /// calling process's pid, fsynced, and this copy becomes the owner that
+    /// calling process's pid, and this copy becomes the owner that
     /// [`release`](Pidfile::release) and drop act for: BSD `pidfile_write`
     /// after the daemon's final fork. The lock is held throughout, so
-    /// daemonry's probers see [`PidStatus::Held`]; readers that ignore the
-    /// lock may see a torn file for an instant. Otherwise it is
+    /// daemonry's probers never see the file unlocked; readers that ignore
+    /// the lock may see a torn file for an instant. Otherwise it is
     /// [`acquire`](Pidfile::acquire).
+    ///
+    /// The locked fd is read-only, so the file is opened for writing anew
+    /// (through `/proc/self/fd/N`, or the path when `/proc` is missing):
+    /// a process that lost the right to write the file—a daemon after its
+    /// privilege drop—gets `EACCES`.
     ///
     /// # Errors
     ///
     /// As [`acquire`](Pidfile::acquire);
-    /// [`ErrorKind::Os`](crate::ErrorKind::Os) from `pwrite`, `ftruncate` or
-    /// `fsync`.
+    /// [`ErrorKind::Os`](crate::ErrorKind::Os) from `open`, `pwrite` or
+    /// `ftruncate`.
     ///
     /// # Async-signal safety
     ///
@@ -528,7 +495,7 @@ impl<'a> Pidfile<'a> {
     /// ```
     pub fn write_pid(&mut self) -> Result<()> {
         match &mut self.held {
-            Some(held) => held.write_pid(),
+            Some(held) => held.write_pid(self.path.as_c_str()),
             None => self.acquire(),
         }
     }
@@ -576,16 +543,25 @@ impl<'a> Pidfile<'a> {
         }
     }
 
-    /// Unlinks the path, whatever it names (celery's `remove`; a symlink is
-    /// removed itself, never its target). For cleaning up after a holder
-    /// that is known to be gone; see
-    /// [`remove_if_stale`](Pidfile::remove_if_stale) otherwise.
+    /// Removes the pidfile at the path, whoever holds it (celery's
+    /// `remove`), but never anything that is not a pidfile.
+    ///
+    /// For cleaning up after a holder that is known to be gone; see
+    /// [`remove_if_stale`](Pidfile::remove_if_stale) otherwise. The file is
+    /// opened (never through a symlink), its contents must be
+    /// pidfile-shaped (see [`parse_pid`]), and it is unlinked only if the
+    /// path still names that same file. Leftover temporary names of dead
+    /// writers are removed too (see the [module docs](crate::pidfile#crash-litter)).
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Os`](crate::ErrorKind::Os) from `unlink`, except
-    /// `ENOENT`, which is success. celery also ignores `EACCES`; here it is
-    /// reported, since a pidfile we cannot remove will block the next start.
+    /// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) with
+    ///   [`Op::NotAPidfile`] when what is there is not a pidfile (text,
+    ///   binary, a directory, …): it is left alone.
+    /// - [`ErrorKind::Os`](crate::ErrorKind::Os): `ELOOP` for a symlink at
+    ///   the path (left alone); errors from `open`, `read` or `unlink`
+    ///   (`EACCES`, `EROFS`, …—reported, since a pidfile that cannot be
+    ///   removed blocks the next start). A missing file is success.
     ///
     /// # Async-signal safety
     ///
@@ -607,32 +583,50 @@ impl<'a> Pidfile<'a> {
     /// pf.remove()?;
     /// pf.remove()?; // already gone: still Ok
     /// assert!(!path.exists());
+    /// std::fs::write(&path, "user  nginx;\n").unwrap(); // a configuration file
+    /// assert_eq!(pf.remove().unwrap_err().op(), daemonry::Op::NotAPidfile);
+    /// assert!(path.exists());
     /// # std::fs::remove_dir_all(&dir).unwrap();
     /// # Ok::<(), daemonry::Error>(())
     /// ```
     pub fn remove(&self) -> Result<()> {
-        match fs::unlinkat(fs::CWD, self.path(), AtFlags::empty()) {
-            Ok(()) | Err(Errno::NOENT) => Ok(()),
-            Err(e) => Err(Error::os(Op::RemovePidfile, e)),
+        publish::sweep_litter(self.path());
+        let (fd, st) = match file::open_existing(self.path())? {
+            Existing::File(fd, st) => (fd, st),
+            Existing::Absent => return Ok(()),
+            Existing::Foreign => return Err(file::not_a_pidfile()),
+        };
+        let mut buf = [0u8; MAX_PIDFILE_LEN + 1];
+        if let Err(e) = file::parse_checked(file::read_settled(&fd, &mut buf)?)
+            && e.op() == Op::NotAPidfile
+        {
+            return Err(e);
         }
+        file::unlink_if_ours(self.path(), file::file_id(&st)).map(drop)
     }
 
     /// Removes the file if it is [`Stale`](PidStatus::Stale) or
     /// [`Invalid`](PidStatus::Invalid) (celery's `remove_if_stale`).
     ///
     /// Removal is by inode (see the module docs): the file's lock is taken
-    /// and the path must still name it. Prints nothing; the caller decides
-    /// what to tell the user.
+    /// and the path must still name it. Leftover temporary names of dead
+    /// writers are removed too. Prints nothing; the caller decides what to
+    /// tell the user.
     ///
     /// Returns `true` when nothing live blocks the path any more (the stale
     /// file was removed, by us or a concurrent cleaner, or there was no
-    /// file), and `false` when a live process holds it (`Held`, `Running`,
-    /// or a lock taken while we looked): celery's meaning.
+    /// file), and `false` when something is, or may be, alive there
+    /// ([`PidStatus::is_live`], an [`Untrusted`](PidStatus::Untrusted)
+    /// claim, or a lock taken while we looked): celery's meaning.
     ///
     /// # Errors
     ///
-    /// As [`probe`](Pidfile::probe); [`ErrorKind::Os`](crate::ErrorKind::Os)
-    /// from `flock`, `stat` or `unlink`.
+    /// As [`probe`](Pidfile::probe);
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) with
+    /// [`Op::NotAPidfile`] when what is there is not a pidfile (it is left
+    /// alone); [`ErrorKind::Os`](crate::ErrorKind::Os) from `flock`, `stat`
+    /// or `unlink` (`EACCES`, `EROFS`: a stale file that cannot be removed
+    /// is reported, not swallowed).
     ///
     /// # Async-signal safety
     ///
@@ -644,7 +638,7 @@ impl<'a> Pidfile<'a> {
     /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-ris-{}", std::process::id()));
     /// # std::fs::create_dir_all(&dir).unwrap();
     /// let path = dir.join("broken.pid");
-    /// std::fs::write(&path, "garbage\n").unwrap();
+    /// std::fs::write(&path, "-1\n").unwrap();
     /// # let path_c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
     /// let pf = daemonry::Pidfile::new(path_c.as_c_str())?;
     /// assert!(pf.remove_if_stale()?);
@@ -653,43 +647,59 @@ impl<'a> Pidfile<'a> {
     /// # Ok::<(), daemonry::Error>(())
     /// ```
     pub fn remove_if_stale(&self) -> Result<bool> {
-        let (status, opened) = file::examine(self.path())?;
-        match (status, opened) {
+        publish::sweep_litter(self.path());
+        let examined = examine(self.path(), &mut no_holders)?;
+        match (examined.status, examined.opened) {
             (PidStatus::Stale(_) | PidStatus::Invalid, Some(o)) => {
                 Ok(file::remove_by_inode(self.path(), &o)? != Removal::Busy)
             }
-            (PidStatus::Held(_) | PidStatus::Running(_), _) => Ok(false),
-            _ => Ok(true),
+            (PidStatus::NotAPidfile, _) => Err(file::not_a_pidfile()),
+            (PidStatus::Absent, _) => Ok(true),
+            _ => Ok(false),
         }
     }
 
     /// Tells who, if anyone, holds the pidfile—without changing anything.
     ///
-    /// In order: no file → [`Absent`](PidStatus::Absent); someone holds its
-    /// `flock` → [`Held`](PidStatus::Held); contents not a valid pid →
-    /// [`Invalid`](PidStatus::Invalid); our own pid, no such process
-    /// (`ESRCH`), a zombie (state `Z`), or a process that started after the
-    /// file's mtime (pid reuse) → [`Stale`](PidStatus::Stale); otherwise
-    /// [`Running`](PidStatus::Running), `EPERM` (another user's process)
-    /// included. See the module docs for the start-time rule and its slack.
+    /// In order: no file → [`Absent`](PidStatus::Absent); not a pidfile
+    /// → [`NotAPidfile`](PidStatus::NotAPidfile); the lock is held → the
+    /// named process is verified as its holder
+    /// ([`Running`](PidStatus::Running)), or other verified processes hold
+    /// it ([`HeldByOthers`](PidStatus::HeldByOthers), found by looking
+    /// through `/proc`), or nobody can be verified
+    /// ([`Unverified`](PidStatus::Unverified)); nobody holds it → contents
+    /// not a valid pid → [`Invalid`](PidStatus::Invalid); our own pid, no
+    /// such process (`ESRCH`), a zombie (state `Z`), or a process that
+    /// started after the file's mtime (pid reuse) →
+    /// [`Stale`](PidStatus::Stale); otherwise
+    /// [`Unlocked`](PidStatus::Unlocked) for a trusted file and
+    /// [`Untrusted`](PidStatus::Untrusted) for one others could have
+    /// written. See the [module docs](crate::pidfile) for each rule.
     ///
-    /// The only trace it leaves is a shared `flock` held for the moment of
-    /// the test.
+    /// The only traces it leaves are a shared `flock` held for the moment
+    /// of the test and pidfds opened and closed.
+    ///
+    /// Cost: a few system calls for a file nobody locks or whose named
+    /// process holds it (one `stat` per fd of that process); when the lock
+    /// outlived the named process, a look through every process's fds
+    /// (milliseconds for a few hundred processes).
     ///
     /// # Errors
     ///
     /// [`ErrorKind::Os`](crate::ErrorKind::Os) when the file cannot be
-    /// opened or read (`EACCES`, `ELOOP` for a symlink at the path, …);
-    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when the
-    /// path is not a regular file.
+    /// opened or read (`EACCES`—for another user's 0600 pidfile, say—or
+    /// `ELOOP` for a symlink at the path), or `/proc` cannot be listed.
     ///
     /// # Async-signal safety
     ///
-    /// Safe between fork and exec: no allocation, locks or panics.
+    /// Safe between fork and exec: no allocation, locks or panics (about
+    /// 9 KiB of stack for the look through `/proc`).
     ///
     /// # References
     ///
     /// [`flock(2)`](https://man7.org/linux/man-pages/man2/flock.2.html),
+    /// [`pidfd_open(2)`](https://man7.org/linux/man-pages/man2/pidfd_open.2.html),
+    /// [`proc_pid_fdinfo(5)`](https://man7.org/linux/man-pages/man5/proc_pid_fdinfo.5.html),
     /// [`kill(2)`](https://man7.org/linux/man-pages/man2/kill.2.html),
     /// [`proc_pid_stat(5)`](https://man7.org/linux/man-pages/man5/proc_pid_stat.5.html)
     ///
@@ -701,7 +711,67 @@ impl<'a> Pidfile<'a> {
     /// # Ok::<(), daemonry::Error>(())
     /// ```
     pub fn probe(&self) -> Result<PidStatus> {
-        file::examine(self.path()).map(|(s, _)| s)
+        examine(self.path(), &mut no_holders).map(|e| e.status)
+    }
+
+    /// The processes a `stop` may signal for this pidfile, each verified and
+    /// pinned by a pidfd, handed to `visit` until it returns
+    /// `ControlFlow::Break`; returns the pidfile's status as
+    /// [`probe`](Pidfile::probe) would.
+    ///
+    /// - [`Running`](PidStatus::Running): the named process, verified
+    ///   holder of the lock (its children that inherited the lock are its
+    ///   own business: signal it, wait, and look again).
+    /// - [`HeldByOthers`](PidStatus::HeldByOthers): every process found
+    ///   holding the lock through the locked description (the named one is
+    ///   gone or is not a holder); none is the named pid's successor.
+    /// - [`Unlocked`](PidStatus::Unlocked): the process a trusted lock-less
+    ///   pidfile names, judged alive and older than the file again while
+    ///   pinned ([`Holder::holds_lock`] is `false`).
+    /// - Anything else: nobody. [`Unverified`](PidStatus::Unverified),
+    ///   [`Untrusted`](PidStatus::Untrusted) and
+    ///   [`NotAPidfile`](PidStatus::NotAPidfile) are refusals: say so.
+    ///
+    /// A [`Holder`] signals through its pidfd, so a process that exits
+    /// after it was verified is never mistaken for whoever gets its pid.
+    ///
+    /// # Errors
+    ///
+    /// As [`probe`](Pidfile::probe); [`ErrorKind::Os`](crate::ErrorKind::Os)
+    /// with [`Op::PidfdOpen`] when a pidfd cannot be opened (`EMFILE`).
+    ///
+    /// # Async-signal safety
+    ///
+    /// Safe between fork and exec: no allocation, locks or panics (the
+    /// visitor aside).
+    ///
+    /// # References
+    ///
+    /// [`pidfd_open(2)`](https://man7.org/linux/man-pages/man2/pidfd_open.2.html),
+    /// [`proc_pid_fdinfo(5)`](https://man7.org/linux/man-pages/man5/proc_pid_fdinfo.5.html)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("daemonry-doc-hold-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let path = std::ffi::CString::new(dir.join("app.pid").into_os_string().into_encoded_bytes()).unwrap();
+    /// use core::ops::ControlFlow;
+    /// use daemonry::{Pidfile, PidStatus};
+    /// let lock = daemonry::create_pidlock(path.as_c_str())?;
+    /// let mut holders = Vec::new();
+    /// let status = Pidfile::new(path.as_c_str())?.holders(|h| {
+    ///     holders.push(h);
+    ///     ControlFlow::Continue(())
+    /// })?;
+    /// assert_eq!(status, PidStatus::Running(lock.pid()));
+    /// assert_eq!(holders.len(), 1);
+    /// assert_eq!(holders[0].pid(), lock.pid());
+    /// # drop(lock); std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), daemonry::Error>(())
+    /// ```
+    pub fn holders(&self, mut visit: impl FnMut(Holder) -> ControlFlow<()>) -> Result<PidStatus> {
+        examine(self.path(), &mut visit).map(|e| e.status)
     }
 }
 

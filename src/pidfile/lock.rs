@@ -1,11 +1,12 @@
 //! [`PidLock`] and the celery-style entry points: [`create_pidlock`] and
 //! [`check_pidlock`].
 
-use super::file;
-use super::{Held, PidStatus, Pidfile, lock_failed};
+use super::file::{self, FileId};
+use super::publish::sweep_litter;
+use super::status::judge;
+use super::{Held, PidStatus, Pidfile, lock_failed, refusal};
 use crate::cstr::{CStrBuf, PATH_MAX};
-use crate::error::Op;
-use crate::error::{Context, Error, Result};
+use crate::error::{Context, Error, Op, Result};
 use crate::path::PathArg;
 use core::ffi::CStr;
 use core::fmt;
@@ -212,12 +213,14 @@ impl PidLock {
     }
 
     /// Rewrites the file with the calling process's pid (after a fork) and
-    /// makes this copy the owner that releases. See [`Pidfile::write_pid`].
+    /// makes this copy the owner that releases. See [`Pidfile::write_pid`]:
+    /// the file is opened for writing anew, so a process that dropped
+    /// privileges cannot do it (`EACCES`).
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Os`](crate::ErrorKind::Os) from `pwrite`, `ftruncate`
-    /// or `fsync`.
+    /// [`ErrorKind::Os`](crate::ErrorKind::Os) from `open`, `pwrite` or
+    /// `ftruncate`.
     ///
     /// # Async-signal safety
     ///
@@ -237,7 +240,13 @@ impl PidLock {
     /// # Ok::<(), daemonry::Error>(())
     /// ```
     pub fn write_pid(&mut self) -> Result<()> {
-        self.held.write_pid()
+        let path = self.path.as_cstr().ctx(Op::PidfilePath)?;
+        self.held.write_pid(path)
+    }
+
+    /// The locked file's `(st_dev, st_ino)`.
+    pub(crate) fn file_id(&self) -> FileId {
+        self.held.id
     }
 
     /// Releases the lock now, reporting errors (drop ignores them): unlinks
@@ -299,20 +308,32 @@ impl fmt::Debug for PidLock {
 ///
 /// `path` is anything [`Pidfile::new`] takes (with `std`, a relative path
 /// is made absolute now). Tries to publish first; when something is there,
-/// probes it. A live holder ([`PidStatus::Held`] or
-/// [`PidStatus::Running`]) is `LockFailed` (with the holder in
-/// [`Error::pid`](crate::Error::pid)); a stale or invalid file is removed
-/// by inode and the publish is tried again. Concurrent starters race on the
-/// atomic publish, so exactly one wins. The returned [`PidLock`] releases
-/// on drop, in this process only (celery registers an `atexit` handler,
-/// which forked children share).
+/// probes it ([`Pidfile::probe`]). A live holder ([`PidStatus::is_live`])
+/// is `LockFailed`; a stale or invalid file is removed by inode, together
+/// with the temporary names crashed writers left, and the publish is tried
+/// again. Concurrent starters race on the atomic publish, so exactly one
+/// wins. The returned [`PidLock`] releases on drop, in this process only
+/// (celery registers an `atexit` handler, which forked children share).
+///
+/// Nothing that is not a pidfile is ever removed or replaced, and a
+/// lock-less claim others could have written
+/// ([`PidStatus::Untrusted`]) is refused rather than removed: it may be
+/// another user's live daemon.
 ///
 /// # Errors
 ///
-/// - [`ErrorKind::LockFailed`](crate::ErrorKind::LockFailed) with the
-///   holder's pid when a live process holds the lock (celery prints
-///   `PIDLOCKED` and exits 73, `EX_CANTCREAT`; here that is the caller's
-///   choice).
+/// - [`ErrorKind::LockFailed`](crate::ErrorKind::LockFailed) when a live
+///   process holds the lock (celery prints `PIDLOCKED` and exits 73,
+///   `EX_CANTCREAT`; here that is the caller's choice).
+///   [`Error::pid`](crate::Error::pid) is a *verified* holder—the named
+///   process, another process found holding the lock, or the live process a
+///   trusted lock-less file names—or `None` when the holder cannot be
+///   verified: it is never just what the file says.
+/// - [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) with
+///   [`Op::NotAPidfile`] when what is at the path is not a pidfile (it is
+///   left untouched); [`ErrorKind::Security`](crate::ErrorKind::Security)
+///   with [`Op::UntrustedPidfile`] for an untrusted lock-less claim naming
+///   a live process.
 /// - As [`Pidfile::new`] for the path;
 ///   [`ErrorKind::Os`](crate::ErrorKind::Os) with `ENAMETOOLONG` for a
 ///   path of `PATH_MAX` (4096) bytes or more.
@@ -371,24 +392,27 @@ pub fn create_pidlock<'a>(path: impl Into<PathArg<'a>>) -> Result<PidLock> {
 /// and remove it if stale; again.
 fn take_lock(pidfile: &mut Pidfile<'_>) -> Result<()> {
     let mut last = None;
-    for _ in 0..CREATE_ROUNDS {
+    for round in 0..CREATE_ROUNDS {
         match pidfile.try_acquire() {
             Ok(true) => return Ok(()),
             Ok(false) => {}
             Err(e) => {
                 // E.g. EACCES in a directory we cannot write: if a live
                 // process holds the lock, that is the better answer.
-                return match pidfile.probe() {
-                    Ok(PidStatus::Held(pid)) => Err(lock_failed(pid)),
-                    Ok(PidStatus::Running(pid)) => Err(lock_failed(Some(pid))),
-                    _ => Err(e),
+                return match judge(pidfile.path()) {
+                    Ok((ex, holder)) => Err(refusal(ex.status, holder).unwrap_or(e)),
+                    Err(_) => Err(e),
                 };
             }
         }
-        let (status, opened) = file::examine(pidfile.path())?;
-        match (status, opened) {
-            (PidStatus::Held(pid), _) => return Err(lock_failed(pid)),
-            (PidStatus::Running(pid), _) => return Err(lock_failed(Some(pid))),
+        if round == 0 {
+            sweep_litter(pidfile.path());
+        }
+        let (examined, holder) = judge(pidfile.path())?;
+        if let Some(e) = refusal(examined.status, holder) {
+            return Err(e);
+        }
+        match (examined.status, examined.opened) {
             (PidStatus::Stale(pid), Some(o)) => {
                 last = Some(pid);
                 // Busy: another cleaner (who will win or lose the next
@@ -416,8 +440,9 @@ fn take_lock(pidfile: &mut Pidfile<'_>) -> Result<()> {
 ///
 /// # Errors
 ///
-/// - [`ErrorKind::LockFailed`](crate::ErrorKind::LockFailed) with the
-///   holder's pid when a live process holds it.
+/// - As [`create_pidlock`] for what is at the path: `LockFailed` with a
+///   verified holder's pid (or `None`), [`Op::NotAPidfile`],
+///   [`Op::UntrustedPidfile`].
 /// - [`ErrorKind::Os`](crate::ErrorKind::Os) with [`Op::PidfileDir`] and
 ///   the errno of `faccessat2` when the directory is missing (`ENOENT`) or
 ///   not writable (`EACCES`, `EROFS`); as [`Pidfile::new`] and
@@ -441,10 +466,9 @@ fn take_lock(pidfile: &mut Pidfile<'_>) -> Result<()> {
 /// ```
 pub fn check_pidlock<'a>(path: impl Into<PathArg<'a>>) -> Result<()> {
     let pidfile = Pidfile::new(path)?;
-    match pidfile.probe()? {
-        PidStatus::Held(pid) => return Err(lock_failed(pid)),
-        PidStatus::Running(pid) => return Err(lock_failed(Some(pid))),
-        _ => {}
+    let (examined, holder) = judge(pidfile.path())?;
+    if let Some(e) = refusal(examined.status, holder) {
+        return Err(e);
     }
     let bytes = pidfile.path().to_bytes();
     let mut dir = CStrBuf::<PATH_MAX>::new();

@@ -288,7 +288,8 @@ impl Signal {
     }
 
     /// rustix's `Signal` for any signal, real-time ones included, for the
-    /// rustix calls that send one (`kill(2)`, `prctl(PR_SET_PDEATHSIG)`).
+    /// rustix calls that send one (`kill(2)`, `pidfd_send_signal(2)`,
+    /// `prctl(PR_SET_PDEATHSIG)`).
     /// Crate-private: the value never reaches a caller.
     pub(crate) const fn for_rustix(self) -> rustix::process::Signal {
         // SAFETY: `self.0` is a valid, non-zero signal number (1..=64).
@@ -296,7 +297,8 @@ impl Signal {
         // for itself (glibc 32–33, musl 32–34): such a value must not be
         // used to send, consume or block signals or to change handlers,
         // lest it disturb libc's internal use of them. The values made here
-        // go only to `kill(2)` and `prctl(PR_SET_PDEATHSIG)`, i.e. they ask
+        // go only to `kill(2)`, `pidfd_send_signal(2)` and
+        // `prctl(PR_SET_PDEATHSIG)`, i.e. they ask
         // the kernel to send a signal, as `kill -34 <pid>` does from a
         // shell; they are never used to block, take or handle a signal in
         // this process. libc's handlers for its reserved signals act only on

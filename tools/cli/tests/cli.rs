@@ -301,6 +301,7 @@ fn twenty_racing_starts_leave_exactly_one_daemon() {
         .map(|_| {
             Command::new(bin())
                 .args(["start", "--pidfile", p, "--", s, t])
+                .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
                 .unwrap()
@@ -362,7 +363,7 @@ fn status_running_stale_invalid_and_stopped() {
     assert_eq!(
         status(),
         (
-            format!("not-a-pidfile: \"{p}\": contents that are not a pid"),
+            format!("not-a-pidfile: \"{p}\" is not a pidfile; left untouched"),
             4
         )
     );

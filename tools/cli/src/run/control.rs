@@ -42,10 +42,7 @@ pub fn pgid(pid: Pid) -> Option<Pid> {
 /// When `pid` is a supervisor run by this very binary (same executable)
 /// that gave up, its title (`[daemonry] gave up supervising …`).
 pub fn gave_up(pid: Pid) -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
-    let theirs = std::fs::metadata(format!("/proc/{}/exe", pid.as_raw_nonzero())).ok()?;
-    let ours = std::fs::metadata("/proc/self/exe").ok()?;
-    if (theirs.dev(), theirs.ino()) != (ours.dev(), ours.ino()) {
+    if !holders::same_executable(pid) {
         return None;
     }
     let cmdline = std::fs::read(format!("/proc/{}/cmdline", pid.as_raw_nonzero())).ok()?;
@@ -76,8 +73,11 @@ pub fn status(pidfile: &Resolved, out: Out) -> Outcome {
             out.say(why);
             Ok(code::REFUSED)
         }
-        Found::NotAPidfile(why) => {
-            out.say(format!("not-a-pidfile: {}: {why}", pidfile.typed));
+        Found::NotAPidfile => {
+            out.say(format!(
+                "not-a-pidfile: {} is not a pidfile; left untouched",
+                pidfile.typed
+            ));
             Ok(code::REFUSED)
         }
         Found::Running { named, holders, .. } => {
@@ -138,11 +138,11 @@ pub fn stop(pidfile: &Resolved, schedule: &Schedule, test: bool, out: Out) -> Ou
                 format!("pidfile {}: {why}; not stopping", pidfile.typed),
             ));
         }
-        Found::NotAPidfile(why) => {
+        Found::NotAPidfile => {
             return Err(Failure::new(
                 code::REFUSED,
                 format!(
-                    "pidfile {}: not a pidfile ({why}); not stopping, not removing it",
+                    "pidfile {}: not a pidfile; not stopping, not removing it",
                     pidfile.typed
                 ),
             ));
@@ -307,13 +307,10 @@ pub fn reload(pidfile: &Resolved, sig: Signal, test: bool, out: Out) -> Outcome 
                 format!("pidfile {}: {why}; not signalling", pidfile.typed),
             ));
         }
-        Found::NotAPidfile(why) => {
+        Found::NotAPidfile => {
             return Err(Failure::new(
                 code::REFUSED,
-                format!(
-                    "pidfile {}: not a pidfile ({why}); not signalling",
-                    pidfile.typed
-                ),
+                format!("pidfile {}: not a pidfile; not signalling", pidfile.typed),
             ));
         }
         Found::Running { holders, .. } => holders,

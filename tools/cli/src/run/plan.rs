@@ -341,15 +341,6 @@ fn check_dir(step: &str, typed: &TypedPath, p: &Path) -> Result<(), Failure> {
 
 /// The pidfile is not held by a live process (side-effect free).
 pub fn check_pidfile(p: &Resolved) -> Result<(), Failure> {
-    if let Some(why) = super::holders::not_a_pidfile(p.path()) {
-        return Err(Failure::new(
-            code::CANTCREAT,
-            format!(
-                "pidfile {}: not a pidfile ({why}); refusing to replace it",
-                p.typed
-            ),
-        ));
-    }
     daemonry::check_pidlock(p.c.as_c_str()).map_err(|e| start_failure(&e, Some(p)))
 }
 
@@ -385,6 +376,7 @@ pub fn start_failure(e: &daemonry::Error, pidfile: Option<&Resolved>) -> Failure
     use daemonry::{ErrorKind, Op};
     let code = match (e.kind(), e.op(), e.errno()) {
         (ErrorKind::LockFailed, _, _) => code::CANTCREAT,
+        (_, Op::NotAPidfile | Op::UntrustedPidfile, _) => code::CANTCREAT,
         (ErrorKind::UnknownUser | ErrorKind::UnknownGroup, _, _) => code::NOUSER,
         (_, Op::OpenLog, _) => code::CANTCREAT,
         (_, Op::Execvpe | Op::Execve, Some(Errno::NOENT | Errno::NOTDIR)) => code::NOTFOUND,
@@ -405,8 +397,22 @@ pub fn start_failure(e: &daemonry::Error, pidfile: Option<&Resolved>) -> Failure
             | Op::PublishPidfile
             | Op::RemovePidfile
             | Op::AcquirePidfile
+            | Op::NotAPidfile
+            | Op::UntrustedPidfile
+            | Op::PidfileHolders
+            | Op::PidfdOpen
+            | Op::SignalHolder
+            | Op::WaitHolder
     );
     let message = match pidfile {
+        Some(p) if e.op() == Op::NotAPidfile => {
+            format!("pidfile {}: not a pidfile; refusing to replace it", p.typed)
+        }
+        Some(p) if e.op() == Op::UntrustedPidfile => format!(
+            "pidfile {}: names a live process, but other users could have written it; \
+             remove it or use a directory only root can write (/run)",
+            p.typed
+        ),
         Some(p) if pidfile_op || e.kind() == ErrorKind::LockFailed => {
             format!("pidfile {}: {e}", p.typed)
         }

@@ -6,11 +6,10 @@
 use super::plan::{Plan, Resolved, check_pidfile, start_failure};
 use super::ready::NotifyDir;
 use super::{Failure, Out, Outcome, child, code, errno_text, supervise};
-use daemonry::{DaemonContext, Error, ErrorKind, OnReady, Op, Opened, Output, PidStatus, Pidfile};
+use daemonry::{DaemonContext, Error, OnReady, Op, Opened, Output, Pidfile};
 use daemonry_cli::args::{Respawn, Start, quote};
 use std::ffi::OsStr;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 /// What the daemon process becomes.
 #[derive(Debug, Clone, Copy)]
@@ -73,33 +72,6 @@ pub fn failure(plan: &Plan, e: &Error) -> Failure {
         );
     }
     start_failure(e, Some(&plan.pidfile))
-}
-
-/// After a failed start: a daemon that dropped privileges may not have
-/// been able to remove its pidfile; the launcher (still privileged)
-/// removes it once the daemon's lock is gone. A file held by someone else
-/// is left alone.
-fn clean_up(pidfile: &Resolved, e: &Error) {
-    if e.kind() == ErrorKind::LockFailed {
-        return;
-    }
-    let Ok(pf) = Pidfile::new(pidfile.c.as_c_str()) else {
-        return;
-    };
-    let deadline = Instant::now() + Duration::from_secs(2);
-    loop {
-        match pf.probe() {
-            Ok(PidStatus::Held(_)) if Instant::now() < deadline => {
-                // The failing daemon exits right after reporting.
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Ok(PidStatus::Stale(_) | PidStatus::Invalid) => {
-                let _ = pf.remove_if_stale();
-                return;
-            }
-            _ => return,
-        }
-    }
 }
 
 /// `start` (`Role::Exec`) and `supervise` (`Role::Supervise`).
@@ -193,10 +165,9 @@ pub fn launch(start: &Start, role: Role, cwd: &Path, out: Out) -> Outcome {
             return Ok(code::OK);
         }
         Ok(Opened::Daemon(d)) => d,
-        Err(e) => {
-            clean_up(&plan.pidfile, &e);
-            return Err(failure(&plan, &e));
-        }
+        // A daemon that failed after dropping privileges could not remove
+        // its pidfile: the library's launcher side did.
+        Err(e) => return Err(failure(&plan, &e)),
     };
     // The daemon (or, with --foreground, still the caller).
     // The library closed every fd the daemon was not told to keep: the
