@@ -6,106 +6,12 @@
 
 mod common;
 
-use common::{TempDir, fd_target, proc_fds, proc_stat, proc_state, proc_status, spawn};
+use common::tool::{Sweep, bin, code, dead, pidfd, read_pid, stderr, stdout, tool, wait_exit};
+use common::{TempDir, fd_target, proc_fds, proc_stat, proc_status, spawn};
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
-
-/// The tool, built by cargo for this test crate.
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_daemonry"))
-}
-
-fn tool(args: &[&str]) -> Output {
-    Command::new(bin())
-        .args(args)
-        .output()
-        .expect("run daemonry")
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).trim().to_string()
-}
-
-/// A `sleep` duration no other test uses, so that our daemons can be found
-/// (and killed) by their command line.
-struct Sweep(String);
-
-impl Sweep {
-    fn new() -> Sweep {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        Sweep(format!("{}", 100_000 + std::process::id() * 100 + n))
-    }
-
-    /// The command's arguments: `sleep <token>`.
-    fn sleep(&self) -> [&str; 2] {
-        ["sleep", &self.0]
-    }
-
-    /// Live (non-zombie) processes whose command line mentions the token.
-    fn live(&self) -> Vec<i32> {
-        let mut v = vec![];
-        for e in std::fs::read_dir("/proc").unwrap().flatten() {
-            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-                continue;
-            };
-            let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-                continue;
-            };
-            let words: Vec<&[u8]> = cmd.split(|&b| b == 0).collect();
-            if words.contains(&self.0.as_bytes()) && !matches!(proc_state(pid), Some('Z') | None) {
-                v.push(pid);
-            }
-        }
-        v
-    }
-}
-
-impl Drop for Sweep {
-    fn drop(&mut self) {
-        for pid in self.live() {
-            // SAFETY: kill a process this test started.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
-    }
-}
-
-fn read_pid(p: &Path) -> i32 {
-    let s = std::fs::read_to_string(p).expect("read pidfile");
-    assert!(s.ends_with('\n'), "{s:?}");
-    s.trim_end().parse().expect("pid")
-}
-
-fn pidfd(pid: i32) -> OwnedFd {
-    // SAFETY: pidfd_open returns a new fd or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as i32;
-    assert!(fd >= 0, "pidfd_open({pid})");
-    // SAFETY: a fresh fd we own.
-    unsafe { OwnedFd::from_raw_fd(fd) }
-}
-
-/// Waits (no sleeping) until the process behind `fd` has exited.
-fn wait_exit(fd: &OwnedFd, ms: i32) -> bool {
-    let mut p = libc::pollfd {
-        fd: fd.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd.
-    unsafe { libc::poll(&mut p, 1, ms) == 1 }
-}
 
 /// Polls /proc/<pid>/syscall until the process blocks in
 /// `clock_nanosleep` (230) or `nanosleep` (35): `sleep` is then done
@@ -123,10 +29,6 @@ fn wait_until_sleeping(pid: i32) {
         );
         std::thread::yield_now();
     }
-}
-
-fn dead(pid: i32) -> bool {
-    matches!(proc_state(pid), None | Some('Z'))
 }
 
 // ---- start: the daemon, seen from outside -----------------------------------
@@ -399,6 +301,7 @@ fn twenty_racing_starts_leave_exactly_one_daemon() {
         .map(|_| {
             Command::new(bin())
                 .args(["start", "--pidfile", p, "--", s, t])
+                .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
                 .unwrap()
@@ -452,8 +355,18 @@ fn status_running_stale_invalid_and_stopped() {
     std::fs::write(&pidfile, format!("{gone_pid}\n")).unwrap();
     assert_eq!(status(), (format!("stale {gone_pid}"), 1));
 
-    std::fs::write(&pidfile, "abc\n").unwrap();
+    // Pidfile-shaped but broken: invalid.
+    std::fs::write(&pidfile, "-5\n").unwrap();
     assert_eq!(status(), ("invalid".into(), 1));
+    // Not pidfile-shaped at all: not a pidfile (SPEC trust rule 5).
+    std::fs::write(&pidfile, "abc\n").unwrap();
+    assert_eq!(
+        status(),
+        (
+            format!("not-a-pidfile: \"{p}\" is not a pidfile; left untouched"),
+            4
+        )
+    );
     std::fs::write(&pidfile, "").unwrap();
     assert_eq!(status(), ("invalid".into(), 1));
 }

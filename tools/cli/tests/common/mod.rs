@@ -8,6 +8,9 @@
 //!   `DAEMONRY_REQUIRE_ROOT=1`.
 //! - `/proc/<pid>` readers: the kernel is the judge.
 #![allow(unsafe_code)] // fork, pipes and waitpid through libc.
+#![allow(dead_code)] // each test file uses a subset
+
+pub mod tool;
 
 use std::collections::BTreeMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
