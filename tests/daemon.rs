@@ -266,7 +266,7 @@ fn the_daemon_keeps_exactly_stdio_its_pidfile_and_the_keep_list() {
     helper.wait_paused();
     // Judge the daemon once it blocks reading the gate (past `open`, which
     // closes its end of the readiness pipe right after reporting).
-    let want_sc = format!("0 {gate:#x} ");
+    let want_sc = format!("{} {gate:#x} ", libc::SYS_read);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !std::fs::read_to_string(format!("/proc/{pid}/syscall"))
         .unwrap_or_default()

@@ -189,16 +189,28 @@ fn enumerates_a_thousand_fds_across_several_getdents_batches() {
 /// Installs a seccomp filter that makes close_range(2) fail with `errno`,
 /// as container runtimes do (EPERM) or old kernels (ENOSYS).
 fn deny_close_range(errno: u32) -> Result<(), String> {
+    // The same number on every architecture daemonry supports.
     const NR_CLOSE_RANGE: u32 = 436;
-    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+    // `AUDIT_ARCH_*` of this test's architecture (<linux/audit.h>).
+    const AUDIT_ARCH: u32 = if cfg!(target_arch = "aarch64") {
+        0xc000_00b7
+    } else if cfg!(target_arch = "riscv64") {
+        0xc000_00f3
+    } else if cfg!(target_arch = "arm") {
+        0x4000_0028
+    } else if cfg!(target_arch = "x86") {
+        0x4000_0003
+    } else {
+        0xc000_003e // x86_64
+    };
     let filter = [
-        // A = arch; if not x86_64, allow.
+        // A = arch; if not ours, allow.
         bpf(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0, 0, 4),
         bpf(
             libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
             1,
             0,
-            AUDIT_ARCH_X86_64,
+            AUDIT_ARCH,
         ),
         bpf(libc::BPF_RET | libc::BPF_K, 0, 0, libc::SECCOMP_RET_ALLOW),
         // A = syscall number.

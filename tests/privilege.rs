@@ -443,12 +443,28 @@ fn assumed_proof_changes_only_the_calling_thread() {
 /// Installs a seccomp filter that makes every credential-changing system
 /// call fail with `EXDEV`: any such call after this point shows.
 fn forbid_credential_syscalls() -> Result<(), String> {
-    const NR: [u32; 5] = [
-        libc::SYS_setgroups as u32,
-        libc::SYS_setresuid as u32,
-        libc::SYS_setresgid as u32,
-        libc::SYS_setuid as u32,
-        libc::SYS_setgid as u32,
+    #[cfg(not(any(target_arch = "x86", target_arch = "arm")))]
+    let nr = [
+        libc::SYS_setgroups,
+        libc::SYS_setresuid,
+        libc::SYS_setresgid,
+        libc::SYS_setuid,
+        libc::SYS_setgid,
+    ];
+    // On 32-bit x86 and ARM those names are the 16-bit-id calls; rustix
+    // makes the 32-bit-id ones.
+    #[cfg(any(target_arch = "x86", target_arch = "arm"))]
+    let nr = [
+        libc::SYS_setgroups,
+        libc::SYS_setresuid,
+        libc::SYS_setresgid,
+        libc::SYS_setuid,
+        libc::SYS_setgid,
+        libc::SYS_setgroups32,
+        libc::SYS_setresuid32,
+        libc::SYS_setresgid32,
+        libc::SYS_setuid32,
+        libc::SYS_setgid32,
     ];
     let stmt = |code: u32, k: u32| libc::sock_filter {
         code: code as u16,
@@ -457,14 +473,14 @@ fn forbid_credential_syscalls() -> Result<(), String> {
         k,
     };
     let mut prog = vec![stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0)];
-    for (i, nr) in NR.iter().enumerate() {
+    for (i, &n) in nr.iter().enumerate() {
         // Jump to the "errno" return after the remaining checks and the allow.
-        let jt = (NR.len() - i) as u8;
+        let jt = (nr.len() - i) as u8;
         prog.push(libc::sock_filter {
             code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
             jt,
             jf: 0,
-            k: *nr,
+            k: n as u32,
         });
     }
     prog.push(stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW));

@@ -33,8 +33,8 @@ pub const SECCOMP: &str = "seccomp filters are refused (EINVAL)";
 /// qemu-user rewrites `/proc/self/stat`.
 pub const PROC_STAT: &str =
     "/proc/self/stat is rewritten: the argv bounds (fields 48, 49) and most others read 0";
-/// qemu-user reports the emulated machine in `uname`.
-pub const UNAME: &str = "uname reports the emulated machine (armv7l), not the kernel's";
+/// qemu-user reports its own idea of the machine in `uname`.
+pub const UNAME: &str = "uname reports qemu's name for the emulated machine (armv7l on arm)";
 /// `/proc/<pid>/status` shows qemu's own signal state.
 pub const SIGNAL_STATE: &str =
     "/proc/<pid>/status shows qemu's own host signal mask and dispositions";
