@@ -128,7 +128,7 @@ fn fd() {
     });
 }
 
-// == account / privilege (issue 3) ==
+// == account / privilege ==
 
 /// In a forked child: stops the child with SIGABRT when a call that must
 /// succeed as root failed (abort does not allocate; the parent reports the
@@ -347,7 +347,7 @@ fn account_and_privilege() {
     });
 }
 
-// == pidfile (issue 4) ==
+// == pidfile ==
 
 fn pidfile() {
     use daemonry::{Pidfile, check_pidlock, create_pidlock, parse_pid};
@@ -717,7 +717,7 @@ fn exec_wait_groups_signals() {
     });
 }
 
-// == daemon (issue 6) ==
+// == daemon ==
 
 /// `DaemonContext::open` on both sides: the caller (which waits on the
 /// readiness pipe) and the daemon, which reports its own count back

@@ -97,6 +97,8 @@ pub(super) unsafe fn syscall4(nr: u32, a0: usize, a1: usize, a2: usize, a3: usiz
 }
 
 #[inline]
+// Only the raw `fork` of `no_std` builds passes five arguments.
+#[cfg_attr(feature = "std", allow(dead_code))]
 pub(super) unsafe fn syscall5(
     nr: u32,
     a0: usize,

@@ -33,8 +33,6 @@
 
 #![allow(unsafe_code)]
 // This module is the raw system-call layer.
-// Several wrappers are used only by some modules or only with `std`.
-#![allow(dead_code)]
 
 #[cfg_attr(target_arch = "x86_64", path = "x86_64.rs")]
 #[cfg_attr(target_arch = "aarch64", path = "aarch64.rs")]
@@ -165,6 +163,8 @@ pub(crate) fn fstat(fd: RawFd) -> Result<Stat, Errno> {
 /// libc is not told: no atfork handlers run, and the child's libc keeps the
 /// parent's thread id. The caller must make sure the child only does
 /// async-signal-safe work (or that the process was single-threaded).
+// With `std`, `process::fork` uses libc's own `fork` instead.
+#[cfg(not(feature = "std"))]
 pub(crate) unsafe fn fork() -> Result<Option<rustix::process::Pid>, Errno> {
     // SAFETY: clone with only SIGCHLD and null stack/pointers behaves like
     // fork(2): the child continues on a copy of our stack. The caller upholds
