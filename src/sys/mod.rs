@@ -9,9 +9,9 @@
 //! through rustix.
 //!
 //! One file per architecture (x86_64, aarch64, riscv64, arm, x86) provides
-//! `syscall1`..`syscall5`, `exit_group`, the numbers of the calls whose
-//! variant depends on the word size (`nr`), and how a signal handler
-//! returns (`set_restorer`). This file gives each call a typed, checked
+//! `syscall1`..`syscall5`, `exit_group` and how a signal handler returns
+//! (`set_restorer`); `word.rs` gives the numbers of the calls whose variant
+//! depends on the word size (`nr`) and the kernel's `struct stat`. This file gives each call a typed, checked
 //! wrapper whose types are the same on every architecture: signal sets are
 //! `u64` bit masks, times have 64-bit seconds, device and inode numbers are
 //! `u64`. Nothing outside this module knows the architecture.
@@ -40,6 +40,7 @@
 #[cfg_attr(target_arch = "arm", path = "arm.rs")]
 #[cfg_attr(target_arch = "x86", path = "x86.rs")]
 mod arch;
+mod word;
 
 #[cfg(not(any(
     target_arch = "x86_64",
@@ -142,10 +143,10 @@ pub(crate) struct Stat {
 /// `fstat(2)` (`fstat64` on 32-bit architectures, whose `fstat` has 32-bit
 /// inode numbers) on a raw fd number (which may be closed: `EBADF`).
 pub(crate) fn fstat(fd: RawFd) -> Result<Stat, Errno> {
-    let mut st = core::mem::MaybeUninit::<arch::KernelStat>::uninit();
+    let mut st = core::mem::MaybeUninit::<word::KernelStat>::uninit();
     // SAFETY: `st` is a writable `struct stat` of the layout this call
     // writes (`struct stat64` for `fstat64`).
-    let r = unsafe { arch::syscall2(arch::nr::FSTAT, fd as usize, st.as_mut_ptr() as usize) };
+    let r = unsafe { arch::syscall2(word::nr::FSTAT, fd as usize, st.as_mut_ptr() as usize) };
     check(r)?;
     // SAFETY: the call succeeded, so the kernel filled in the whole structure.
     let st = unsafe { st.assume_init() };
@@ -440,8 +441,8 @@ fn rt_sigtimedwait(
     // SAFETY: `set` and `timeout` are valid for reading, `info` (128 bytes,
     // the kernel's `siginfo_t`) for writing; this call's timeout is a
     // `struct __kernel_timespec`.
-    let mut r = unsafe { arch::syscall4(arch::nr::RT_SIGTIMEDWAIT, setp, infop, tp, size) };
-    if let (Err(Errno::NOSYS), Some(time32)) = (check(r), arch::nr::RT_SIGTIMEDWAIT_TIME32) {
+    let mut r = unsafe { arch::syscall4(word::nr::RT_SIGTIMEDWAIT, setp, infop, tp, size) };
+    if let (Err(Errno::NOSYS), Some(time32)) = (check(r), word::nr::RT_SIGTIMEDWAIT_TIME32) {
         let old = timeout.map(|t| g::timespec {
             tv_sec: saturate_long(t.tv_sec),
             tv_nsec: t.tv_nsec as c_long,
@@ -552,13 +553,13 @@ fn setitimer(which: u32, new: &g::itimerval) -> Result<g::itimerval, Errno> {
 /// `getresuid(2)` (`getresuid32` on 32-bit architectures): (real,
 /// effective, saved) user ids.
 pub(crate) fn getresuid() -> (u32, u32, u32) {
-    getres(arch::nr::GETRESUID)
+    getres(word::nr::GETRESUID)
 }
 
 /// `getresgid(2)` (`getresgid32` on 32-bit architectures): (real,
 /// effective, saved) group ids.
 pub(crate) fn getresgid() -> (u32, u32, u32) {
-    getres(arch::nr::GETRESGID)
+    getres(word::nr::GETRESGID)
 }
 
 fn getres(nr: u32) -> (u32, u32, u32) {
@@ -582,7 +583,7 @@ fn getres(nr: u32) -> (u32, u32, u32) {
 pub(crate) fn getgroups(buf: &mut [u32]) -> Result<usize, Errno> {
     // SAFETY: `buf` is writable for `buf.len()` 32-bit gids; the kernel
     // writes at most that many (and none when the size is 0).
-    let r = unsafe { arch::syscall2(arch::nr::GETGROUPS, buf.len(), buf.as_mut_ptr() as usize) };
+    let r = unsafe { arch::syscall2(word::nr::GETGROUPS, buf.len(), buf.as_mut_ptr() as usize) };
     check(r)
 }
 
@@ -615,12 +616,12 @@ pub(crate) fn clock_gettime_ns(clock: u32) -> Result<i128, Errno> {
     // 64-bit-time clock_gettime writes.
     let r = unsafe {
         arch::syscall2(
-            arch::nr::CLOCK_GETTIME,
+            word::nr::CLOCK_GETTIME,
             clock as usize,
             &mut ts as *mut g::__kernel_timespec as usize,
         )
     };
-    if let (Err(Errno::NOSYS), Some(time32)) = (check(r), arch::nr::CLOCK_GETTIME_TIME32) {
+    if let (Err(Errno::NOSYS), Some(time32)) = (check(r), word::nr::CLOCK_GETTIME_TIME32) {
         let mut old = g::timespec {
             tv_sec: 0,
             tv_nsec: 0,

@@ -20,28 +20,6 @@ use core::ffi::c_ulong;
 
 use linux_raw_sys::general as g;
 
-/// The calls whose number depends on the word size. The plain names are
-/// the 16-bit-id (`getresuid`), 32-bit-time (`clock_gettime`) and
-/// 32-bit-`ino_t` (`fstat`) variants on this architecture: use the
-/// 32-bit-id and 64-bit-time ones, and fall back to the 32-bit-time ones
-/// only on kernels before 5.1, which lack the latter.
-pub(super) mod nr {
-    use linux_raw_sys::general as g;
-
-    pub(crate) const GETRESUID: u32 = g::__NR_getresuid32;
-    pub(crate) const GETRESGID: u32 = g::__NR_getresgid32;
-    pub(crate) const GETGROUPS: u32 = g::__NR_getgroups32;
-    pub(crate) const FSTAT: u32 = g::__NR_fstat64;
-    pub(crate) const CLOCK_GETTIME: u32 = g::__NR_clock_gettime64;
-    pub(crate) const RT_SIGTIMEDWAIT: u32 = g::__NR_rt_sigtimedwait_time64;
-    pub(crate) const CLOCK_GETTIME_TIME32: Option<u32> = Some(g::__NR_clock_gettime);
-    pub(crate) const RT_SIGTIMEDWAIT_TIME32: Option<u32> = Some(g::__NR_rt_sigtimedwait);
-}
-
-/// The kernel's `struct stat64` for [`nr::FSTAT`] (64-bit `st_dev`,
-/// `st_ino` and `st_size`).
-pub(super) type KernelStat = g::stat64;
-
 #[inline]
 pub(super) unsafe fn syscall1(nr: u32, a0: usize) -> usize {
     let r;

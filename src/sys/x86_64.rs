@@ -16,26 +16,6 @@ use core::ffi::c_ulong;
 
 use linux_raw_sys::general as g;
 
-/// The calls whose number depends on the word size: a 64-bit architecture
-/// has only the 32-bit-id and 64-bit-time variants, under the plain names.
-pub(super) mod nr {
-    use linux_raw_sys::general as g;
-
-    pub(crate) const GETRESUID: u32 = g::__NR_getresuid;
-    pub(crate) const GETRESGID: u32 = g::__NR_getresgid;
-    pub(crate) const GETGROUPS: u32 = g::__NR_getgroups;
-    pub(crate) const FSTAT: u32 = g::__NR_fstat;
-    pub(crate) const CLOCK_GETTIME: u32 = g::__NR_clock_gettime;
-    pub(crate) const RT_SIGTIMEDWAIT: u32 = g::__NR_rt_sigtimedwait;
-    /// No older variant with a 32-bit `time_t` to fall back on.
-    pub(crate) const CLOCK_GETTIME_TIME32: Option<u32> = None;
-    /// No older variant with a 32-bit `time_t` to fall back on.
-    pub(crate) const RT_SIGTIMEDWAIT_TIME32: Option<u32> = None;
-}
-
-/// The kernel's `struct stat` for [`nr::FSTAT`].
-pub(super) type KernelStat = g::stat;
-
 #[inline]
 pub(super) unsafe fn syscall1(nr: u32, a0: usize) -> usize {
     let r;
