@@ -199,3 +199,34 @@ fn nobody_else_can_squat_on_a_daemonry_pidfile() {
     ok(&tool(&["stop", "--pidfile", p]));
     assert!(sweep.live().is_empty());
 }
+
+#[test]
+fn stop_says_when_a_stale_pidfile_cannot_be_removed() {
+    require_root!();
+    let dir = TempDir::new("immutable");
+    let locked = dir.path().join("ro");
+    std::fs::create_dir(&locked).unwrap();
+    let pidfile = locked.join("s.pid");
+    let mut gone = Command::new("true").spawn().unwrap();
+    let gone_pid = gone.id();
+    gone.wait().unwrap();
+    std::fs::write(&pidfile, format!("{gone_pid}\n")).unwrap();
+    // An immutable directory: even root's unlink fails (EPERM).
+    let chattr = Command::new("chattr").arg("+i").arg(&locked).status();
+    if !chattr.is_ok_and(|s| s.success()) {
+        eprintln!("SKIP: chattr +i is not supported here");
+        return;
+    }
+    let out = tool(&["stop", "--pidfile", s(&pidfile)]);
+    let _ = Command::new("chattr").arg("-i").arg(&locked).status();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "stale pidfile \"{}\" could not be removed",
+            s(&pidfile)
+        )),
+        "{err}"
+    );
+    assert!(pidfile.exists());
+}

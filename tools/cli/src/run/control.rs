@@ -107,11 +107,21 @@ pub fn status(pidfile: &Resolved, out: Out) -> Outcome {
     }
 }
 
-/// Removes a stale or invalid pidfile (best effort; a failure is told).
-fn remove_stale(pidfile: &Resolved, out: Out) {
-    if let Err(e) = Pidfile::new(pidfile.c.as_c_str()).and_then(|p| p.remove_if_stale()) {
-        out.note(format!("pidfile {}: not removed: {e}", pidfile.typed));
-    }
+/// Removes a stale pidfile; a failure (EACCES, EROFS, …) is an error
+/// naming the path, never swallowed. `what` says what happened first.
+fn remove_stale(pidfile: &Resolved, what: &str) -> Result<(), Failure> {
+    Pidfile::new(pidfile.c.as_c_str())
+        .and_then(|p| p.remove_if_stale())
+        .map(|_| ())
+        .map_err(|e| {
+            Failure::new(
+                code::FAILURE,
+                format!(
+                    "{what}, but its stale pidfile {} could not be removed: {e}",
+                    pidfile.typed
+                ),
+            )
+        })
 }
 
 /// `stop`: runs the schedule against the verified holders.
@@ -127,7 +137,7 @@ pub fn stop(pidfile: &Resolved, schedule: &Schedule, test: bool, out: Out) -> Ou
         }
         Found::Stale(_) => {
             if !test {
-                remove_stale(pidfile, out);
+                remove_stale(pidfile, "not running")?;
             }
             out.say("not running");
             return Ok(code::OK);
@@ -202,7 +212,7 @@ pub fn stop(pidfile: &Resolved, schedule: &Schedule, test: bool, out: Out) -> Ou
             _ => break,
         }
     }
-    remove_stale(pidfile, out);
+    remove_stale(pidfile, &format!("stopped {shown}"))?;
     out.say(format!("stopped {shown}"));
     Ok(code::OK)
 }

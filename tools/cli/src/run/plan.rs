@@ -176,7 +176,12 @@ impl Plan {
     ///
     /// 67 for an unknown user or group.
     pub fn new(start: &Start, cwd: &Path) -> Result<Plan, Failure> {
-        let accounts = Accounts::read()?;
+        // Read only when a drop needs them (and before any chroot).
+        let accounts = if start.user.is_some() || start.group.is_some() {
+            Accounts::read()?
+        } else {
+            Accounts::default()
+        };
         let (uid, gid) = resolve_ids(
             start.user.as_deref(),
             start.group.as_deref(),

@@ -3,7 +3,7 @@
 //! `READY=1`. In the daemon: the child steps and `exec`, or the
 //! supervisor.
 
-use super::plan::{Plan, Resolved, check_pidfile, start_failure};
+use super::plan::{Plan, Resolved, start_failure};
 use super::ready::NotifyDir;
 use super::{Failure, Out, Outcome, child, code, errno_text, supervise};
 use daemonry::{DaemonContext, Error, OnReady, Op, Opened, Output, Pidfile};
@@ -90,9 +90,6 @@ pub fn launch(start: &Start, role: Role, cwd: &Path, out: Out) -> Outcome {
         ));
         return Ok(code::OK);
     }
-    // What can be checked is checked while the user still sees the
-    // terminal.
-    check_pidfile(&plan.pidfile)?;
     if start.notify && start.foreground {
         return Err(Failure::new(
             code::USAGE,
