@@ -509,8 +509,6 @@ pub(crate) struct Scan {
     pub(crate) found: usize,
     /// Processes whose fds the caller may not read.
     pub(crate) unreadable: usize,
-    /// daemonry cleaners seen holding the lock for a moment.
-    pub(crate) cleaners: usize,
     /// No pidfds on this kernel: nothing could be verified.
     pub(crate) no_pidfd: bool,
 }
@@ -551,11 +549,8 @@ pub(crate) fn scan(
                 scan.unreadable += 1;
                 continue;
             }
-            Check::Cleans => {
-                scan.cleaners += 1;
-                continue;
-            }
-            Check::NotHolder | Check::Gone => continue,
+            // A cleaner is not a holder; examine looks again after it.
+            Check::NotHolder | Check::Gone | Check::Cleans => continue,
         }
         match pin(pid, id)? {
             Pinned::Holder(h) => {
