@@ -467,12 +467,14 @@ fn reports_a_held_pidfile(daemon: &EchoDaemon) {
 #[test]
 fn std_echo_daemon_serves_as_nobody_and_stops_cleanly_on_sigterm() {
     require_root!();
+    skip_under_emulation!(common::emu::SUBREAPER);
     serves_as_nobody_and_stops_cleanly(&STD_ECHO);
 }
 
 #[test]
 fn std_echo_daemon_reports_a_held_pidfile_from_after_the_fork() {
     require_root!();
+    skip_under_emulation!(common::emu::SUBREAPER);
     reports_a_held_pidfile(&STD_ECHO);
 }
 
@@ -482,6 +484,7 @@ fn std_echo_daemon_reports_a_held_pidfile_from_after_the_fork() {
 #[test]
 fn std_echo_daemon_leaves_a_stale_pidfile_it_cannot_remove_that_blocks_nothing() {
     require_root!();
+    skip_under_emulation!(common::emu::SUBREAPER);
     let scene = Scene::new(&STD_ECHO, "stale");
     let pidfile = scene.dir.path().join("echo.pid"); // root's directory
     let path = cpath(&pidfile);
@@ -551,6 +554,7 @@ macro_rules! require_no_std_crate {
 #[test]
 fn no_std_echo_daemon_serves_as_nobody_and_stops_cleanly_on_sigterm() {
     require_root!();
+    skip_under_emulation!(common::emu::SUBREAPER);
     require_no_std_crate!();
     serves_as_nobody_and_stops_cleanly(&NO_STD_ECHO);
 }
@@ -558,6 +562,7 @@ fn no_std_echo_daemon_serves_as_nobody_and_stops_cleanly_on_sigterm() {
 #[test]
 fn no_std_echo_daemon_reports_a_held_pidfile_from_after_the_fork() {
     require_root!();
+    skip_under_emulation!(common::emu::SUBREAPER);
     require_no_std_crate!();
     reports_a_held_pidfile(&NO_STD_ECHO);
 }

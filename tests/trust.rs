@@ -150,6 +150,7 @@ fn alive(pid: i32) -> bool {
 /// is never reached, and once the daemon is gone the file is stale.
 #[test]
 fn the_dropped_daemon_cannot_rewrite_its_pidfile_and_a_rewrite_moves_no_signal() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let _serial = serial();
     let dir = TempDir::new("trust-drop");
@@ -268,6 +269,7 @@ fn the_dropped_daemon_cannot_rewrite_its_pidfile_and_a_rewrite_moves_no_signal()
 /// finds the file stale and removes it.
 #[test]
 fn a_clean_exit_after_the_drop_leaves_a_stale_file_root_removes() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let _serial = serial();
     let dir = TempDir::new("trust-clean-exit");
@@ -311,6 +313,7 @@ fn a_clean_exit_after_the_drop_leaves_a_stale_file_root_removes() {
 /// published—only that file, and only unheld.
 #[test]
 fn a_failed_start_after_the_drop_leaves_no_pidfile() {
+    skip_under_emulation!(common::emu::THREADS);
     require_root!();
     let _serial = serial();
     let dir = TempDir::new("trust-failed-start");
@@ -781,6 +784,7 @@ fn a_squatter_on_another_tools_world_readable_file_is_named_as_the_holder() {
 #[test]
 #[cfg(feature = "std")]
 fn a_relative_pidfile_means_the_callers_directory() {
+    skip_under_emulation!(common::emu::THREADS);
     let _serial = serial();
     let dir = TempDir::new("trust-relative");
     let d = dir.path().to_path_buf();
