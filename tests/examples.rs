@@ -631,15 +631,18 @@ fn recipe_stops_cleanly(name: &str) {
 
 #[test]
 fn shutdown_recipe_with_threads() {
+    skip_under_emulation!(common::emu::SUBREAPER);
     recipe_stops_cleanly("shutdown_threads");
 }
 
 #[test]
 fn shutdown_recipe_with_a_poll_loop() {
+    skip_under_emulation!(common::emu::SUBREAPER);
     recipe_stops_cleanly("shutdown_poll");
 }
 
 #[test]
 fn shutdown_recipe_with_tokio() {
+    skip_under_emulation!(common::emu::SUBREAPER);
     recipe_stops_cleanly("shutdown_tokio");
 }
