@@ -1,4 +1,6 @@
-//! Unit tests of the command-line parser.
+//! Unit tests of the command-line parser, compiled only under
+//! `#[cfg(test)]` (see `mod tests` in `mod.rs`): the `unwrap`s and
+//! `panic!`s here are test assertions, never reached by the tool.
 
 use super::*;
 use std::ffi::OsStr;
