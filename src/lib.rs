@@ -142,7 +142,7 @@ pub use process::{
     exit_immediately, fork, implementation, parse_umask, set_pdeathsig, setsid, umask,
 };
 pub use signal::{Signal, SignalName, parse_signal, signal_name};
-pub use title::{Title, set_mp_process_title, set_name, set_process_title};
+pub use title::{Title, set_mp_process_title, set_name, set_process_title, set_title};
 
 pub use rustix::fd::RawFd;
 pub use rustix::fs::Mode;

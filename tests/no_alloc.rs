@@ -599,6 +599,9 @@ fn signal_process_title() {
         let _ = daemonry::set_process_title("worker", Some("-A app"));
         let _ = daemonry::set_process_title("worker", None);
     });
+    check_in_child("set_title", || {
+        let _ = daemonry::set_title("myd: supervising x");
+    });
     check_in_child("set_mp_process_title", || {
         let _ = daemonry::set_mp_process_title("celeryd", Some("idle"), Some("w1@h"), "Main");
     });

@@ -13,7 +13,7 @@ mod common;
 
 use common::{proc_cmdline, spawn};
 use daemonry::title::{argv_capacity, name};
-use daemonry::{ErrorKind, Title, set_mp_process_title, set_name, set_process_title};
+use daemonry::{ErrorKind, Title, set_mp_process_title, set_name, set_process_title, set_title};
 
 fn comm(pid: i32) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap()
@@ -203,6 +203,32 @@ fn a_shorter_title_leaves_nothing_of_the_longer_one() {
     c.wait_paused();
     assert_eq!(proc_cmdline(c.pid), with_nul("[w]"));
     assert_eq!(comm(c.pid), "[w]\n");
+    c.resume();
+    c.finish().unwrap();
+}
+
+#[test]
+fn set_title_shows_exactly_the_text() {
+    skip_under_emulation!(common::emu::PROC_STAT);
+    let mut c = spawn(|ctl| {
+        let text = "myd: supervising x";
+        if argv_capacity().map_err(s)? <= text.len() {
+            return Err("argv area too small for this test".into());
+        }
+        let t = set_title(text).map_err(s)?;
+        if t != text || t.shown() != text || t.is_truncated() {
+            return Err(format!("returned {t:?}"));
+        }
+        if set_title("a\0b").map_err(|e| e.kind()) != Err(ErrorKind::InvalidInput) {
+            return Err("a NUL byte was accepted".into());
+        }
+        ctl.pause();
+        Ok(())
+    });
+    c.wait_paused();
+    assert_eq!(proc_cmdline(c.pid), with_nul("myd: supervising x"));
+    // The comm name is the first 15 bytes.
+    assert_eq!(comm(c.pid), "myd: supervisin\n");
     c.resume();
     c.finish().unwrap();
 }

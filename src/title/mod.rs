@@ -316,6 +316,44 @@ pub fn set_process_title(progname: &str, info: Option<&str>) -> Result<Title> {
     apply(t)
 }
 
+/// Sets the process title to exactly `text`, with no `[progname]`
+/// framing (for tools whose title follows a convention of their own, such
+/// as `"daemonry: supervising nginx"` or sshd's `"sshd: user@pts/0"`), and
+/// returns it.
+///
+/// Otherwise as [`set_process_title`]: the comm name gets the first 15
+/// bytes (`prctl(PR_SET_NAME)`), the argv area the whole title as far as
+/// it fits, and the returned [`Title`] says what shows.
+///
+/// # Errors
+///
+/// As [`set_process_title`].
+///
+/// # Async-signal safety
+///
+/// Safe between fork and exec: no allocation, locks or panics.
+///
+/// # References
+///
+/// [`prctl(2)`](https://man7.org/linux/man-pages/man2/prctl.2.html) (`PR_SET_NAME`),
+/// [`proc_pid_cmdline(5)`](https://man7.org/linux/man-pages/man5/proc_pid_cmdline.5.html),
+/// [`setproctitle(3)`](https://man.freebsd.org/cgi/man.cgi?query=setproctitle&sektion=3)
+/// (whose `"-"` prefix form this is)
+///
+/// # Examples
+///
+/// ```no_run
+/// let t = daemonry::set_title("myd: accepting on :7777")?;
+/// assert_eq!(t.as_str(), "myd: accepting on :7777");
+/// # Ok::<(), daemonry::Error>(())
+/// ```
+#[doc(alias = "setproctitle")]
+pub fn set_title(text: &str) -> Result<Title> {
+    let mut t = Title::EMPTY;
+    t.push(text);
+    apply(t)
+}
+
 fn push_info(t: &mut Title, info: Option<&str>) {
     if let Some(info) = info.filter(|i| !i.is_empty()) {
         t.push(" ");

@@ -35,4 +35,3 @@ pub fn fixture_db() -> daemonry::AccountDb<'static> {
 fn c_path(s: &'static str) -> &'static std::ffi::CStr {
     std::ffi::CStr::from_bytes_with_nul(s.as_bytes()).expect("NUL-terminated")
 }
-

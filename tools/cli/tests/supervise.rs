@@ -37,7 +37,7 @@ fn a_killed_command_is_respawned_and_the_pidfile_follows() {
     let (sup, first) = supervise(&pidfile, &["--", a, b]);
     assert_eq!(
         cmdline(sup),
-        format!("[daemonry] supervising sleep {b}"),
+        format!("daemonry: supervising sleep {b}"),
         "title"
     );
     assert_eq!(cmdline(first), format!("sleep {b}"));
@@ -153,7 +153,7 @@ fn a_crash_loop_backs_off_then_gives_up_and_status_says_so() {
         status,
         format!("failed {sup}: gave up supervising sh -c {script}: 4 exits within 300s")
     );
-    assert!(cmdline(sup).starts_with("[daemonry] gave up supervising sh -c"));
+    assert!(cmdline(sup).starts_with("daemonry: gave up supervising sh -c"));
     assert_eq!(
         std::fs::read_to_string(&runs).unwrap().lines().count(),
         4,

@@ -40,7 +40,7 @@ pub fn pgid(pid: Pid) -> Option<Pid> {
 }
 
 /// When `pid` is a supervisor run by this very binary (same executable)
-/// that gave up, its title (`[daemonry] gave up supervising …`).
+/// that gave up, its title (`daemonry: gave up supervising …`).
 pub fn gave_up(pid: Pid) -> Option<String> {
     if !holders::same_executable(pid) {
         return None;

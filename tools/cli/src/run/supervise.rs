@@ -30,7 +30,7 @@ pub const BACKOFF_START: Duration = Duration::from_millis(100);
 pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 /// How the supervisor's title starts in `/proc/<pid>/cmdline`.
-pub const TITLE_PREFIX: &str = "[daemonry] ";
+pub const TITLE_PREFIX: &str = "daemonry: ";
 /// What follows [`TITLE_PREFIX`] once the supervisor gave up.
 pub const GAVE_UP: &str = "gave up supervising ";
 
@@ -60,7 +60,7 @@ fn cmd_text(plan: &Plan) -> String {
 
 fn title(info: &str) {
     // Best effort: the comm name is set even when argv cannot be rewritten.
-    let _ = daemonry::set_process_title("daemonry", Some(info));
+    let _ = daemonry::set_title(&format!("{TITLE_PREFIX}{info}"));
 }
 
 fn say(msg: impl std::fmt::Display) {
