@@ -229,6 +229,10 @@ ops! {
     Pipe => "pipe",
     /// `setrlimit(2)`.
     Setrlimit => "setrlimit",
+    /// `chroot(2)` (with the `chdir(2)` into the new root before it).
+    Chroot => "chroot",
+    /// `setpriority(2)`: a nice value.
+    Setpriority => "setpriority",
     // title
     /// `prctl(PR_SET_NAME)`.
     SetName => "set_name",

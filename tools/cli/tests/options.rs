@@ -112,6 +112,19 @@ fn chroot_runs_the_command_inside_a_tiny_root() {
     );
     assert!(!pidfile.exists());
     assert!(sweep.live().is_empty());
+
+    // The same through a supervisor: its first start fails the same way.
+    let mut args = vec!["supervise", "--pidfile", "c.pid", "--chroot", "nope"];
+    args.extend(["--", "/bin/busybox", "sleep", &sweep.0]);
+    let out = tool_in(dir.path(), &args);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("chroot \"nope\": ENOENT"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!pidfile.exists());
+    assert!(sweep.live().is_empty());
 }
 
 #[test]

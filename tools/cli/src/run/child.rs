@@ -12,14 +12,6 @@ use daemonry::{Errno, Error, Op};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::process::CommandExt;
 
-/// A step that failed, for the launcher's message. The library's `Error`
-/// has no operation for chroot and setpriority, so the tool sends them as
-/// [`Op::Hook`] with one of these tags as the input, and the launcher
-/// renders the message with the path the user typed.
-pub const TAG_CHROOT: &[u8] = b"chroot";
-/// See [`TAG_CHROOT`].
-pub const TAG_NICE: &[u8] = b"nice";
-
 /// Chroot, chdir, nice, drop privileges, no_new_privs.
 ///
 /// # Errors
@@ -29,13 +21,12 @@ pub fn prepare(plan: &Steps) -> Result<(), Error> {
     if let Some(root) = &plan.chroot {
         rustix::process::chdir(root.as_c_str())
             .and_then(|()| rustix::process::chroot(c"."))
-            .map_err(|e| Error::os(Op::Hook, e).with_input(TAG_CHROOT))?;
+            .map_err(|e| Error::os(Op::Chroot, e).with_input(root.as_bytes()))?;
     }
     rustix::process::chdir(plan.workdir.as_c_str())
         .map_err(|e| Error::os(Op::Chdir, e).with_input(plan.workdir.as_bytes()))?;
     if let Some(n) = plan.nice {
-        rustix::process::setpriority_process(None, n)
-            .map_err(|e| Error::os(Op::Hook, e).with_input(TAG_NICE))?;
+        rustix::process::setpriority_process(None, n).map_err(|e| Error::os(Op::Setpriority, e))?;
     }
     let db = plan.accounts.db();
     let mut drop = daemonry::PrivilegeDrop::new()

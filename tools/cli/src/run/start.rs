@@ -23,10 +23,8 @@ pub enum Role {
 /// The message and status for a library error of a start, with the tool's
 /// own steps (chroot, nice) named with the path as typed.
 pub fn failure(plan: &Plan, e: &Error) -> Failure {
-    if e.op() == Op::Hook
-        && let Some(errno) = e.errno()
-    {
-        if e.input().map(|i| i.as_bytes()) == Some(child::TAG_CHROOT) {
+    if let Some(errno) = e.errno() {
+        if e.op() == Op::Chroot {
             let typed = plan
                 .chroot
                 .as_ref()
@@ -36,7 +34,7 @@ pub fn failure(plan: &Plan, e: &Error) -> Failure {
                 format!("chroot {typed}: {}", errno_text(errno)),
             );
         }
-        if e.input().map(|i| i.as_bytes()) == Some(child::TAG_NICE) {
+        if e.op() == Op::Setpriority {
             return Failure::new(
                 code::FAILURE,
                 format!(

@@ -12,7 +12,7 @@
 //! While CMD runs the pidfile names CMD; between a death and the respawn
 //! (and after giving up) it names the supervisor.
 
-use super::child::{self, TAG_CHROOT, TAG_NICE};
+use super::child;
 use super::plan::Plan;
 use super::start::failure;
 use super::{Outcome, code, signal_text};
@@ -111,10 +111,10 @@ fn spawn(plan: &Plan, env: &[(OsString, OsString)]) -> Result<std::process::Chil
             daemonry::signal::set_mask(&SigSet::EMPTY)
                 .and_then(|_| child::prepare(&steps))
                 .map_err(|e| {
-                    let tag: u8 = match (e.op(), e.input().map(|i| i.as_bytes())) {
-                        (Op::Hook, Some(t)) if t == TAG_CHROOT => 1,
-                        (Op::Hook, Some(t)) if t == TAG_NICE => 3,
-                        (Op::Chdir, _) => 2,
+                    let tag: u8 = match e.op() {
+                        Op::Chroot => 1,
+                        Op::Chdir => 2,
+                        Op::Setpriority => 3,
                         _ => 4,
                     };
                     let _ = rustix::io::write(&w, &[tag]);
@@ -134,9 +134,9 @@ fn spawn(plan: &Plan, env: &[(OsString, OsString)]) -> Result<std::process::Chil
             let mut tag = [0u8; 1];
             let got = rustix::io::read(&r, &mut tag).unwrap_or(0);
             Err(match (got, tag[0]) {
-                (1, 1) => Error::os(Op::Hook, errno).with_input(TAG_CHROOT),
+                (1, 1) => Error::os(Op::Chroot, errno),
                 (1, 2) => Error::os(Op::Chdir, errno).with_input(plan.steps.workdir.as_bytes()),
-                (1, 3) => Error::os(Op::Hook, errno).with_input(TAG_NICE),
+                (1, 3) => Error::os(Op::Setpriority, errno),
                 (1, _) => Error::os(Op::DropPrivileges, errno),
                 _ => child::exec_error(plan, &err),
             })
