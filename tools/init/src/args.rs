@@ -260,10 +260,10 @@ where
 /// A `-p` value: a signal name or number daemonry's `parse_signal`
 /// accepts ("SIGKILL", "KILL", "9", any case) among the standard signals
 /// 1..=31 (tini accepts exactly its table of "SIG…" names; real-time
-/// signals are refused as by tini).
+/// signals are refused as by tini). Read with this crate's own packed
+/// table (`signames`), which the unit tests hold to daemonry's parser.
 pub fn parse_pdeathsig(value: &[u8]) -> Option<i32> {
-    let sig = daemonry::parse_signal(value).ok()?;
-    (!sig.is_realtime()).then_some(sig.as_raw())
+    crate::signames::parse(value)
 }
 
 /// A `-e` value: like tini's `strtol(…, 10)` check (leading white space and

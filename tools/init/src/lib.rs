@@ -7,7 +7,8 @@
 //! test harness:
 //!
 //! - [`args`]: tini's command line and `TINI_*` environment variables;
-//! - [`msg`]: tini-style messages, built on the stack;
+//! - [`msg`]: tini-style messages, built on the stack (errno texts from
+//!   a compressed table, `strerror.rs`);
 //! - [`supervise`]: spawning the program, forwarding signals, reaping.
 //!
 //! [`main`] ties them together.
@@ -19,6 +20,8 @@ extern crate std;
 
 pub mod args;
 pub mod msg;
+mod signames;
+mod strerror;
 pub mod supervise;
 
 use core::ffi::CStr;

@@ -42,14 +42,10 @@ pub enum Level {
 }
 
 impl Level {
-    fn tag(self) -> &'static [u8] {
-        match self {
-            Level::Fatal => b"[FATAL daemonry-init (",
-            Level::Warn => b"[WARN  daemonry-init (",
-            Level::Info => b"[INFO  daemonry-init (",
-            Level::Debug => b"[DEBUG daemonry-init (",
-            Level::Trace => b"[TRACE daemonry-init (",
-        }
+    /// The level's name in the message, padded to five bytes ("WARN ").
+    fn name(self) -> &'static [u8] {
+        let at = self as usize * 5;
+        b"FATALWARN INFO DEBUGTRACE".get(at..at + 5).unwrap_or(b"")
     }
 
     /// The lowest verbosity that shows this level.
@@ -60,6 +56,20 @@ impl Level {
 
 /// Room for one message; longer ones are cut (a long program path).
 const LINE: usize = 512;
+
+/// 10⁹, 10⁸, … 1: the digits of a `u32`.
+const POWERS_OF_TEN: [u32; 10] = [
+    1_000_000_000,
+    100_000_000,
+    10_000_000,
+    1_000_000,
+    100_000,
+    10_000,
+    1_000,
+    100,
+    10,
+    1,
+];
 
 /// One message line being built; what does not fit is dropped.
 pub struct Line {
@@ -90,42 +100,67 @@ impl Line {
         self
     }
 
-    /// Appends a decimal number.
-    pub fn num(&mut self, v: i64) -> &mut Line {
+    /// Appends a decimal number. (Every number in a message is an `i32`:
+    /// pids, statuses, signal and errno numbers.)
+    ///
+    /// Digit by digit, subtracting powers of ten: no division, which
+    /// 32-bit ARM would do with a 500-byte routine.
+    pub fn num(&mut self, v: i32) -> &mut Line {
         if v < 0 {
             self.push(b"-");
         }
-        let mut digits = [0u8; 20];
         let mut n = v.unsigned_abs();
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            if let Some(d) = digits.get_mut(i) {
-                *d = b'0' + (n % 10) as u8;
+        let mut started = false;
+        for p in POWERS_OF_TEN {
+            let mut digit = b'0';
+            while n >= p {
+                n -= p;
+                digit += 1;
             }
-            n /= 10;
-            if n == 0 || i == 0 {
-                break;
+            started |= digit != b'0' || p == 1;
+            if started {
+                self.push(&[digit]);
             }
         }
-        self.push(digits.get(i..).unwrap_or(&[]))
+        self
     }
 
     /// Appends an error's text as `strerror(3)` words it ("No such file
     /// or directory"), or its number when it has none.
     pub fn errno(&mut self, e: Errno) -> &mut Line {
-        match daemonry::errno::description(e) {
-            Some(text) => self.push(text.as_bytes()),
-            None => self.push(b"errno ").num(i64::from(e.raw_os_error())),
+        if crate::strerror::push(self, e.raw_os_error()) {
+            self
+        } else {
+            self.push(b"errno ").num(e.raw_os_error())
         }
     }
 
     /// Appends a signal's name ("SIGTERM"; tini prints `strsignal(3)`'s
     /// "Terminated"), or its number.
+    ///
+    /// The names are daemonry's; real-time ones ("SIGRTMIN+3",
+    /// "SIGRTMAX-1") are made here, so that the binary needs no table of
+    /// them.
     pub fn signal(&mut self, sig: i32) -> &mut Line {
-        match daemonry::signal_name(sig) {
-            Some(name) => self.push(name.as_str().as_bytes()),
-            None => self.num(i64::from(sig)),
+        let (min, max) = (Signal::RTMIN.as_raw(), Signal::RTMAX.as_raw());
+        if (min..=max).contains(&sig) {
+            // The lower half, up to the middle signal, counts up from
+            // SIGRTMIN; the upper half down from SIGRTMAX.
+            let (name, offset) = if sig - min <= (max - min) / 2 {
+                (&b"SIGRTMIN+"[..], sig - min)
+            } else {
+                (&b"SIGRTMAX-"[..], max - sig)
+            };
+            if offset == 0 {
+                self.push(name.get(..8).unwrap_or(name))
+            } else {
+                self.push(name).num(offset)
+            }
+        } else {
+            match crate::signames::name(sig) {
+                Some(name) => self.push(b"SIG").push(name),
+                None => self.num(sig),
+            }
         }
     }
 
@@ -140,7 +175,7 @@ impl Line {
             K::LockFailed => match e.pid() {
                 Some(pid) => {
                     self.push(b": locked by pid ")
-                        .num(i64::from(pid.as_raw_nonzero().get()));
+                        .num(pid.as_raw_nonzero().get());
                     b""
                 }
                 None => b": locked by another process",
@@ -181,7 +216,7 @@ pub enum Part<'a> {
     /// Text as it is.
     S(&'a [u8]),
     /// A decimal number.
-    N(i64),
+    N(i32),
     /// An error's `strerror` text.
     E(Errno),
     /// A signal's name.
@@ -195,7 +230,11 @@ pub enum Part<'a> {
 /// Builds a whole message: `[LEVEL daemonry-init (pid)] ` + `parts` + a newline.
 pub fn format(level: Level, pid: i32, parts: &[Part<'_>]) -> Line {
     let mut line = Line::new();
-    line.push(level.tag()).num(i64::from(pid)).push(b")] ");
+    line.push(b"[")
+        .push(level.name())
+        .push(b" daemonry-init (")
+        .num(pid)
+        .push(b")] ");
     for part in parts {
         match *part {
             Part::S(text) => line.push(text),
@@ -334,8 +373,19 @@ mod tests {
             ],
         );
         assert_eq!(text(&l), "[DEBUG daemonry-init (3)] SIGTERM 99 -12 0\n");
-        let l = format(Level::Trace, 9, &[N(i64::MIN)]);
-        assert_eq!(text(&l), "[TRACE daemonry-init (9)] -9223372036854775808\n");
+        for sig in 1..=70 {
+            let l = format(Level::Debug, 3, &[Sig(sig)]);
+            let want = match daemonry::signal_name(sig) {
+                Some(name) => std::format!("{name}"),
+                None => std::format!("{sig}"),
+            };
+            assert_eq!(text(&l), std::format!("[DEBUG daemonry-init (3)] {want}\n"));
+        }
+        let numbers = [0, 9, 10, 99, 100, 4_194_304, 1_000_000_000, i32::MAX, -1];
+        for n in numbers.into_iter().chain([i32::MIN]) {
+            let l = format(Level::Trace, 9, &[N(n)]);
+            assert_eq!(text(&l), std::format!("[TRACE daemonry-init (9)] {n}\n"));
+        }
         #[cfg(any(feature = "user", feature = "pidfile"))]
         dk_errors();
     }

@@ -401,7 +401,7 @@ fn reap(opts: &Options<'_>, log: &Log, child: Pid) -> Result<Option<u8>, i32> {
             let how = match exit {
                 ChildExit::Exited(code) => [
                     S(b"Main child exited normally (with status '"),
-                    N(i64::from(code)),
+                    N(i32::from(code)),
                 ],
                 ChildExit::Signaled { signal, .. } => [
                     S(b"Main child exited with signal (with signal '"),
@@ -431,8 +431,8 @@ fn drop_to(user: crate::args::User<'_>) -> daemonry::Result<()> {
     daemonry::drop_privileges(u, g)
 }
 
-fn raw(pid: Pid) -> i64 {
-    i64::from(pid.as_raw_nonzero().get())
+fn raw(pid: Pid) -> i32 {
+    pid.as_raw_nonzero().get()
 }
 
 fn errno(e: daemonry::Error) -> Errno {
