@@ -2,7 +2,8 @@
 # Whole-process bench of the daemonry tool against start-stop-daemon, with
 # hyperfine, in one run on one machine:
 #   start: the command returns and the pidfile holds a live pid
-#          daemonry start --pidfile P -- sleep N
+#          daemonry start --pidfile P -- sleep N   (the default glibc build,
+#          dynamic, and the static musl build README recommends)
 #          start-stop-daemon --start --background --make-pidfile --pidfile P --exec sleep -- N
 #   stop:  the command returns and the process is gone
 #          daemonry stop --pidfile P
@@ -24,6 +25,10 @@ command -v hyperfine >/dev/null || { echo "bench.sh: needs hyperfine (tools/cli/
 command -v start-stop-daemon >/dev/null || { echo "bench.sh: needs start-stop-daemon (dpkg)" >&2; exit 1; }
 (cd "$root" && cargo build --release -q -p daemonry-cli)
 D="$root/target/release/daemonry"
+musl="$(uname -m)-unknown-linux-musl"
+rustup target list --installed | grep -qx "$musl" || rustup target add "$musl"
+(cd "$root" && cargo build --release -q -p daemonry-cli --target "$musl")
+DM="$root/target/$musl/release/daemonry"
 SSD=$(command -v start-stop-daemon)
 work=$(mktemp -d /tmp/daemonry-bench.XXXXXX)
 # A token only our sleeps carry.
@@ -48,6 +53,7 @@ hyperfine -N --runs "$RUNS" --warmup 3 --style basic \
     --prepare "sh -c '$reset'" \
     --export-json "$out/start.json" --export-markdown "$out/start.md" \
     -n "daemonry start" "sh -c '$D start -q --pidfile $P -- $SLEEP $T; $alive'" \
+    -n "daemonry start (static musl build)" "sh -c '$DM start -q --pidfile $P -- $SLEEP $T; $alive'" \
     -n "start-stop-daemon --start --background --make-pidfile" \
     "sh -c '$SSD --start --quiet --background --make-pidfile --pidfile $P --exec $SLEEP -- $T; $alive'"
 
@@ -66,11 +72,12 @@ out = sys.argv[1]
 lines = []
 for name in ("start", "stop"):
     r = json.load(open(os.path.join(out, name + ".json")))["results"]
-    ours, theirs = r[0], r[1]
-    ratio = ours["median"] / theirs["median"]
-    lines.append(
-        f"| {name} | {ours['median']*1e3:.2f} ms | {theirs['median']*1e3:.2f} ms | {ratio:.3f}x |"
-    )
+    theirs = r[-1]
+    for ours in r[:-1]:
+        ratio = ours["median"] / theirs["median"]
+        lines.append(
+            f"| {ours['command']} | {ours['median']*1e3:.2f} ms | {theirs['median']*1e3:.2f} ms | {ratio:.3f}x |"
+        )
 head = [
     f"machine: {platform.machine()} {platform.release()}, {os.cpu_count()} cpus",
     "| work | daemonry (median) | start-stop-daemon (median) | ratio |",

@@ -15,9 +15,14 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-/// The tool, built by cargo for this test crate.
+/// The tool: `$DAEMONRY_BIN` when set (CI runs these tests again on the
+/// static musl build), else the one cargo built for this test crate.
 pub fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_daemonry"))
+    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var_os("DAEMONRY_BIN")
+            .map_or_else(|| env!("CARGO_BIN_EXE_daemonry").into(), Into::into)
+    })
 }
 
 /// Runs the tool with `args` and waits for it.
