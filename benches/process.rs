@@ -1,8 +1,9 @@
 //! fork + exit + wait, daemonry side by side with libc in one criterion
 //! group (SPEC §6 target: ≤ 1.0× libc fork):
 //!
-//! - `daemonry::fork` (checks the thread count through /proc first, then
-//!   forks: libc's fork with `std`), the child leaving with
+//! - `daemonry::fork` (checks that the process is single-threaded with one
+//!   `unshare(CLONE_THREAD)`, then forks: libc's fork with `std`), the
+//!   child leaving with
 //!   `exit_immediately` (exit_group), the parent reaping it with waitpid;
 //! - `SingleThreaded::fork` with an assumed proof (no thread check);
 //! - `libc::fork` + `_exit` + `waitpid` (the baseline).

@@ -11,7 +11,8 @@
 //! ```
 //!
 //! The launcher exits 0 once the daemon is ready, or prints why it is not
-//! (a held pidfile: exit 73; a missing log directory, an unknown user: 1).
+//! (a held pidfile: exit 73; any other failure, such as a missing log
+//! directory: 1).
 //! The pidfile's directory belongs to the daemon's user (systemd:
 //! `RuntimeDirectory=` with `User=`), so that the daemon, no longer root,
 //! can remove the file when it stops.

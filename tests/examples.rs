@@ -306,10 +306,15 @@ impl Scene {
     /// once the daemon is ready or failed, and the daemon keeps none of
     /// its pipes, so `output()` returns then.
     fn launch(&self, pidfile: &Path) -> Output {
+        self.launch_logging_to(pidfile, &self.log())
+    }
+
+    /// [`launch`](Scene::launch) with another log file.
+    fn launch_logging_to(&self, pidfile: &Path, log: &Path) -> Output {
         Command::new(&self.binary)
             .arg(self.port.to_string())
             .arg(pidfile)
-            .arg(self.log())
+            .arg(log)
             .stdin(Stdio::null())
             .output()
             .expect("run the launcher")
@@ -469,6 +474,24 @@ fn reports_a_held_pidfile(daemon: &EchoDaemon) {
     assert_eq!(scene.live(), Vec::<i32>::new(), "left running");
 }
 
+/// The log's directory is missing: the launcher fails before it forks,
+/// exits 1 naming the log file, and leaves no pidfile and no process.
+fn reports_a_missing_log_directory(daemon: &EchoDaemon) {
+    let scene = Scene::new(daemon, "nolog");
+    let pidfile = scene.pidfile();
+    let log = scene.dir.path().join("missing").join("echo.log");
+    let out = scene.launch_logging_to(&pidfile, &log);
+    assert_eq!(out.status.code(), Some(1), "launcher: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("open log file") && stderr(&out).contains("ENOENT"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!pidfile.exists(), "a pidfile was left");
+    assert_eq!(children(), Vec::<i32>::new(), "it forked");
+    assert_eq!(scene.live(), Vec::<i32>::new(), "left running");
+}
+
 // ---- the std echo daemon ------------------------------------------------------------
 
 #[test]
@@ -483,6 +506,13 @@ fn std_echo_daemon_reports_a_held_pidfile_from_after_the_fork() {
     require_root!();
     skip_under_emulation!(common::emu::SUBREAPER);
     reports_a_held_pidfile(&STD_ECHO);
+}
+
+#[test]
+fn std_echo_daemon_reports_a_missing_log_directory() {
+    require_root!();
+    skip_under_emulation!(common::emu::SUBREAPER);
+    reports_a_missing_log_directory(&STD_ECHO);
 }
 
 /// The layout the examples document: in a directory the daemon's user
@@ -572,6 +602,14 @@ fn no_std_echo_daemon_reports_a_held_pidfile_from_after_the_fork() {
     skip_under_emulation!(common::emu::SUBREAPER);
     require_no_std_crate!();
     reports_a_held_pidfile(&NO_STD_ECHO);
+}
+
+#[test]
+fn no_std_echo_daemon_reports_a_missing_log_directory() {
+    require_root!();
+    skip_under_emulation!(common::emu::SUBREAPER);
+    require_no_std_crate!();
+    reports_a_missing_log_directory(&NO_STD_ECHO);
 }
 
 // ---- the graceful-shutdown recipes ---------------------------------------------------------

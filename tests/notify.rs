@@ -29,12 +29,17 @@ fn pid_of(child: &std::process::Child) -> Pid {
     Pid::from_raw(child.id() as i32).expect("child pid")
 }
 
-/// Whether `tool` is on PATH; prints a SKIP line for `test` when not.
+/// Whether `tool` is on PATH; prints a SKIP line for `test` when not, or
+/// fails when `DAEMONRY_REQUIRE_ROOT=1` (CI installs it: `tools/cli/ci-deps.sh`).
 fn have(tool: &str, test: &str) -> bool {
     let found = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
         .unwrap_or(false);
     if !found {
+        assert!(
+            std::env::var("DAEMONRY_REQUIRE_ROOT").as_deref() != Ok("1"),
+            "{test}: needs {tool} (sh tools/cli/ci-deps.sh installs it), and DAEMONRY_REQUIRE_ROOT=1"
+        );
         eprintln!("SKIP {test}: {tool} is not installed");
     }
     found

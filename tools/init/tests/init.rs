@@ -236,7 +236,7 @@ fn binary_is_static_libc_free_and_smaller_than_tini() {
     let u32_at = |o: usize| u32::from_le_bytes(bin[o..o + 4].try_into().unwrap());
     let u64_at = |o: usize| u64::from_le_bytes(bin[o..o + 8].try_into().unwrap());
     let e_type = u16_at(16);
-    assert!(e_type == 2 || e_type == 3, "ET_EXEC or ET_DYN (static-pie)");
+    assert_eq!(e_type, 2, "ET_EXEC: a non-PIE executable");
     let (phoff, phentsize, phnum) = if wide {
         (u64_at(32) as usize, u16_at(54) as usize, u16_at(56))
     } else {
@@ -261,17 +261,21 @@ fn binary_is_static_libc_free_and_smaller_than_tini() {
             String::from_utf8_lossy(needle)
         );
     }
-    // And the system tools agree, where installed.
-    if let Ok(out) = Command::new("readelf").arg("-d").arg(init_bin()).output() {
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(!text.contains("NEEDED"), "readelf -d: {text}");
+    // And the system tools agree, where installed (a second opinion on
+    // the checks above, which stand on their own).
+    match Command::new("readelf").arg("-d").arg(init_bin()).output() {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(!text.contains("NEEDED"), "readelf -d: {text}");
+        }
+        Err(e) => eprintln!("SKIP readelf's opinion: {e}"),
     }
-    if let Ok(out) = Command::new("file").arg(init_bin()).output() {
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            text.contains("statically linked") || text.contains("static-pie linked"),
-            "file: {text}"
-        );
+    match Command::new("file").arg(init_bin()).output() {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.contains("statically linked"), "file: {text}");
+        }
+        Err(e) => eprintln!("SKIP file's opinion: {e}"),
     }
 }
 

@@ -134,7 +134,7 @@ options. --timeout also bounds --notify.
             "usage: daemonry reload --pidfile P [--signal SIG]
 
 Sends SIG (default HUP) to the verified holder(s) of P's lock and waits for
-nothing. Exit 0 when sent, 3 when not running, 4 when refused.
+nothing. Exit 0 when sent, 7 when not running, 4 when refused.
 
   --signal SIG         the signal (default HUP)
   --test               say what would be signalled, signal nothing
