@@ -148,6 +148,26 @@ mod tests {
 
     #[test]
     fn counts_threads() {
-        assert!(thread_count().unwrap() >= 1);
+        // Two more threads wait on a barrier with this one, so all three
+        // are alive when counted.
+        let start = std::sync::Arc::new(std::sync::Barrier::new(3));
+        let end = std::sync::Arc::new(std::sync::Barrier::new(3));
+        let threads: std::vec::Vec<_> = (0..2)
+            .map(|_| {
+                let (start, end) = (start.clone(), end.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    end.wait();
+                })
+            })
+            .collect();
+        start.wait();
+        let counted = thread_count().unwrap();
+        end.wait();
+        for t in threads {
+            t.join().unwrap();
+        }
+        // Other tests' threads may run too: at least ours.
+        assert!(counted >= 3, "{counted} threads counted with 3 alive");
     }
 }
