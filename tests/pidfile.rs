@@ -6,32 +6,16 @@
 
 mod common;
 
-use common::{Exit, TempDir, proc_state, spawn};
+use common::pidfile::{become_nobody, cpath, fast_dir, pid, serial};
+use common::{Exit, TempDir, pipe, proc_state, spawn};
 use daemonry::{
     Errno, ErrorKind, Pid, PidStatus, Pidfile, check_pidlock, create_pidlock, parse_pid,
 };
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
-
-/// Tests here fork children that wait for their test's parent; a child
-/// forked by one test inherits the pipe ends of every other test running
-/// at that moment, which can tie two tests' waits together. Tests that
-/// fork take this lock (fork cannot isolate fd inheritance).
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn cpath(p: &Path) -> CString {
-    CString::new(p.as_os_str().as_encoded_bytes()).unwrap()
-}
-
-fn pid(raw: i32) -> Pid {
-    Pid::from_raw(raw).unwrap()
-}
 
 fn me() -> Pid {
     pid(std::process::id() as i32)
@@ -76,45 +60,6 @@ fn wait_exited_not_reaped(pid: i32) {
         );
         assert_eq!(r, 0, "waitid");
     }
-}
-
-fn pipe() -> (OwnedFd, OwnedFd) {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` is writable for two ints.
-    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-    // SAFETY: fresh fds we own.
-    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
-}
-
-/// Drops the current process to nobody:nogroup (in a forked child).
-fn become_nobody() -> Result<(), String> {
-    // SAFETY: plain credential calls in a single-threaded forked child.
-    unsafe {
-        if libc::setgroups(0, std::ptr::null()) != 0
-            || libc::setgid(65534) != 0
-            || libc::setuid(65534) != 0
-        {
-            return Err(format!(
-                "drop to nobody: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// A directory on tmpfs when there is one (fsync is free there), else the
-/// system temp dir.
-fn fast_dir(tag: &str) -> TempDir {
-    let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        let p = shm.join(format!("daemonry-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        if std::fs::create_dir(&p).is_ok() {
-            return TempDir(p);
-        }
-    }
-    TempDir::new(tag)
 }
 
 // ---------------------------------------------------------------------------

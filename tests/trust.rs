@@ -10,7 +10,8 @@
 
 mod common;
 
-use common::{Exit, TempDir, fd_target, proc_state, spawn};
+use common::pidfile::{become_nobody, cpath, holders, pid, serial};
+use common::{Exit, TempDir, fd_target, pipe, proc_state, spawn};
 use core::ops::ControlFlow;
 use daemonry::{
     DaemonContext, ErrorKind, Gid, Holder, OnReady, Op, Opened, Pid, PidStatus, Pidfile, Signal,
@@ -23,49 +24,8 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::time::Duration;
 
-/// Tests here fork children that wait for their test's parent; a child
-/// forked by one test inherits the pipe ends of every other test running
-/// at that moment. Tests that fork take this lock.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn cpath(p: &Path) -> CString {
-    CString::new(p.as_os_str().as_encoded_bytes()).unwrap()
-}
-
-fn pid(raw: i32) -> Pid {
-    Pid::from_raw(raw).unwrap()
-}
-
 fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
-}
-
-fn pipe() -> (OwnedFd, OwnedFd) {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` is writable for two ints.
-    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-    // SAFETY: fresh fds we own.
-    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
-}
-
-/// Drops the current process to nobody:nogroup (in a forked child).
-fn become_nobody() -> Result<(), String> {
-    // SAFETY: plain credential calls in a single-threaded forked child.
-    unsafe {
-        if libc::setgroups(0, std::ptr::null()) != 0
-            || libc::setgid(65534) != 0
-            || libc::setuid(65534) != 0
-        {
-            return Err(format!(
-                "drop to nobody: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
-    }
-    Ok(())
 }
 
 fn chmod(p: &Path, mode: u32) {
@@ -74,18 +34,6 @@ fn chmod(p: &Path, mode: u32) {
 
 fn chown(p: &Path, uid: u32, gid: u32) {
     std::os::unix::fs::chown(p, Some(uid), Some(gid)).unwrap();
-}
-
-/// The status and every holder `holders` hands over.
-fn holders(pf: &Pidfile<'_>) -> (PidStatus, Vec<Holder>) {
-    let mut v = Vec::new();
-    let st = pf
-        .holders(|h| {
-            v.push(h);
-            ControlFlow::Continue(())
-        })
-        .unwrap();
-    (st, v)
 }
 
 fn holder_pids(v: &[Holder]) -> Vec<i32> {
