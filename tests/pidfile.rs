@@ -6,7 +6,10 @@
 
 mod common;
 
-use common::pidfile::{become_nobody, cpath, fast_dir, pid, serial};
+use common::pidfile::{
+    become_nobody, cpath, fast_dir, paused_flock_holder, pid, relock_fails_and_release_removes,
+    serial,
+};
 use common::{Exit, TempDir, pipe, proc_state, spawn};
 use daemonry::{
     Errno, ErrorKind, Pid, PidStatus, Pidfile, check_pidlock, create_pidlock, parse_pid,
@@ -470,20 +473,8 @@ fn locked_file_with_a_broken_pid_is_held_not_invalid() {
     let dir = TempDir::new("held-garbage");
     let path = dir.path().join("app.pid");
     let c = cpath(&path);
-    let p2 = path.clone();
     // Another tool holding the flock while (not yet) writing a valid pid.
-    let mut other = spawn(move |ctl| {
-        let f = std::fs::File::create(&p2).map_err(|e| e.to_string())?;
-        // SAFETY: flock on our own open file.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err("flock".into());
-        }
-        std::fs::write(&p2, "-1\n").map_err(|e| e.to_string())?;
-        ctl.pause();
-        drop(f);
-        Ok(())
-    });
-    other.wait_paused();
+    let mut other = paused_flock_holder(&path, || "-1\n".into());
     let pf = Pidfile::new(c.as_c_str()).unwrap();
     // The file names nobody; the verified holder is the other tool.
     assert_eq!(pf.probe().unwrap(), PidStatus::HeldByOthers(None));
@@ -982,15 +973,7 @@ fn publishes_without_proc_as_unprivileged_user() {
         if got != format!("{}\n", std::process::id()).into_bytes() {
             return Err(format!("contents {got:?}"));
         }
-        let again = create_pidlock(c.as_c_str()).unwrap_err();
-        if !matches!(again.kind(), ErrorKind::LockFailed) {
-            return Err(format!("second lock: {again}"));
-        }
-        drop(lock);
-        if d.join("app.pid").exists() {
-            return Err("release left the file".into());
-        }
-        Ok(())
+        relock_fails_and_release_removes(lock, &c, &d.join("app.pid"))
     });
 }
 

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::pidfile::{become_nobody, cpath, holders, pid, serial};
+use common::pidfile::{become_nobody, cpath, holders, paused_flock_holder, pid, serial};
 use common::{Exit, TempDir, fd_target, pipe, proc_state, spawn};
 use core::ops::ControlFlow;
 use daemonry::{
@@ -401,20 +401,9 @@ fn holders_that_cannot_be_verified_are_said_so() {
     let dir = TempDir::new("trust-unverified");
     let path = dir.path().join("tool.pid");
     let c = cpath(&path);
-    // Another tool's pidfile: world-readable, locked by root's holder.
-    let p2 = path.clone();
-    let mut holder = spawn(move |ctl| {
-        let f = std::fs::File::create(&p2).map_err(|e| e.to_string())?;
-        // SAFETY: flock on our own file.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err("flock".into());
-        }
-        std::fs::write(&p2, format!("{}\n", std::process::id())).map_err(|e| e.to_string())?;
-        ctl.pause();
-        drop(f);
-        Ok(())
-    });
-    holder.wait_paused();
+    // Another tool's pidfile: world-readable, locked by root's holder,
+    // naming itself.
+    let mut holder = paused_flock_holder(&path, || format!("{}\n", std::process::id()));
     let h = holder.pid;
     assert_eq!(
         Pidfile::new(c.as_c_str()).unwrap().probe().unwrap(),

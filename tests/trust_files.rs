@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::pidfile::{cpath, fast_dir, holders, pid, serial};
+use common::pidfile::{cpath, fast_dir, holders, pid, relock_fails_and_release_removes, serial};
 use common::{Exit, TempDir, fd_target, spawn};
 use daemonry::{ErrorKind, Op, PidStatus, Pidfile, Signal, check_pidlock, create_pidlock};
 use std::os::fd::AsRawFd;
@@ -322,15 +322,7 @@ fn publishes_where_renameat2_is_refused() {
         if names != ["app.pid"] {
             return Err(format!("directory holds {names:?}"));
         }
-        let again = create_pidlock(c.as_c_str()).unwrap_err();
-        if again.kind() != ErrorKind::LockFailed {
-            return Err(format!("second lock: {again}"));
-        }
-        drop(lock);
-        if d.join("app.pid").exists() {
-            return Err("release left the file".into());
-        }
-        Ok(())
+        relock_fails_and_release_removes(lock, &c, &d.join("app.pid"))
     });
 }
 

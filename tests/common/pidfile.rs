@@ -5,11 +5,12 @@
 #![allow(dead_code)] // Each test binary uses a different subset.
 
 use core::ops::ControlFlow;
-use daemonry::{Holder, Pid, PidStatus, Pidfile};
-use std::ffi::CString;
+use daemonry::{ErrorKind, Holder, Pid, PidLock, PidStatus, Pidfile, create_pidlock};
+use std::ffi::{CStr, CString};
+use std::os::fd::AsRawFd;
 use std::path::Path;
 
-use super::TempDir;
+use super::{Child, TempDir, spawn};
 
 /// Tests of these files fork children that wait for their test's parent;
 /// a child forked by one test inherits the pipe ends of every other test
@@ -69,4 +70,41 @@ pub fn holders(pf: &Pidfile<'_>) -> (PidStatus, Vec<Holder>) {
         })
         .unwrap();
     (st, v)
+}
+
+/// For a child holding `lock` on the pidfile `c` (at `path`): a second
+/// lock fails with `LockFailed`, and the release removes the file.
+pub fn relock_fails_and_release_removes(
+    lock: PidLock,
+    c: &CStr,
+    path: &Path,
+) -> Result<(), String> {
+    let again = create_pidlock(c).unwrap_err();
+    if again.kind() != ErrorKind::LockFailed {
+        return Err(format!("second lock: {again}"));
+    }
+    drop(lock);
+    if path.exists() {
+        return Err("release left the file".into());
+    }
+    Ok(())
+}
+
+/// Another tool's pidfile: a child that creates `path`, takes a `flock` on
+/// it, writes what `contents` returns (run in the child), and stays paused
+/// holding the lock until resumed.
+pub fn paused_flock_holder(path: &Path, contents: impl FnOnce() -> String) -> Child {
+    let mut holder = spawn(move |ctl| {
+        let f = std::fs::File::create(path).map_err(|e| e.to_string())?;
+        // SAFETY: flock on our own open file.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err("flock".into());
+        }
+        std::fs::write(path, contents()).map_err(|e| e.to_string())?;
+        ctl.pause();
+        drop(f);
+        Ok(())
+    });
+    holder.wait_paused();
+    holder
 }
