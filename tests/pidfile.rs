@@ -7,8 +7,8 @@
 mod common;
 
 use common::pidfile::{
-    become_nobody, cpath, fast_dir, paused_flock_holder, pid, relock_fails_and_release_removes,
-    serial,
+    become_nobody, cpath, fast_dir, paused_flock_holder, paused_lock_holder, pid,
+    relock_fails_and_release_removes, serial,
 };
 use common::{Exit, TempDir, pipe, proc_state, spawn};
 use daemonry::{
@@ -218,12 +218,7 @@ fn sigkilled_holder_is_replaced_at_once() {
     let dir = TempDir::new("sigkill");
     let path = dir.path().join("app.pid");
     let c = cpath(&path);
-    let mut holder = spawn(|ctl| {
-        let _lock = create_pidlock(c.as_c_str()).map_err(|e| e.to_string())?;
-        ctl.pause();
-        Ok(())
-    });
-    holder.wait_paused();
+    let mut holder = paused_lock_holder(&c);
     let pf = Pidfile::new(c.as_c_str()).unwrap();
     assert_eq!(pf.probe().unwrap(), PidStatus::Running(pid(holder.pid)));
     let err = create_pidlock(c.as_c_str()).unwrap_err();
@@ -437,13 +432,7 @@ fn another_users_live_process_is_running_not_stale() {
 
     // The same with a daemonry holder: its file is 0600, so the nobody
     // prober cannot even open it (and so can never squat its lock).
-    let c3 = c.clone();
-    let mut holder = spawn(move |ctl| {
-        let _l = create_pidlock(c3.as_c_str()).map_err(|e| e.to_string())?;
-        ctl.pause();
-        Ok(())
-    });
-    holder.wait_paused();
+    let mut holder = paused_lock_holder(&c);
     let hp = holder.pid;
     let c4 = c.clone();
     let prober = spawn(move |_| {

@@ -8,7 +8,9 @@
 
 mod common;
 
-use common::pidfile::{cpath, fast_dir, holders, pid, relock_fails_and_release_removes, serial};
+use common::pidfile::{
+    cpath, fast_dir, holders, paused_lock_holder, pid, relock_fails_and_release_removes, serial,
+};
 use common::{Exit, TempDir, fd_target, spawn};
 use daemonry::{ErrorKind, Op, PidStatus, Pidfile, Signal, check_pidlock, create_pidlock};
 use std::os::fd::AsRawFd;
@@ -361,13 +363,7 @@ fn huge_values() {
         std::fs::remove_file(&path).unwrap();
     }
     // Waiting with the largest timeouts neither panics nor overflows.
-    let c2 = c.clone();
-    let mut holder = spawn(move |ctl| {
-        let _lock = create_pidlock(c2.as_c_str()).map_err(|e| e.to_string())?;
-        ctl.pause();
-        Ok(())
-    });
-    holder.wait_paused();
+    let mut holder = paused_lock_holder(&c);
     let (st, hs) = holders(&pf);
     assert_eq!(st, PidStatus::Running(pid(holder.pid)));
     assert!(!hs[0].wait_exit(Some(Duration::ZERO)).unwrap());

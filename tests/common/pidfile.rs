@@ -108,3 +108,15 @@ pub fn paused_flock_holder(path: &Path, contents: impl FnOnce() -> String) -> Ch
     holder.wait_paused();
     holder
 }
+
+/// A child that takes the lock on the pidfile `c` and stays paused,
+/// holding it, until resumed.
+pub fn paused_lock_holder(c: &CStr) -> Child {
+    let mut holder = spawn(|ctl| {
+        let _lock = create_pidlock(c).map_err(|e| e.to_string())?;
+        ctl.pause();
+        Ok(())
+    });
+    holder.wait_paused();
+    holder
+}
