@@ -10,7 +10,7 @@ use common::pidfile::{
     become_nobody, cpath, fast_dir, paused_flock_holder, paused_lock_holder, pid,
     relock_fails_and_release_removes, serial,
 };
-use common::{Exit, TempDir, pipe, proc_state, spawn};
+use common::{Exit, TempDir, paused_child, pipe, proc_state, spawn};
 use daemonry::{
     Errno, ErrorKind, Pid, PidStatus, Pidfile, check_pidlock, create_pidlock, parse_pid,
 };
@@ -268,11 +268,7 @@ fn zombie_is_stale_although_kill0_succeeds() {
     let dir = TempDir::new("zombie");
     let path = dir.path().join("app.pid");
     let c = cpath(&path);
-    let mut child = spawn(|ctl| {
-        ctl.pause();
-        Ok(())
-    });
-    child.wait_paused();
+    let mut child = paused_child();
     // Killed, not reaped: a zombie, as an orphan is until PID 1 gets to it.
     // SAFETY: our own child.
     unsafe { libc::kill(child.pid, libc::SIGKILL) };
@@ -335,11 +331,7 @@ fn process_started_after_the_file_is_stale() {
     let dir = TempDir::new("reuse");
     let path = dir.path().join("app.pid");
     let c = cpath(&path);
-    let mut child = spawn(|ctl| {
-        ctl.pause();
-        Ok(())
-    });
-    child.wait_paused();
+    let mut child = paused_child();
     write(&path, format!("{}\n", child.pid).as_bytes());
     let pf = Pidfile::new(c.as_c_str()).unwrap();
     // Control: the file is younger than the live process.
@@ -392,11 +384,7 @@ fn another_users_live_process_is_running_not_stale() {
     let path = dir.path().join("app.pid");
     let c = cpath(&path);
     // A root-owned process named by a lock-less file (another tool's).
-    let mut root_proc = spawn(|ctl| {
-        ctl.pause();
-        Ok(())
-    });
-    root_proc.wait_paused();
+    let mut root_proc = paused_child();
     write(&path, format!("{}\n", root_proc.pid).as_bytes());
     let target = root_proc.pid;
     let c2 = c.clone();

@@ -11,7 +11,7 @@
 mod common;
 
 use common::pidfile::{become_nobody, cpath, holders, paused_flock_holder, pid, serial};
-use common::{Exit, TempDir, fd_target, pipe, proc_state, spawn};
+use common::{Exit, TempDir, fd_target, paused_child, pipe, proc_state, spawn};
 use core::ops::ControlFlow;
 use daemonry::{
     DaemonContext, ErrorKind, Gid, Holder, OnReady, Op, Opened, Pid, PidStatus, Pidfile, Signal,
@@ -182,11 +182,7 @@ fn the_dropped_daemon_cannot_rewrite_its_pidfile_and_a_rewrite_moves_no_signal()
 
     // The worst case, played by root: the file rewritten in place (same
     // inode, lock still held) with a victim's pid.
-    let mut victim = spawn(|ctl| {
-        ctl.pause();
-        Ok(())
-    });
-    victim.wait_paused();
+    let mut victim = paused_child();
     std::fs::write(&path, format!("{}\n", victim.pid)).unwrap();
     let (st, hs) = holders(&pf);
     assert_eq!(st, PidStatus::HeldByOthers(Some(pid(victim.pid))));
@@ -321,11 +317,7 @@ fn other_users_pidfiles_are_untrusted_and_never_signalled() {
     require_root!();
     let _serial = serial();
     let top = TempDir::new("trust-untrusted");
-    let mut victim = spawn(|ctl| {
-        ctl.pause();
-        Ok(())
-    });
-    victim.wait_paused();
+    let mut victim = paused_child();
     let v = victim.pid;
     let sticky = top.path().join("sticky");
     let theirs = top.path().join("theirs");

@@ -11,7 +11,7 @@ mod common;
 use common::pidfile::{
     cpath, fast_dir, holders, paused_lock_holder, pid, relock_fails_and_release_removes, serial,
 };
-use common::{Exit, TempDir, fd_target, spawn};
+use common::{Exit, TempDir, fd_target, paused_child, spawn};
 use daemonry::{ErrorKind, Op, PidStatus, Pidfile, Signal, check_pidlock, create_pidlock};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
@@ -214,11 +214,7 @@ fn leftovers_of_dead_writers_are_swept() {
     let dir = fast_dir("trust-litter-dead");
     let path = dir.path().join("app.pid");
     let c = cpath(&path);
-    let mut live = spawn(|ctl| {
-        ctl.pause();
-        Ok(())
-    });
-    live.wait_paused();
+    let mut live = paused_child();
     let plant = |dead: &[i32]| {
         for (i, d) in dead.iter().enumerate() {
             std::fs::write(dir.path().join(format!(".app.pid.{d}.{i}.tmp")), "3\n").unwrap();

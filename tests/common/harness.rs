@@ -241,6 +241,16 @@ impl Drop for Child {
     }
 }
 
+/// A child that does nothing but stay paused until resumed.
+pub fn paused_child() -> Child {
+    let mut child = spawn(|ctl| {
+        ctl.pause();
+        Ok(())
+    });
+    child.wait_paused();
+    child
+}
+
 /// Runs `f` in a forked child and panics with its message if it failed.
 pub fn in_child<F: FnOnce() -> Result<(), String>>(f: F) {
     if let Err(e) = spawn(|_| f()).finish() {
