@@ -204,25 +204,9 @@ fn deny_close_range(errno: u32) -> Result<(), String> {
 
 /// Detaches /proc in a private mount namespace, so /proc/self/fd is gone.
 fn hide_proc() -> Result<(), String> {
-    // SAFETY: namespace and mount calls on this child only.
+    common::private_mount_namespace()?;
+    // SAFETY: an unmount in this child's own mount namespace.
     unsafe {
-        if libc::unshare(libc::CLONE_NEWNS) != 0 {
-            return Err(format!("unshare: {}", std::io::Error::last_os_error()));
-        }
-        let root = c"/";
-        if libc::mount(
-            std::ptr::null(),
-            root.as_ptr(),
-            std::ptr::null(),
-            libc::MS_REC | libc::MS_PRIVATE,
-            std::ptr::null(),
-        ) != 0
-        {
-            return Err(format!(
-                "mount private: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
         if libc::umount2(c"/proc".as_ptr(), libc::MNT_DETACH) != 0 {
             return Err(format!("umount /proc: {}", std::io::Error::last_os_error()));
         }

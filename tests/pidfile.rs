@@ -906,25 +906,11 @@ fn publishes_without_proc_as_unprivileged_user() {
     let d = dir.path().to_path_buf();
     let c = cpath(&path);
     common::in_child(move || {
-        // SAFETY: a private mount namespace for this child only, and a
-        // tmpfs over /proc inside it.
+        common::private_mount_namespace()?;
+        // SAFETY: a tmpfs over /proc in this child's own mount namespace.
         unsafe {
-            if libc::unshare(libc::CLONE_NEWNS) != 0 {
-                return Err(format!("unshare: {}", std::io::Error::last_os_error()));
-            }
-            let none = c"none";
             if libc::mount(
-                none.as_ptr(),
-                c"/".as_ptr(),
-                std::ptr::null(),
-                libc::MS_REC | libc::MS_PRIVATE,
-                std::ptr::null(),
-            ) != 0
-            {
-                return Err(format!("make private: {}", std::io::Error::last_os_error()));
-            }
-            if libc::mount(
-                none.as_ptr(),
+                c"none".as_ptr(),
                 c"/proc".as_ptr(),
                 c"tmpfs".as_ptr(),
                 0,

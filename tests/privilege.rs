@@ -567,25 +567,10 @@ fn fake_ngroups_max(dir: &std::path::Path, contents: &str) -> Result<(), String>
     let file = dir.join(format!("ngroups_max-{}", std::process::id()));
     std::fs::write(&file, contents).map_err(|e| e.to_string())?;
     let src = CString::new(file.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: plain syscalls with valid C strings; the child has one thread.
+    common::private_mount_namespace()?;
+    // SAFETY: a bind mount with valid C strings in the child's own mount
+    // namespace; the child has one thread.
     unsafe {
-        ensure!(
-            libc::unshare(libc::CLONE_NEWNS) == 0,
-            "unshare: {}",
-            std::io::Error::last_os_error()
-        );
-        let r = libc::mount(
-            std::ptr::null(),
-            c"/".as_ptr(),
-            std::ptr::null(),
-            libc::MS_REC | libc::MS_PRIVATE,
-            std::ptr::null(),
-        );
-        ensure!(
-            r == 0,
-            "make / private: {}",
-            std::io::Error::last_os_error()
-        );
         let r = libc::mount(
             src.as_ptr(),
             c"/proc/sys/kernel/ngroups_max".as_ptr(),

@@ -251,6 +251,32 @@ pub fn paused_child() -> Child {
     child
 }
 
+/// Moves the calling process (a forked, single-threaded child) into a new
+/// mount namespace whose mounts do not propagate to or from the outer one.
+pub fn private_mount_namespace() -> Result<(), String> {
+    // SAFETY: unshare and mount with valid arguments; they change only
+    // this process's mount namespace.
+    unsafe {
+        if libc::unshare(libc::CLONE_NEWNS) != 0 {
+            return Err(format!("unshare: {}", std::io::Error::last_os_error()));
+        }
+        if libc::mount(
+            std::ptr::null(),
+            c"/".as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        ) != 0
+        {
+            return Err(format!(
+                "make / private: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Runs `f` in a forked child and panics with its message if it failed.
 pub fn in_child<F: FnOnce() -> Result<(), String>>(f: F) {
     if let Err(e) = spawn(|_| f()).finish() {
