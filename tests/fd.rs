@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::seccomp::deny_syscall;
 use common::{ChildCtl, proc_fds, spawn};
 use std::os::fd::{AsRawFd, IntoRawFd};
 
@@ -191,56 +192,7 @@ fn enumerates_a_thousand_fds_across_several_getdents_batches() {
 fn deny_close_range(errno: u32) -> Result<(), String> {
     // The same number on every architecture daemonry supports.
     const NR_CLOSE_RANGE: u32 = 436;
-    // `AUDIT_ARCH_*` of this test's architecture (<linux/audit.h>).
-    const AUDIT_ARCH: u32 = if cfg!(target_arch = "aarch64") {
-        0xc000_00b7
-    } else if cfg!(target_arch = "riscv64") {
-        0xc000_00f3
-    } else if cfg!(target_arch = "arm") {
-        0x4000_0028
-    } else if cfg!(target_arch = "x86") {
-        0x4000_0003
-    } else {
-        0xc000_003e // x86_64
-    };
-    let filter = [
-        // A = arch; if not ours, allow.
-        bpf(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0, 0, 4),
-        bpf(
-            libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
-            1,
-            0,
-            AUDIT_ARCH,
-        ),
-        bpf(libc::BPF_RET | libc::BPF_K, 0, 0, libc::SECCOMP_RET_ALLOW),
-        // A = syscall number.
-        bpf(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0, 0, 0),
-        bpf(
-            libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
-            0,
-            1,
-            NR_CLOSE_RANGE,
-        ),
-        bpf(
-            libc::BPF_RET | libc::BPF_K,
-            0,
-            0,
-            libc::SECCOMP_RET_ERRNO | errno,
-        ),
-        bpf(libc::BPF_RET | libc::BPF_K, 0, 0, libc::SECCOMP_RET_ALLOW),
-    ];
-    let prog = libc::sock_fprog {
-        len: filter.len() as u16,
-        filter: filter.as_ptr() as *mut libc::sock_filter,
-    };
-    // SAFETY: prctl with a valid, live filter program; affects this child.
-    unsafe {
-        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-            || libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &prog) != 0
-        {
-            return Err(format!("seccomp: {}", std::io::Error::last_os_error()));
-        }
-    }
+    deny_syscall(NR_CLOSE_RANGE, errno)?;
     // The filter works: close_range itself now fails.
     // SAFETY: a close_range that would close nothing (fd ~0 upward).
     let r = unsafe { libc::syscall(libc::SYS_close_range, u32::MAX, u32::MAX, 0) };
@@ -250,36 +202,11 @@ fn deny_close_range(errno: u32) -> Result<(), String> {
     Ok(())
 }
 
-fn bpf(code: u32, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
-    libc::sock_filter {
-        code: code as u16,
-        jt,
-        jf,
-        k,
-    }
-}
-
 /// Detaches /proc in a private mount namespace, so /proc/self/fd is gone.
 fn hide_proc() -> Result<(), String> {
-    // SAFETY: namespace and mount calls on this child only.
+    common::private_mount_namespace()?;
+    // SAFETY: an unmount in this child's own mount namespace.
     unsafe {
-        if libc::unshare(libc::CLONE_NEWNS) != 0 {
-            return Err(format!("unshare: {}", std::io::Error::last_os_error()));
-        }
-        let root = c"/";
-        if libc::mount(
-            std::ptr::null(),
-            root.as_ptr(),
-            std::ptr::null(),
-            libc::MS_REC | libc::MS_PRIVATE,
-            std::ptr::null(),
-        ) != 0
-        {
-            return Err(format!(
-                "mount private: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
         if libc::umount2(c"/proc".as_ptr(), libc::MNT_DETACH) != 0 {
             return Err(format!("umount /proc: {}", std::io::Error::last_os_error()));
         }

@@ -6,32 +6,19 @@
 
 mod common;
 
-use common::{Exit, TempDir, proc_state, spawn};
+use common::pidfile::{
+    become_nobody, cpath, fast_dir, paused_flock_holder, paused_lock_holder, pid,
+    relock_fails_and_release_removes, serial,
+};
+use common::{Exit, TempDir, paused_child, pipe, proc_state, spawn};
 use daemonry::{
     Errno, ErrorKind, Pid, PidStatus, Pidfile, check_pidlock, create_pidlock, parse_pid,
 };
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
-
-/// Tests here fork children that wait for their test's parent; a child
-/// forked by one test inherits the pipe ends of every other test running
-/// at that moment, which can tie two tests' waits together. Tests that
-/// fork take this lock (fork cannot isolate fd inheritance).
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn cpath(p: &Path) -> CString {
-    CString::new(p.as_os_str().as_encoded_bytes()).unwrap()
-}
-
-fn pid(raw: i32) -> Pid {
-    Pid::from_raw(raw).unwrap()
-}
 
 fn me() -> Pid {
     pid(std::process::id() as i32)
@@ -76,45 +63,6 @@ fn wait_exited_not_reaped(pid: i32) {
         );
         assert_eq!(r, 0, "waitid");
     }
-}
-
-fn pipe() -> (OwnedFd, OwnedFd) {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` is writable for two ints.
-    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-    // SAFETY: fresh fds we own.
-    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
-}
-
-/// Drops the current process to nobody:nogroup (in a forked child).
-fn become_nobody() -> Result<(), String> {
-    // SAFETY: plain credential calls in a single-threaded forked child.
-    unsafe {
-        if libc::setgroups(0, std::ptr::null()) != 0
-            || libc::setgid(65534) != 0
-            || libc::setuid(65534) != 0
-        {
-            return Err(format!(
-                "drop to nobody: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// A directory on tmpfs when there is one (fsync is free there), else the
-/// system temp dir.
-fn fast_dir(tag: &str) -> TempDir {
-    let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        let p = shm.join(format!("daemonry-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        if std::fs::create_dir(&p).is_ok() {
-            return TempDir(p);
-        }
-    }
-    TempDir::new(tag)
 }
 
 // ---------------------------------------------------------------------------
@@ -270,12 +218,7 @@ fn sigkilled_holder_is_replaced_at_once() {
     let dir = TempDir::new("sigkill");
     let path = dir.path().join("app.pid");
     let c = cpath(&path);
-    let mut holder = spawn(|ctl| {
-        let _lock = create_pidlock(c.as_c_str()).map_err(|e| e.to_string())?;
-        ctl.pause();
-        Ok(())
-    });
-    holder.wait_paused();
+    let mut holder = paused_lock_holder(&c);
     let pf = Pidfile::new(c.as_c_str()).unwrap();
     assert_eq!(pf.probe().unwrap(), PidStatus::Running(pid(holder.pid)));
     let err = create_pidlock(c.as_c_str()).unwrap_err();
@@ -325,11 +268,7 @@ fn zombie_is_stale_although_kill0_succeeds() {
     let dir = TempDir::new("zombie");
     let path = dir.path().join("app.pid");
     let c = cpath(&path);
-    let mut child = spawn(|ctl| {
-        ctl.pause();
-        Ok(())
-    });
-    child.wait_paused();
+    let mut child = paused_child();
     // Killed, not reaped: a zombie, as an orphan is until PID 1 gets to it.
     // SAFETY: our own child.
     unsafe { libc::kill(child.pid, libc::SIGKILL) };
@@ -392,11 +331,7 @@ fn process_started_after_the_file_is_stale() {
     let dir = TempDir::new("reuse");
     let path = dir.path().join("app.pid");
     let c = cpath(&path);
-    let mut child = spawn(|ctl| {
-        ctl.pause();
-        Ok(())
-    });
-    child.wait_paused();
+    let mut child = paused_child();
     write(&path, format!("{}\n", child.pid).as_bytes());
     let pf = Pidfile::new(c.as_c_str()).unwrap();
     // Control: the file is younger than the live process.
@@ -449,11 +384,7 @@ fn another_users_live_process_is_running_not_stale() {
     let path = dir.path().join("app.pid");
     let c = cpath(&path);
     // A root-owned process named by a lock-less file (another tool's).
-    let mut root_proc = spawn(|ctl| {
-        ctl.pause();
-        Ok(())
-    });
-    root_proc.wait_paused();
+    let mut root_proc = paused_child();
     write(&path, format!("{}\n", root_proc.pid).as_bytes());
     let target = root_proc.pid;
     let c2 = c.clone();
@@ -489,13 +420,7 @@ fn another_users_live_process_is_running_not_stale() {
 
     // The same with a daemonry holder: its file is 0600, so the nobody
     // prober cannot even open it (and so can never squat its lock).
-    let c3 = c.clone();
-    let mut holder = spawn(move |ctl| {
-        let _l = create_pidlock(c3.as_c_str()).map_err(|e| e.to_string())?;
-        ctl.pause();
-        Ok(())
-    });
-    holder.wait_paused();
+    let mut holder = paused_lock_holder(&c);
     let hp = holder.pid;
     let c4 = c.clone();
     let prober = spawn(move |_| {
@@ -525,20 +450,8 @@ fn locked_file_with_a_broken_pid_is_held_not_invalid() {
     let dir = TempDir::new("held-garbage");
     let path = dir.path().join("app.pid");
     let c = cpath(&path);
-    let p2 = path.clone();
     // Another tool holding the flock while (not yet) writing a valid pid.
-    let mut other = spawn(move |ctl| {
-        let f = std::fs::File::create(&p2).map_err(|e| e.to_string())?;
-        // SAFETY: flock on our own open file.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err("flock".into());
-        }
-        std::fs::write(&p2, "-1\n").map_err(|e| e.to_string())?;
-        ctl.pause();
-        drop(f);
-        Ok(())
-    });
-    other.wait_paused();
+    let mut other = paused_flock_holder(&path, || "-1\n".into());
     let pf = Pidfile::new(c.as_c_str()).unwrap();
     // The file names nobody; the verified holder is the other tool.
     assert_eq!(pf.probe().unwrap(), PidStatus::HeldByOthers(None));
@@ -993,25 +906,11 @@ fn publishes_without_proc_as_unprivileged_user() {
     let d = dir.path().to_path_buf();
     let c = cpath(&path);
     common::in_child(move || {
-        // SAFETY: a private mount namespace for this child only, and a
-        // tmpfs over /proc inside it.
+        common::private_mount_namespace()?;
+        // SAFETY: a tmpfs over /proc in this child's own mount namespace.
         unsafe {
-            if libc::unshare(libc::CLONE_NEWNS) != 0 {
-                return Err(format!("unshare: {}", std::io::Error::last_os_error()));
-            }
-            let none = c"none";
             if libc::mount(
-                none.as_ptr(),
-                c"/".as_ptr(),
-                std::ptr::null(),
-                libc::MS_REC | libc::MS_PRIVATE,
-                std::ptr::null(),
-            ) != 0
-            {
-                return Err(format!("make private: {}", std::io::Error::last_os_error()));
-            }
-            if libc::mount(
-                none.as_ptr(),
+                c"none".as_ptr(),
                 c"/proc".as_ptr(),
                 c"tmpfs".as_ptr(),
                 0,
@@ -1037,15 +936,7 @@ fn publishes_without_proc_as_unprivileged_user() {
         if got != format!("{}\n", std::process::id()).into_bytes() {
             return Err(format!("contents {got:?}"));
         }
-        let again = create_pidlock(c.as_c_str()).unwrap_err();
-        if !matches!(again.kind(), ErrorKind::LockFailed) {
-            return Err(format!("second lock: {again}"));
-        }
-        drop(lock);
-        if d.join("app.pid").exists() {
-            return Err("release left the file".into());
-        }
-        Ok(())
+        relock_fails_and_release_removes(lock, &c, &d.join("app.pid"))
     });
 }
 

@@ -567,25 +567,10 @@ fn fake_ngroups_max(dir: &std::path::Path, contents: &str) -> Result<(), String>
     let file = dir.join(format!("ngroups_max-{}", std::process::id()));
     std::fs::write(&file, contents).map_err(|e| e.to_string())?;
     let src = CString::new(file.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: plain syscalls with valid C strings; the child has one thread.
+    common::private_mount_namespace()?;
+    // SAFETY: a bind mount with valid C strings in the child's own mount
+    // namespace; the child has one thread.
     unsafe {
-        ensure!(
-            libc::unshare(libc::CLONE_NEWNS) == 0,
-            "unshare: {}",
-            std::io::Error::last_os_error()
-        );
-        let r = libc::mount(
-            std::ptr::null(),
-            c"/".as_ptr(),
-            std::ptr::null(),
-            libc::MS_REC | libc::MS_PRIVATE,
-            std::ptr::null(),
-        );
-        ensure!(
-            r == 0,
-            "make / private: {}",
-            std::io::Error::last_os_error()
-        );
         let r = libc::mount(
             src.as_ptr(),
             c"/proc/sys/kernel/ngroups_max".as_ptr(),
@@ -999,31 +984,38 @@ fn secret_file(tmp: &TempDir) -> std::path::PathBuf {
 
 const NO_CAPS: [u64; 4] = [0; 4];
 
-#[test]
-fn keepcaps_before_the_drop_leaves_no_capability() {
-    skip_under_emulation!(common::emu::THREADS);
-    require_root!();
+/// Runs `setup` (the attacker's way to keep or regain root's powers) in a
+/// child, drops to nobody, and checks from inside that every way back to
+/// root's powers fails and from /proc that every uid is nobody's and no
+/// capability is left. Returns what /proc said.
+fn drop_to_nobody_after(setup: impl FnOnce() -> Result<(), String>) -> Seen {
     let tmp = TempDir::new("caps");
     let secret = secret_file(&tmp);
     let seen = inspect(|_| {
-        // PR_SET_KEEPCAPS: the kernel would keep the permitted set across
-        // the uid change, and the process could make it effective again.
-        prctl_keepcaps(true)?;
+        setup()?;
         daemonry::drop_privileges(Some("nobody".into()), None).map_err(|e| e.to_string())?;
         root_is_out_of_reach(&secret)
     });
     assert_eq!(seen.uid, [65534; 4]);
     assert_eq!(seen.caps, NO_CAPS, "CapPrm, CapEff, CapInh, CapAmb");
+    seen
+}
+
+#[test]
+fn keepcaps_before_the_drop_leaves_no_capability() {
+    skip_under_emulation!(common::emu::THREADS);
+    require_root!();
+    // PR_SET_KEEPCAPS: the kernel would keep the permitted set across the
+    // uid change, and the process could make it effective again.
+    drop_to_nobody_after(|| prctl_keepcaps(true));
 }
 
 #[test]
 fn inherited_inheritable_set_is_cleared() {
     skip_under_emulation!(common::emu::THREADS);
     require_root!();
-    let tmp = TempDir::new("caps");
-    let secret = secret_file(&tmp);
     let inh = CapabilitySet::DAC_OVERRIDE | CapabilitySet::SETUID | CapabilitySet::NET_BIND_SERVICE;
-    let seen = inspect(|_| {
+    drop_to_nobody_after(|| {
         set_inheritable(inh)?;
         ensure!(
             CapabilitySets::current()
@@ -1032,19 +1024,14 @@ fn inherited_inheritable_set_is_cleared() {
                 == Capabilities::from(inh),
             "inheritable set not set up"
         );
-        daemonry::drop_privileges(Some("nobody".into()), None).map_err(|e| e.to_string())?;
-        root_is_out_of_reach(&secret)
+        Ok(())
     });
-    assert_eq!(seen.uid, [65534; 4]);
-    assert_eq!(seen.caps, NO_CAPS, "CapPrm, CapEff, CapInh, CapAmb");
 }
 
 #[test]
 fn ambient_capabilities_are_cleared() {
     skip_under_emulation!(common::emu::THREADS);
     require_root!();
-    let tmp = TempDir::new("caps");
-    let secret = secret_file(&tmp);
     let raise = |caps: &[CapabilitySet]| -> Result<(), String> {
         for &c in caps {
             rustix::thread::configure_capability_in_ambient_set(c, true)
@@ -1053,7 +1040,7 @@ fn ambient_capabilities_are_cleared() {
         Ok(())
     };
     // From root: ambient capabilities raised before the drop.
-    let seen = inspect(|_| {
+    drop_to_nobody_after(|| {
         set_inheritable(CapabilitySet::NET_BIND_SERVICE | CapabilitySet::SETUID)?;
         raise(&[CapabilitySet::NET_BIND_SERVICE, CapabilitySet::SETUID])?;
         ensure!(
@@ -1063,17 +1050,14 @@ fn ambient_capabilities_are_cleared() {
                 .is_empty(),
             "ambient set not set up"
         );
-        daemonry::drop_privileges(Some("nobody".into()), None).map_err(|e| e.to_string())?;
-        root_is_out_of_reach(&secret)
+        Ok(())
     });
-    assert_eq!(seen.uid, [65534; 4]);
-    assert_eq!(seen.caps, NO_CAPS, "CapPrm, CapEff, CapInh, CapAmb");
 
     // From a non-root service that a manager started with ambient
     // capabilities (systemd's AmbientCapabilities=): no uid is 0, so the
     // kernel's fix-up never runs and only the drop itself can take the
     // capabilities away.
-    let seen = inspect(|_| {
+    let seen = drop_to_nobody_after(|| {
         let kept = CapabilitySet::SETUID | CapabilitySet::SETGID | CapabilitySet::NET_BIND_SERVICE;
         prctl_keepcaps(true)?;
         set_inheritable(kept)?;
@@ -1091,12 +1075,9 @@ fn ambient_capabilities_are_cleared() {
                 && before.effective.contains(Capabilities::SETUID),
             "service not set up: {before:?}"
         );
-        daemonry::drop_privileges(Some("nobody".into()), None).map_err(|e| e.to_string())?;
-        root_is_out_of_reach(&secret)
+        Ok(())
     });
-    assert_eq!(seen.uid, [65534; 4]);
     assert_eq!(seen.gid, [65534; 4]);
-    assert_eq!(seen.caps, NO_CAPS, "CapPrm, CapEff, CapInh, CapAmb");
 }
 
 /// Runs `setup` then `act` in a child that holds `CAP_SETPCAP` (needed to

@@ -10,7 +10,8 @@
 
 mod common;
 
-use common::{Exit, TempDir, fd_target, proc_state, spawn};
+use common::pidfile::{become_nobody, cpath, holders, paused_flock_holder, pid, serial};
+use common::{Exit, TempDir, fd_target, paused_child, pipe, proc_state, spawn};
 use core::ops::ControlFlow;
 use daemonry::{
     DaemonContext, ErrorKind, Gid, Holder, OnReady, Op, Opened, Pid, PidStatus, Pidfile, Signal,
@@ -23,49 +24,8 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::time::Duration;
 
-/// Tests here fork children that wait for their test's parent; a child
-/// forked by one test inherits the pipe ends of every other test running
-/// at that moment. Tests that fork take this lock.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn cpath(p: &Path) -> CString {
-    CString::new(p.as_os_str().as_encoded_bytes()).unwrap()
-}
-
-fn pid(raw: i32) -> Pid {
-    Pid::from_raw(raw).unwrap()
-}
-
 fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
-}
-
-fn pipe() -> (OwnedFd, OwnedFd) {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` is writable for two ints.
-    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-    // SAFETY: fresh fds we own.
-    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
-}
-
-/// Drops the current process to nobody:nogroup (in a forked child).
-fn become_nobody() -> Result<(), String> {
-    // SAFETY: plain credential calls in a single-threaded forked child.
-    unsafe {
-        if libc::setgroups(0, std::ptr::null()) != 0
-            || libc::setgid(65534) != 0
-            || libc::setuid(65534) != 0
-        {
-            return Err(format!(
-                "drop to nobody: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
-    }
-    Ok(())
 }
 
 fn chmod(p: &Path, mode: u32) {
@@ -74,18 +34,6 @@ fn chmod(p: &Path, mode: u32) {
 
 fn chown(p: &Path, uid: u32, gid: u32) {
     std::os::unix::fs::chown(p, Some(uid), Some(gid)).unwrap();
-}
-
-/// The status and every holder `holders` hands over.
-fn holders(pf: &Pidfile<'_>) -> (PidStatus, Vec<Holder>) {
-    let mut v = Vec::new();
-    let st = pf
-        .holders(|h| {
-            v.push(h);
-            ControlFlow::Continue(())
-        })
-        .unwrap();
-    (st, v)
 }
 
 fn holder_pids(v: &[Holder]) -> Vec<i32> {
@@ -234,11 +182,7 @@ fn the_dropped_daemon_cannot_rewrite_its_pidfile_and_a_rewrite_moves_no_signal()
 
     // The worst case, played by root: the file rewritten in place (same
     // inode, lock still held) with a victim's pid.
-    let mut victim = spawn(|ctl| {
-        ctl.pause();
-        Ok(())
-    });
-    victim.wait_paused();
+    let mut victim = paused_child();
     std::fs::write(&path, format!("{}\n", victim.pid)).unwrap();
     let (st, hs) = holders(&pf);
     assert_eq!(st, PidStatus::HeldByOthers(Some(pid(victim.pid))));
@@ -373,11 +317,7 @@ fn other_users_pidfiles_are_untrusted_and_never_signalled() {
     require_root!();
     let _serial = serial();
     let top = TempDir::new("trust-untrusted");
-    let mut victim = spawn(|ctl| {
-        ctl.pause();
-        Ok(())
-    });
-    victim.wait_paused();
+    let mut victim = paused_child();
     let v = victim.pid;
     let sticky = top.path().join("sticky");
     let theirs = top.path().join("theirs");
@@ -453,20 +393,9 @@ fn holders_that_cannot_be_verified_are_said_so() {
     let dir = TempDir::new("trust-unverified");
     let path = dir.path().join("tool.pid");
     let c = cpath(&path);
-    // Another tool's pidfile: world-readable, locked by root's holder.
-    let p2 = path.clone();
-    let mut holder = spawn(move |ctl| {
-        let f = std::fs::File::create(&p2).map_err(|e| e.to_string())?;
-        // SAFETY: flock on our own file.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err("flock".into());
-        }
-        std::fs::write(&p2, format!("{}\n", std::process::id())).map_err(|e| e.to_string())?;
-        ctl.pause();
-        drop(f);
-        Ok(())
-    });
-    holder.wait_paused();
+    // Another tool's pidfile: world-readable, locked by root's holder,
+    // naming itself.
+    let mut holder = paused_flock_holder(&path, || format!("{}\n", std::process::id()));
     let h = holder.pid;
     assert_eq!(
         Pidfile::new(c.as_c_str()).unwrap().probe().unwrap(),

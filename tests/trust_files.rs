@@ -8,57 +8,15 @@
 
 mod common;
 
-use common::{Exit, TempDir, fd_target, spawn};
-use core::ops::ControlFlow;
-use daemonry::{
-    ErrorKind, Holder, Op, Pid, PidStatus, Pidfile, Signal, check_pidlock, create_pidlock,
+use common::pidfile::{
+    cpath, fast_dir, holders, paused_lock_holder, pid, relock_fails_and_release_removes, serial,
 };
-use std::ffi::CString;
+use common::{Exit, TempDir, fd_target, paused_child, spawn};
+use daemonry::{ErrorKind, Op, PidStatus, Pidfile, Signal, check_pidlock, create_pidlock};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// Tests here fork children that wait for their test's parent; a child
-/// forked by one test inherits the pipe ends of every other test running
-/// at that moment. Tests that fork take this lock.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn cpath(p: &Path) -> CString {
-    CString::new(p.as_os_str().as_encoded_bytes()).unwrap()
-}
-
-fn pid(raw: i32) -> Pid {
-    Pid::from_raw(raw).unwrap()
-}
-
-/// A directory on tmpfs when there is one, else the system temp dir.
-fn fast_dir(tag: &str) -> TempDir {
-    let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        let p = shm.join(format!("daemonry-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        if std::fs::create_dir(&p).is_ok() {
-            return TempDir(p);
-        }
-    }
-    TempDir::new(tag)
-}
-
-/// The status and every holder `holders` hands over.
-fn holders(pf: &Pidfile<'_>) -> (PidStatus, Vec<Holder>) {
-    let mut v = Vec::new();
-    let st = pf
-        .holders(|h| {
-            v.push(h);
-            ControlFlow::Continue(())
-        })
-        .unwrap();
-    (st, v)
-}
 
 // ---------------------------------------------------------------------------
 // Things that are not pidfiles
@@ -256,11 +214,7 @@ fn leftovers_of_dead_writers_are_swept() {
     let dir = fast_dir("trust-litter-dead");
     let path = dir.path().join("app.pid");
     let c = cpath(&path);
-    let mut live = spawn(|ctl| {
-        ctl.pause();
-        Ok(())
-    });
-    live.wait_paused();
+    let mut live = paused_child();
     let plant = |dead: &[i32]| {
         for (i, d) in dead.iter().enumerate() {
             std::fs::write(dir.path().join(format!(".app.pid.{d}.{i}.tmp")), "3\n").unwrap();
@@ -357,7 +311,7 @@ fn publishes_where_renameat2_is_refused() {
     let c = cpath(&path);
     let d = dir.path().to_path_buf();
     common::in_child(move || {
-        deny_syscall(libc::SYS_renameat2 as u32, libc::EINVAL as u32)?;
+        common::seccomp::deny_syscall(libc::SYS_renameat2 as u32, libc::EINVAL as u32)?;
         let lock = create_pidlock(c.as_c_str()).map_err(|e| e.to_string())?;
         let names: Vec<_> = std::fs::read_dir(&d)
             .map_err(|e| e.to_string())?
@@ -366,60 +320,8 @@ fn publishes_where_renameat2_is_refused() {
         if names != ["app.pid"] {
             return Err(format!("directory holds {names:?}"));
         }
-        let again = create_pidlock(c.as_c_str()).unwrap_err();
-        if again.kind() != ErrorKind::LockFailed {
-            return Err(format!("second lock: {again}"));
-        }
-        drop(lock);
-        if d.join("app.pid").exists() {
-            return Err("release left the file".into());
-        }
-        Ok(())
+        relock_fails_and_release_removes(lock, &c, &d.join("app.pid"))
     });
-}
-
-/// Installs a seccomp filter making syscall `nr` fail with `errno`.
-#[cfg(target_arch = "x86_64")]
-fn deny_syscall(nr: u32, errno: u32) -> Result<(), String> {
-    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
-    let bpf = |code: u32, jt: u8, jf: u8, k: u32| libc::sock_filter {
-        code: code as u16,
-        jt,
-        jf,
-        k,
-    };
-    let filter = [
-        bpf(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0, 0, 4),
-        bpf(
-            libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
-            1,
-            0,
-            AUDIT_ARCH_X86_64,
-        ),
-        bpf(libc::BPF_RET | libc::BPF_K, 0, 0, libc::SECCOMP_RET_ALLOW),
-        bpf(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0, 0, 0),
-        bpf(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K, 0, 1, nr),
-        bpf(
-            libc::BPF_RET | libc::BPF_K,
-            0,
-            0,
-            libc::SECCOMP_RET_ERRNO | errno,
-        ),
-        bpf(libc::BPF_RET | libc::BPF_K, 0, 0, libc::SECCOMP_RET_ALLOW),
-    ];
-    let prog = libc::sock_fprog {
-        len: filter.len() as u16,
-        filter: filter.as_ptr() as *mut libc::sock_filter,
-    };
-    // SAFETY: prctl with a valid, live filter program; affects this child.
-    unsafe {
-        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
-            || libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &prog) != 0
-        {
-            return Err(format!("seccomp: {}", std::io::Error::last_os_error()));
-        }
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -457,13 +359,7 @@ fn huge_values() {
         std::fs::remove_file(&path).unwrap();
     }
     // Waiting with the largest timeouts neither panics nor overflows.
-    let c2 = c.clone();
-    let mut holder = spawn(move |ctl| {
-        let _lock = create_pidlock(c2.as_c_str()).map_err(|e| e.to_string())?;
-        ctl.pause();
-        Ok(())
-    });
-    holder.wait_paused();
+    let mut holder = paused_lock_holder(&c);
     let (st, hs) = holders(&pf);
     assert_eq!(st, PidStatus::Running(pid(holder.pid)));
     assert!(!hs[0].wait_exit(Some(Duration::ZERO)).unwrap());

@@ -32,7 +32,8 @@ pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-fn pipe() -> (OwnedFd, OwnedFd) {
+/// A close-on-exec pipe: (read end, write end).
+pub fn pipe() -> (OwnedFd, OwnedFd) {
     let mut fds = [0; 2];
     // SAFETY: `fds` is a writable array of two ints.
     let r = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
@@ -238,6 +239,42 @@ impl Drop for Child {
             }
         }
     }
+}
+
+/// A child that does nothing but stay paused until resumed.
+pub fn paused_child() -> Child {
+    let mut child = spawn(|ctl| {
+        ctl.pause();
+        Ok(())
+    });
+    child.wait_paused();
+    child
+}
+
+/// Moves the calling process (a forked, single-threaded child) into a new
+/// mount namespace whose mounts do not propagate to or from the outer one.
+pub fn private_mount_namespace() -> Result<(), String> {
+    // SAFETY: unshare and mount with valid arguments; they change only
+    // this process's mount namespace.
+    unsafe {
+        if libc::unshare(libc::CLONE_NEWNS) != 0 {
+            return Err(format!("unshare: {}", std::io::Error::last_os_error()));
+        }
+        if libc::mount(
+            std::ptr::null(),
+            c"/".as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        ) != 0
+        {
+            return Err(format!(
+                "make / private: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Runs `f` in a forked child and panics with its message if it failed.

@@ -8,6 +8,8 @@
 //! - `/proc/<pid>` readers: the kernel is the judge.
 //! - [`emu`]: qemu-user detection and `skip_under_emulation!`.
 //! - [`fixture_db`]: the account database of `tests/fixtures`.
+//! - [`pidfile`]: helpers of the pidfile tests.
+//! - [`seccomp`]: a filter that makes one system call fail.
 //!
 //! It calls libc (fork, pipes, waitpid): a test file that has `mod common;`
 //! needs `#![allow(unsafe_code)]` at its top.
@@ -15,6 +17,8 @@
 
 pub mod emu;
 mod harness;
+pub mod pidfile;
+pub mod seccomp;
 
 pub use harness::*;
 

@@ -12,10 +12,6 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 /// A FIFO the service blocks on until the test writes it.
 fn fifo(p: &Path) {
     let c = std::ffi::CString::new(s(p)).unwrap();

@@ -13,10 +13,6 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 /// Starts `args` (after `start --pidfile P`) and returns CMD's pid, once it
 /// has finished starting up.
 fn start(pidfile: &Path, args: &[&str]) -> i32 {
@@ -407,32 +403,15 @@ fn reload_delivers_hup_and_leaves_the_process_running() {
     let marks = dir.path().join("marks");
     let p = s(&pidfile);
     let sweep = Sweep::new();
-    let script = format!(
-        "trap 'echo hup >> {m}' HUP; trap 'echo usr1 >> {m}' USR1; echo ready >> {m}; \
-         while :; do sleep {t} & wait $!; done",
-        m = s(&marks),
-        t = sweep.0
-    );
+    let script = trap_script(&marks, [("HUP", "hup"), ("USR1", "usr1")], &sweep);
     let pid = start(&pidfile, &["sh", "-c", &script]);
-    poll_until(20, "the traps", || {
-        std::fs::read_to_string(&marks)
-            .ok()
-            .filter(|m| m.contains("ready"))
-    });
+    wait_for_mark(&marks, "ready", "the traps");
     let out = tool(&["reload", "--pidfile", p]);
     assert_eq!(ok(&out), format!("sent SIGHUP to {pid}"));
-    poll_until(20, "the HUP trap", || {
-        std::fs::read_to_string(&marks)
-            .ok()
-            .filter(|m| m.contains("hup"))
-    });
+    wait_for_mark(&marks, "hup", "the HUP trap");
     let out = tool(&["reload", "--pidfile", p, "--signal", "USR1"]);
     assert_eq!(ok(&out), format!("sent SIGUSR1 to {pid}"));
-    poll_until(20, "the USR1 trap", || {
-        std::fs::read_to_string(&marks)
-            .ok()
-            .filter(|m| m.contains("usr1"))
-    });
+    wait_for_mark(&marks, "usr1", "the USR1 trap");
     assert!(!dead(pid), "reload leaves it running");
     assert_eq!(read_pid(&pidfile), pid);
     let out = tool(&["status", "--pidfile", p]);
@@ -451,18 +430,9 @@ fn stop_retry_schedule_escalates_in_order() {
     let p = s(&pidfile);
     let sweep = Sweep::new();
     // Ignores TERM and INT (recording them); only KILL ends it.
-    let script = format!(
-        "trap 'echo TERM >> {m}' TERM; trap 'echo INT >> {m}' INT; echo ready >> {m}; \
-         while :; do sleep {t} & wait $!; done",
-        m = s(&marks),
-        t = sweep.0
-    );
+    let script = trap_script(&marks, [("TERM", "TERM"), ("INT", "INT")], &sweep);
     let pid = start(&pidfile, &["sh", "-c", &script]);
-    poll_until(20, "the traps", || {
-        std::fs::read_to_string(&marks)
-            .ok()
-            .filter(|m| m.contains("ready"))
-    });
+    wait_for_mark(&marks, "ready", "the traps");
     let fd = pidfd(pid);
     let out = tool(&[
         "stop",
@@ -485,11 +455,7 @@ fn stop_retry_schedule_escalates_in_order() {
     // A schedule that runs out: exit 1, still running, nothing removed.
     std::fs::remove_file(&marks).unwrap();
     let pid = start(&pidfile, &["sh", "-c", &script]);
-    poll_until(20, "the traps", || {
-        std::fs::read_to_string(&marks)
-            .ok()
-            .filter(|m| m.contains("ready"))
-    });
+    wait_for_mark(&marks, "ready", "the traps");
     let out = tool(&["stop", "--pidfile", p, "--retry", "TERM/0.2/INT/0.2"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let err = stderr(&out);
@@ -507,11 +473,7 @@ fn stop_retry_schedule_escalates_in_order() {
     // forever: the part after it repeats until the daemon is gone.
     std::fs::remove_file(&marks).unwrap();
     let pid = start(&pidfile, &["sh", "-c", &script]);
-    poll_until(20, "the traps", || {
-        std::fs::read_to_string(&marks)
-            .ok()
-            .filter(|m| m.contains("ready"))
-    });
+    wait_for_mark(&marks, "ready", "the traps");
     let fd = pidfd(pid);
     // After three INTs, KILL the script and its `sleep`s (they ignore INT:
     // a non-interactive shell starts `&` jobs with INT ignored).

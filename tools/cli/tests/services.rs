@@ -9,11 +9,6 @@ mod common;
 use common::TempDir;
 use common::tool::*;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// `http.server` on 127.0.0.1:0 that writes its port to `port`, says
 /// READY=1 on `$NOTIFY_SOCKET`, counts SIGHUPs (served at `/reloads`),

@@ -11,10 +11,6 @@ use common::TempDir;
 use common::tool::*;
 use std::path::Path;
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 /// Starts `supervise` and returns (supervisor, CMD) once CMD runs.
 fn supervise(pidfile: &Path, args: &[&str]) -> (i32, i32) {
     let mut a = vec!["supervise", "--pidfile", s(pidfile)];
@@ -82,35 +78,18 @@ fn signals_are_forwarded_and_do_not_respawn() {
     let marks = dir.path().join("marks");
     let p = s(&pidfile);
     let sweep = Sweep::new();
-    let script = format!(
-        "trap 'echo hup >> {m}' HUP; trap 'echo usr2 >> {m}' USR2; echo ready >> {m}; \
-         while :; do sleep {t} & wait $!; done",
-        m = s(&marks),
-        t = sweep.0
-    );
+    let script = trap_script(&marks, [("HUP", "hup"), ("USR2", "usr2")], &sweep);
     let (sup, cmd) = supervise(&pidfile, &["--", "sh", "-c", &script]);
-    poll_until(20, "the traps", || {
-        std::fs::read_to_string(&marks)
-            .ok()
-            .filter(|m| m.contains("ready"))
-    });
+    wait_for_mark(&marks, "ready", "the traps");
     // reload signals the supervisor (the topmost holder), which forwards.
     assert_eq!(
         ok(&tool(&["reload", "--pidfile", p])),
         format!("sent SIGHUP to {sup}")
     );
-    poll_until(20, "HUP at CMD", || {
-        std::fs::read_to_string(&marks)
-            .ok()
-            .filter(|m| m.contains("hup"))
-    });
+    wait_for_mark(&marks, "hup", "HUP at CMD");
     // SAFETY: the supervisor this test started.
     unsafe { libc::kill(sup, libc::SIGUSR2) };
-    poll_until(20, "USR2 at CMD", || {
-        std::fs::read_to_string(&marks)
-            .ok()
-            .filter(|m| m.contains("usr2"))
-    });
+    wait_for_mark(&marks, "usr2", "USR2 at CMD");
     let m = std::fs::read_to_string(&marks).unwrap();
     assert_eq!(m.matches("hup").count(), 1, "delivered once: {m}");
     assert_eq!(read_pid(&pidfile), cmd, "not respawned");

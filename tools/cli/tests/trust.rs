@@ -12,12 +12,7 @@ use common::TempDir;
 use common::tool::*;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::os::unix::process::CommandExt;
-use std::path::Path;
 use std::process::Command;
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 #[test]
 fn a_forking_daemon_is_found_through_its_lock() {

@@ -15,6 +15,11 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+/// A path as `&str` (test paths are UTF-8).
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
 /// The tool: `$DAEMONRY_BIN` when set (CI runs these tests again on the
 /// static musl build), else the one cargo built for this test crate.
 pub fn bin() -> &'static Path {
@@ -254,4 +259,29 @@ pub fn http_get(port: u16, path: &str) -> Option<String> {
     let mut out = String::new();
     s.read_to_string(&mut out).ok()?;
     Some(out)
+}
+
+/// An `sh -c` script with two traps that each append their word to
+/// `marks` (`(signal, word)`), which appends `ready` once they are set and
+/// then waits on `sleep <token>`s until it is killed.
+pub fn trap_script(marks: &Path, traps: [(&str, &str); 2], sweep: &Sweep) -> String {
+    let m = s(marks);
+    let mut script = String::new();
+    for (signal, word) in traps {
+        script += &format!("trap 'echo {word} >> {m}' {signal}; ");
+    }
+    script
+        + &format!(
+            "echo ready >> {m}; while :; do sleep {} & wait $!; done",
+            sweep.0
+        )
+}
+
+/// Polls (for at most 20 seconds) until the file `marks` holds `mark`.
+pub fn wait_for_mark(marks: &Path, mark: &str, what: &str) {
+    poll_until(20, what, || {
+        std::fs::read_to_string(marks)
+            .ok()
+            .filter(|m| m.contains(mark))
+    });
 }
