@@ -140,12 +140,16 @@ fn start_daemon_judged_through_proc() {
         (meta.dev(), meta.ino()),
         "pidfile fd"
     );
-    let locks = std::fs::read_to_string("/proc/locks").unwrap();
+    // The lock, as the kernel lists it for that very fd (not /proc/locks,
+    // which can skip entries while other tests take and drop locks).
+    let fdinfo = std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{}", fds[3])).unwrap();
     assert!(
-        locks.lines().any(|l| l.contains("FLOCK")
+        fdinfo.lines().any(|l| l.starts_with("lock:")
+            && l.contains("FLOCK")
             && l.contains("WRITE")
-            && l.contains(&format!(":{}", meta.ino()))),
-        "the pidfile is flock()ed:\n{locks}"
+            && l.ends_with(" 0 EOF")
+            && l.contains(&format!(":{} ", meta.ino()))),
+        "the pidfile is flock()ed:\n{fdinfo}"
     );
     // The log file is appended to, and owned by root (opened before the drop).
     assert_eq!(std::fs::metadata(&log).unwrap().uid(), 0);
