@@ -9,6 +9,12 @@
 //! the path still names our file holding our pid before unlinking it.
 //! `pidlock` does a stale check, an `O_EXCL` create + write at the path (no
 //! lock: the path names an empty file for a moment) and an unlink.
+//!
+//! Three more rows time bare syscall sequences (rustix, no checks of
+//! results beyond `expect`), to show where the floor of each protocol is:
+//! daemonry's, the same protocol a BSD `pidfile(3)` uses on Linux (created
+//! in place, locked and written through one writable fd, verified by a
+//! `stat` of the path), and `pidlock`'s.
 
 #![allow(missing_docs)] // criterion generates `main`.
 
@@ -55,8 +61,92 @@ fn acquire_release(c: &mut Criterion) {
                 l.release().expect("release");
             })
         });
+        let tmp = CString::new(
+            dir.join(".bench.pid.1.0.tmp")
+                .into_os_string()
+                .into_encoded_bytes(),
+        )
+        .expect("no NUL");
+        let dir_c = CString::new(dir.as_os_str().as_encoded_bytes()).expect("no NUL");
+        g.bench_function("raw sequence: daemonry's protocol", |b| {
+            b.iter(|| raw::daemonry(&tmp, &cpath))
+        });
+        g.bench_function("raw sequence: in place, writable lock fd", |b| {
+            b.iter(|| raw::in_place(&cpath))
+        });
+        g.bench_function("raw sequence: pidlock's", |b| {
+            b.iter(|| raw::pidlock(&dir_c, &cpath))
+        });
         g.finish();
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// Bare syscall sequences, the `expect`s aside.
+mod raw {
+    use rustix::fs::{self, AtFlags, CWD, FlockOperation, Mode, OFlags, RenameFlags};
+    use std::ffi::CStr;
+
+    const MODE: Mode = Mode::from_bits_retain(0o1600);
+
+    fn create(path: &CStr, access: OFlags) -> rustix::fd::OwnedFd {
+        let flags = access | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        fs::openat(CWD, path, flags, MODE).expect("create")
+    }
+
+    fn write_pid(fd: &rustix::fd::OwnedFd) {
+        let me = rustix::process::getpid().as_raw_nonzero().get();
+        let text = format!("{me}\n");
+        rustix::io::write(fd, text.as_bytes()).expect("write");
+    }
+
+    fn release(path: &CStr, ino: u64, lock: rustix::fd::OwnedFd) {
+        let _ = rustix::process::getpid();
+        let st = fs::statat(CWD, path, AtFlags::SYMLINK_NOFOLLOW).expect("stat");
+        assert_eq!(st.st_ino, ino);
+        fs::unlinkat(CWD, path, AtFlags::empty()).expect("unlink");
+        drop(lock);
+    }
+
+    /// Written under a temporary name, locked through a second, read-only
+    /// description, renamed onto the path; released after checking the
+    /// path still names it and still holds our pid.
+    pub fn daemonry(tmp: &CStr, path: &CStr) {
+        let w = create(tmp, OFlags::WRONLY);
+        write_pid(&w);
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+        let r = fs::openat(CWD, tmp, flags, Mode::empty()).expect("open");
+        drop(w);
+        fs::flock(&r, FlockOperation::NonBlockingLockExclusive).expect("flock");
+        let ino = fs::fstat(&r).expect("fstat").st_ino;
+        fs::renameat_with(CWD, tmp, CWD, path, RenameFlags::NOREPLACE).expect("rename");
+        let mut buf = [0u8; 33];
+        rustix::io::pread(&r, &mut buf, 0).expect("pread");
+        release(path, ino, r);
+    }
+
+    /// Created in place, locked and written through the one writable fd,
+    /// then a `stat` of the path checks it still names the locked file.
+    pub fn in_place(path: &CStr) {
+        let f = create(path, OFlags::RDWR);
+        fs::flock(&f, FlockOperation::NonBlockingLockExclusive).expect("flock");
+        write_pid(&f);
+        let ino = fs::fstat(&f).expect("fstat").st_ino;
+        let st = fs::statat(CWD, path, AtFlags::SYMLINK_NOFOLLOW).expect("stat");
+        assert_eq!(st.st_ino, ino);
+        release(path, ino, f);
+    }
+
+    /// `pidlock`: a `stat` of the directory and of the path, an `O_EXCL`
+    /// create, a write, no lock; an unlink.
+    pub fn pidlock(dir: &CStr, path: &CStr) {
+        fs::statat(CWD, dir, AtFlags::empty()).expect("stat dir");
+        let _ = rustix::process::getpid();
+        let _ = fs::statat(CWD, path, AtFlags::empty());
+        let w = create(path, OFlags::WRONLY);
+        write_pid(&w);
+        drop(w);
+        fs::unlinkat(CWD, path, AtFlags::empty()).expect("unlink");
     }
 }
 

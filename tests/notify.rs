@@ -382,7 +382,7 @@ fn in_fork(f: impl FnOnce() -> Result<(), String>) {
     let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     // SAFETY: the child runs `f` and leaves with `_exit`; glibc's fork resets
     // malloc's locks, so it may allocate.
-    let pid = unsafe { libc::fork() };
+    let pid = unsafe { common::fork() };
     assert!(pid >= 0);
     if pid == 0 {
         // SAFETY: plain fcntl on our own fd.

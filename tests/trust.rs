@@ -452,7 +452,7 @@ fn a_forking_daemon_and_a_recycled_pid() {
             return Err(format!("unshare: {}", std::io::Error::last_os_error()));
         }
         // SAFETY: a single-threaded forked child forks again.
-        let init = unsafe { libc::fork() };
+        let init = unsafe { common::fork() };
         if init == 0 {
             let code = match pid_namespace_init(&c) {
                 Ok(()) => 0,
@@ -511,7 +511,7 @@ fn pid_namespace_init(c: &CString) -> Result<(), String> {
     // The "daemon": a shell that takes the lock, leaves it to `sleep` in
     // the background, and exits.
     // SAFETY: fork in a single-threaded process; the child only execs.
-    let shell = unsafe { libc::fork() };
+    let shell = unsafe { common::fork() };
     if shell == 0 {
         let Ok(lock) = create_pidlock(c.as_c_str()) else {
             // SAFETY: leave at once.
@@ -558,7 +558,7 @@ fn pid_namespace_init(c: &CString) -> Result<(), String> {
         .map_err(|e| format!("ns_last_pid: {e}"))?;
     let (q_r, q_w) = pipe();
     // SAFETY: fork; the child blocks on the pipe, then leaves.
-    let reused = unsafe { libc::fork() };
+    let reused = unsafe { common::fork() };
     if reused == 0 {
         drop(q_w);
         let mut b = [0u8; 1];

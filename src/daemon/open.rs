@@ -70,6 +70,13 @@ impl<'a> DaemonContext<'a> {
     /// its lock and, if stdout was never used, lets std allocate its
     /// buffer); it forks, so call it while single-threaded.
     ///
+    /// With `std`, not in a child that another thread's process forked
+    /// without `exec`: such a child passes the single-thread check, but a
+    /// stdout lock that another thread held at the fork stays held, by a
+    /// thread the child does not have, and the flush waits forever. (A
+    /// fork through [`crate::fork`] cannot get there: it refuses a
+    /// multi-threaded process.)
+    ///
     /// # References
     ///
     /// [`daemon(7)`](https://man7.org/linux/man-pages/man7/daemon.7.html),

@@ -101,6 +101,29 @@ pub enum Exit {
     Signal(i32),
 }
 
+/// `fork(2)` with std's stdout and stderr locks held across it.
+///
+/// The test harness's other threads print through std's stdout and stderr,
+/// whose locks a bare fork can copy in the held state, owned by a thread
+/// the child does not have: the child would block forever on its first
+/// print or flush (`DaemonContext::open` flushes stdout). Holding both
+/// across the fork hands the child locks that its own (only) thread owns,
+/// and it releases them at once.
+///
+/// # Safety
+///
+/// As `libc::fork` in a multi-threaded process: the child may only do what
+/// is safe after such a fork (glibc resets malloc's locks, so allocation
+/// is fine; other threads' locks are not).
+pub unsafe fn fork() -> libc::pid_t {
+    let out = std::io::stdout().lock();
+    let err = std::io::stderr().lock();
+    // SAFETY: the caller's contract.
+    let pid = unsafe { libc::fork() };
+    drop((out, err));
+    pid
+}
+
 /// Forks; the child runs `f` and exits 0 on `Ok`, or sends the message and
 /// exits 1 on `Err`. A panic in the child exits 101. The child leaves with
 /// `_exit`, so no destructors or atexit handlers of the test runner run.
@@ -110,7 +133,7 @@ pub fn spawn<F: FnOnce(&ChildCtl) -> Result<(), String>>(f: F) -> Child {
     // SAFETY: the child only runs `f` and then `_exit`s. glibc's fork resets
     // malloc's locks in the child, so allocation there is fine; the child
     // must not print through the test harness's captured stdout.
-    let pid = unsafe { libc::fork() };
+    let pid = unsafe { fork() };
     assert!(pid >= 0, "fork failed");
     if pid == 0 {
         let ctl = ChildCtl {
