@@ -1014,3 +1014,29 @@ fn directory_at_the_path_is_not_a_pidfile() {
         ErrorKind::InvalidInput
     );
 }
+
+/// A path of `PATH_MAX` (4096) bytes or more is `ENAMETOOLONG` before
+/// anything is touched: nothing appears in the directory it starts in.
+#[test]
+fn a_path_too_long_is_refused_before_anything_is_touched() {
+    let dir = TempDir::new("toolong");
+    let base = format!("{}/", dir.path().display());
+    for len in [4096, 5000] {
+        let mut p = base.clone();
+        while p.len() < len {
+            p.push_str("a/");
+        }
+        p.truncate(len - 4);
+        p.push_str(".pid");
+        assert_eq!(p.len(), len);
+        let c = CString::new(p).unwrap();
+        let e = create_pidlock(c.as_c_str()).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.errno()),
+            (ErrorKind::Os, Some(daemonry::Errno::NAMETOOLONG)),
+            "{e}"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+}

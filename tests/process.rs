@@ -95,6 +95,31 @@ fn fork_refuses_a_multithreaded_process() {
     });
 }
 
+/// Where seccomp refuses `unshare` (the single-thread probe), the check
+/// counts the threads in `/proc/self/status` instead: one passes, two are
+/// refused.
+#[test]
+fn single_thread_check_falls_back_to_proc_when_unshare_is_refused() {
+    skip_under_emulation!(common::emu::SECCOMP);
+    in_child(|| {
+        common::seccomp::deny_syscall(libc::SYS_unshare as u32, libc::EPERM as u32)?;
+        // SAFETY: CLONE_THREAD alone unshares nothing; the filter answers.
+        if unsafe { libc::unshare(libc::CLONE_THREAD) } != -1 {
+            return Err("the seccomp filter did not take".into());
+        }
+        SingleThreaded::check().map_err(|e| format!("one thread: {e}"))?;
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || rx.recv());
+        let two = SingleThreaded::check().map(drop).map_err(|e| e.kind());
+        drop(tx);
+        let _ = t.join();
+        match two {
+            Err(ErrorKind::MultiThreaded) => Ok(()),
+            other => Err(format!("two threads: {other:?}")),
+        }
+    });
+}
+
 fn own_fork_result() -> Result<(), ErrorKind> {
     // SAFETY: a child (should one be created) exits at once.
     match unsafe { fork() } {
