@@ -144,6 +144,7 @@ pub(crate) fn thread_count() -> Result<usize> {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
 
     #[test]
