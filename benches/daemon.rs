@@ -2,7 +2,8 @@
 //! daemonry's `DaemonContext` vs the `daemonize` crate vs the `fork`
 //! crate's `checked_daemon`, each in a small program (benches/bin/*.rs,
 //! built here in release mode). Each iteration spawns the program, polls
-//! until the pidfile holds a pid, and (untimed) kills the daemon.
+//! until the pidfile holds a pid, and (untimed) kills the daemon; the
+//! pidfile on tmpfs (`/dev/shm`) and on a disk filesystem (`/var/tmp`).
 //!
 //! Run: `cargo bench --bench daemon`.
 
@@ -56,27 +57,29 @@ fn launch(bin: &Path, pidfile: &Path) -> (Duration, i32) {
 
 fn launch_to_pidfile(c: &mut Criterion) {
     let dir = build();
-    // tmpfs, like /run, where pidfiles live.
-    let pidfile = Path::new("/dev/shm").join(format!("daemonry-bench-{}.pid", std::process::id()));
-    let mut g = c.benchmark_group("launch_to_pidfile");
-    g.sample_size(60);
-    g.measurement_time(Duration::from_secs(10));
-    for (name, ex) in PROGRAMS {
-        let bin = dir.join(ex);
-        g.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let (t, pid) = launch(&bin, &pidfile);
-                    total += t;
-                    kill(pid);
-                }
-                total
-            })
-        });
+    // tmpfs, like /run, where pidfiles live; and a disk filesystem.
+    for (fs, base) in [("tmpfs", "/dev/shm"), ("disk", "/var/tmp")] {
+        let pidfile = Path::new(base).join(format!("daemonry-bench-{}.pid", std::process::id()));
+        let mut g = c.benchmark_group(format!("launch_to_pidfile ({fs}, {base})"));
+        g.sample_size(60);
+        g.measurement_time(Duration::from_secs(10));
+        for (name, ex) in PROGRAMS {
+            let bin = dir.join(ex);
+            g.bench_function(name, |b| {
+                b.iter_custom(|iters| {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let (t, pid) = launch(&bin, &pidfile);
+                        total += t;
+                        kill(pid);
+                    }
+                    total
+                })
+            });
+        }
+        g.finish();
+        let _ = std::fs::remove_file(&pidfile);
     }
-    g.finish();
-    let _ = std::fs::remove_file(&pidfile);
 }
 
 /// `kill(pid, SIGKILL)`: ends the daemon an iteration started.

@@ -252,15 +252,15 @@ fn floor_char_boundary(s: &[u8], max: usize) -> usize {
 }
 
 /// Sets the comm name and the command line to `title`.
-fn apply(mut title: Title) -> Result<Title> {
+fn apply(title: &mut Title) -> Result<()> {
     let bytes = title.as_bytes();
     if bytes.contains(&0) {
         return Err(Error::invalid(Op::SetProcessTitle).with_input(bytes));
     }
     set_comm(bytes)?;
-    let shown = write_argv(title.as_bytes()).map_err(|e| e.with_op(ARGV_CONTEXT))?;
+    let shown = write_argv(bytes).map_err(|e| e.with_op(ARGV_CONTEXT))?;
     title.shown = shown as u16;
-    Ok(title)
+    Ok(())
 }
 
 const ARGV_CONTEXT: Op = Op::SetProcessTitle;
@@ -313,7 +313,8 @@ pub fn set_process_title(progname: &str, info: Option<&str>) -> Result<Title> {
     t.push(progname);
     t.push("]");
     push_info(&mut t, info);
-    apply(t)
+    apply(&mut t)?;
+    Ok(t)
 }
 
 /// Sets the process title to exactly `text`, with no `[progname]`
@@ -351,7 +352,8 @@ pub fn set_process_title(progname: &str, info: Option<&str>) -> Result<Title> {
 pub fn set_title(text: &str) -> Result<Title> {
     let mut t = Title::EMPTY;
     t.push(text);
-    apply(t)
+    apply(&mut t)?;
+    Ok(t)
 }
 
 fn push_info(t: &mut Title, info: Option<&str>) {
@@ -408,7 +410,8 @@ pub fn set_mp_process_title(
     t.push(process_name);
     t.push("]");
     push_info(&mut t, info);
-    apply(t)
+    apply(&mut t)?;
+    Ok(t)
 }
 
 #[cfg(test)]
