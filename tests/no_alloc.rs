@@ -620,7 +620,12 @@ fn signal_process_title() {
         ok(daemonry::set_title("myd: supervising x"));
     });
     check_in_child("set_mp_process_title", || {
-        ok(daemonry::set_mp_process_title("celeryd", Some("idle"), Some("w1@h"), "Main"));
+        ok(daemonry::set_mp_process_title(
+            "celeryd",
+            Some("idle"),
+            Some("w1@h"),
+            "Main",
+        ));
     });
 }
 
