@@ -85,42 +85,23 @@ fn chroot_runs_the_command_inside_a_tiny_root() {
     stop(&pidfile);
     assert!(sweep.live().is_empty());
 
-    // A missing root: exit 1, one line naming it as typed, nothing left.
-    let out = tool_in(
-        dir.path(),
-        &[
-            "start",
-            "--pidfile",
-            "c.pid",
-            "--chroot",
-            "nope",
-            "--",
-            "/bin/busybox",
-            "sleep",
-            &sweep.0,
-        ],
-    );
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("chroot \"nope\": ENOENT"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(!pidfile.exists());
-    assert!(sweep.live().is_empty());
-
-    // The same through a supervisor: its first start fails the same way.
-    let mut args = vec!["supervise", "--pidfile", "c.pid", "--chroot", "nope"];
-    args.extend(["--", "/bin/busybox", "sleep", &sweep.0]);
-    let out = tool_in(dir.path(), &args);
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("chroot \"nope\": ENOENT"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(!pidfile.exists());
-    assert!(sweep.live().is_empty());
+    // A missing root: exit 1, one line naming it as typed, nothing left;
+    // through a supervisor too (its first start fails the same way).
+    for sub in ["start", "supervise"] {
+        let args = [sub, "--pidfile", "c.pid", "--chroot", "nope", "--"];
+        let out = tool_in(
+            dir.path(),
+            &[&args[..], &["/bin/busybox", "sleep", &sweep.0]].concat(),
+        );
+        assert_eq!(code(&out), 1, "{sub}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("chroot \"nope\": ENOENT"),
+            "{sub}: {}",
+            stderr(&out)
+        );
+        assert!(!pidfile.exists(), "{sub}");
+        assert!(sweep.live().is_empty(), "{sub}");
+    }
 }
 
 #[test]
