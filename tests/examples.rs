@@ -453,8 +453,11 @@ fn reports_a_held_pidfile(daemon: &EchoDaemon) {
     let out = scene.launch(&pidfile);
     assert_eq!(out.status.code(), Some(73), "launcher: {}", stderr(&out));
     let me = std::process::id();
+    // One line, named after the program (its file name), not the library.
+    let program = scene.binary.file_name().unwrap().to_str().unwrap();
     assert!(
-        stderr(&out).contains(&format!("lock held by pid {me}")),
+        stderr(&out).starts_with(&format!("{program}: "))
+            && stderr(&out).contains(&format!("lock held by pid {me}")),
         "{}",
         stderr(&out)
     );

@@ -26,8 +26,9 @@
 //! The original process blocks on the readiness pipe until the daemon is
 //! ready, then exits 0 ([`OnReady::Exit`], the default) or returns the
 //! daemon's pid ([`OnReady::Return`]). If any step fails, the daemon writes
-//! the error to the pipe and exits; the original process prints it
-//! (`daemonry: chdir: "/nonexistent": ENOENT (No such file or directory)`)
+//! the error to the pipe and exits; the original process prints it, named
+//! after the program's file
+//! (`myd: chdir: "/nonexistent": ENOENT (No such file or directory)`)
 //! and exits non-zero (73, `EX_CANTCREAT`, for a held pidfile), or returns
 //! it. Errors never vanish into `/dev/null`.
 //!

@@ -403,8 +403,21 @@ pub(super) fn wait_for_daemon(reader: &OwnedFd, first_child: Pid) -> (Result<Pid
     (result, pidfile)
 }
 
-/// Writes `daemonry: <error>` to stderr (fd 2), with no allocation.
+/// Writes `<program>: <error>` to stderr (fd 2), with no allocation: the
+/// program's file name from `/proc/self/exe`, or `daemonry` without it.
 pub(super) fn print_error(e: &Error) {
+    let mut exe = [0u8; crate::cstr::PATH_MAX];
+    let program = match rustix::fs::readlinkat_raw(rustix::fs::CWD, c"/proc/self/exe", &mut exe[..])
+    {
+        Ok(n) if n < exe.len() => exe.get(..n).unwrap_or(&[]),
+        _ => &[],
+    };
+    let program = program
+        .rsplit(|&b| b == b'/')
+        .next()
+        .and_then(|name| core::str::from_utf8(name).ok())
+        .filter(|name| !name.is_empty())
+        .unwrap_or("daemonry");
     struct Buf {
         b: [u8; 512],
         n: usize,
@@ -422,7 +435,7 @@ pub(super) fn print_error(e: &Error) {
         }
     }
     let mut buf = Buf { b: [0; 512], n: 0 };
-    let _ = fmt::write(&mut buf, format_args!("daemonry: {e}\n"));
+    let _ = fmt::write(&mut buf, format_args!("{program}: {e}\n"));
     // fd 2 may be closed or anything: a raw write just fails then.
     let _ = crate::sys::write(2, buf.b.get(..buf.n).unwrap_or(&[]));
 }
