@@ -296,6 +296,10 @@ ops! {
     Dup => "dup2",
     /// The daemon's readiness pipe.
     ReadyPipe => "daemon readiness",
+    /// The daemon ended (exited, was killed or dropped its
+    /// [`Daemon`](crate::daemon::Daemon) handle) before it reported ready
+    /// or failed: `EPIPE`.
+    NotReady => "the daemon ended before it reported ready",
     /// A caller's hook (for example
     /// [`DaemonContext::after_chdir`](crate::DaemonContext::after_chdir))
     /// failed; its error says more.

@@ -196,6 +196,38 @@ fn errors_after_detaching_reach_the_caller() {
     drop(lock);
 }
 
+/// A daemon that ends before it reports ready (here: it drops its handle
+/// with readiness deferred) makes `open` fail in the caller with
+/// `Op::NotReady`, and the message says so.
+#[test]
+fn a_daemon_that_ends_before_it_is_ready_is_reported() {
+    skip_under_emulation!(common::emu::THREADS);
+    common::in_child(|| {
+        let opened = daemonry::DaemonContext::new()
+            .parent(daemonry::OnReady::Return)
+            .ready_on_open(false)
+            .open();
+        match opened {
+            Ok(daemonry::Opened::Daemon(daemon)) => {
+                drop(daemon);
+                daemonry::exit_immediately(0)
+            }
+            Ok(daemonry::Opened::Original(pid)) => Err(format!("reported ready: {pid:?}")),
+            Err(e)
+                if e.op() == daemonry::Op::NotReady && e.errno() == Some(daemonry::Errno::PIPE) =>
+            {
+                let text = e.to_string();
+                if text.starts_with("the daemon ended before it reported ready") {
+                    Ok(())
+                } else {
+                    Err(format!("message {text:?}"))
+                }
+            }
+            Err(e) => Err(format!("got {e} ({:?})", e.op())),
+        }
+    });
+}
+
 #[test]
 fn detached_checks_before_detaching() {
     let dir = TempDir::new("ddetached");

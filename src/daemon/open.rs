@@ -58,7 +58,7 @@ impl<'a> DaemonContext<'a> {
     /// [`Op`] and errno, e.g. [`Op::Chdir`] and `ENOENT`;
     /// [`ErrorKind::LockFailed`](crate::ErrorKind::LockFailed) for a held
     /// pidfile; [`Op::NotAPidfile`] or [`Op::UntrustedPidfile`] for a path
-    /// that is refused); an `EPIPE` error with [`Op::ReadyPipe`] when it
+    /// that is refused); an `EPIPE` error with [`Op::NotReady`] when it
     /// ended without a report. In fake mode, the failing step's error.
     /// Whenever the daemon failed, the pidfile it published is removed by
     /// the original process if nobody holds it (see the

@@ -398,7 +398,7 @@ pub(super) fn wait_for_daemon(reader: &OwnedFd, first_child: Pid) -> (Result<Pid
         Some(Ok(())) => pid.ok_or(Error::invalid(Op::ReadyPipe)),
         // The pipe closed after an exec announcement: execve succeeded.
         None if exec_pending => pid.ok_or(Error::invalid(Op::ReadyPipe)),
-        None => Err(Error::os(Op::ReadyPipe, Errno::PIPE)),
+        None => Err(Error::os(Op::NotReady, Errno::PIPE)),
     };
     (result, pidfile)
 }
