@@ -303,8 +303,8 @@ fn sigkilled_writers_leave_nothing_that_lasts() {
 /// filesystems; here a seccomp filter), the publish falls back to
 /// `link` + `unlink`: just as exclusive, and no litter.
 #[test]
-#[cfg(target_arch = "x86_64")]
 fn publishes_where_renameat2_is_refused() {
+    skip_under_emulation!(common::emu::SECCOMP);
     let _serial = serial();
     let dir = fast_dir("trust-norename");
     let path = dir.path().join("app.pid");
