@@ -351,6 +351,127 @@ fn barrier_is_answered_by_our_receiver_and_times_out_without_one() {
     });
 }
 
+/// A sender the kernel cannot name in the receiver's pid namespace (here
+/// the test process, outside the receiver's new namespace; in life any
+/// process of a sibling or parent namespace that shares the network
+/// namespace, which reaches an abstract socket) arrives with pid 0 in its
+/// credentials: a notification without a pid, with its uid, that never
+/// counts as the daemon's, whatever the caller's predicate says.
+#[test]
+fn a_sender_outside_our_pid_namespace_has_no_pid_and_never_counts() {
+    require_root!();
+    let mut child = common::spawn(|ctl| {
+        // SAFETY: unshare(CLONE_NEWPID) changes only which namespace our
+        // next child is born in.
+        let r = unsafe { libc::unshare(libc::CLONE_NEWPID) };
+        ensure(r == 0, "unshare(CLONE_NEWPID)")?;
+        // SAFETY: the grandchild runs `receive` and `_exit`s.
+        let pid = unsafe { common::fork() };
+        ensure(pid >= 0, "fork")?;
+        if pid == 0 {
+            let code = match receive_from_outside(ctl) {
+                Ok(()) => 0,
+                Err(m) => {
+                    ctl.send(&format!("\x02{m}"));
+                    1
+                }
+            };
+            // SAFETY: ends the grandchild without the runner's cleanup.
+            unsafe { libc::_exit(code) };
+        }
+        let mut status = 0;
+        // SAFETY: `status` is writable; `pid` is our child.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        ensure(r == pid && libc::WIFEXITED(status), "waitpid")?;
+        ensure(libc::WEXITSTATUS(status) == 0, "the receiver failed")
+    });
+    let name = child.recv().expect("the receiver's socket");
+    let name = name.strip_prefix('@').expect("an abstract socket");
+    use std::os::linux::net::SocketAddrExt;
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name).unwrap();
+    let sender = UnixDatagram::unbound().unwrap();
+    sender.send_to_addr(b"READY=1", &addr).unwrap();
+    assert_eq!(child.recv().as_deref(), Some("again"));
+    sender.send_to_addr(b"READY=1", &addr).unwrap();
+    child.finish().unwrap();
+}
+
+/// The receiving grandchild of the test above: pid 1 of a new pid
+/// namespace.
+fn receive_from_outside(ctl: &common::ChildCtl) -> Result<(), String> {
+    use rustix::event::{PollFd, PollFlags, poll};
+    ensure(
+        me().as_raw_nonzero().get() == 1,
+        "pid 1 of the new namespace",
+    )?;
+    let sock = NotifySocket::new().map_err(|e| e.to_string())?;
+    let readable = |sock: &NotifySocket| {
+        let mut fds = [PollFd::new(sock, PollFlags::IN)];
+        poll(&mut fds, None).map_err(|e| format!("poll: {e}"))
+    };
+    ctl.send(&value(&sock));
+    readable(&sock)?;
+    let mut buf = [0u8; MESSAGE_MAX];
+    let n = sock.recv(&mut buf).map_err(|e| e.to_string())?;
+    let n = n.ok_or("nothing queued")?;
+    ensure(n.as_bytes() == b"READY=1", "the datagram")?;
+    ensure(n.pid().is_none(), &format!("pid {:?}, not None", n.pid()))?;
+    ensure(
+        n.uid() == Some(rustix::process::Uid::ROOT),
+        &format!("uid {:?}", n.uid()),
+    )?;
+    ensure(
+        n.gid() == Some(rustix::process::Gid::ROOT),
+        &format!("gid {:?}", n.gid()),
+    )?;
+    // Queued before wait_ready looks: read, and dropped without a pid.
+    ctl.send("again");
+    readable(&sock)?;
+    let r = sock
+        .wait_ready(&mut buf, Duration::from_millis(50), |_| true)
+        .map_err(|e| e.to_string())?;
+    ensure(matches!(r, Readiness::TimedOut), &format!("{r:?}"))?;
+    let left = sock.recv(&mut buf).map_err(|e| e.to_string())?;
+    ensure(left.is_none(), "the second datagram was read")
+}
+
+/// Fds that come with a datagram are closed as it is read: none leaks
+/// into the receiver (counted in a forked child, where no other test
+/// opens fds meanwhile).
+#[test]
+fn fds_that_come_with_a_datagram_are_closed() {
+    use rustix::fd::AsFd;
+    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg_addr};
+    in_fork(|| {
+        let open_fds = || std::fs::read_dir("/proc/self/fd").map(|d| d.count());
+        let sock = NotifySocket::new().map_err(|e| e.to_string())?;
+        let name = value(&sock);
+        let addr = rustix::net::SocketAddrUnix::new_abstract_name(&name.as_bytes()[1..])
+            .map_err(|e| e.to_string())?;
+        let tx = UnixDatagram::unbound().map_err(|e| e.to_string())?;
+        let (r, w) = std::io::pipe().map_err(|e| e.to_string())?;
+        let before = open_fds().map_err(|e| e.to_string())?;
+        let fds = [r.as_fd(), w.as_fd(), r.as_fd()];
+        let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(3))];
+        let mut control = SendAncillaryBuffer::new(&mut space);
+        ensure(control.push(SendAncillaryMessage::ScmRights(&fds)), "push")?;
+        let iov = [std::io::IoSlice::new(b"FDSTORE=1\nREADY=1")];
+        sendmsg_addr(&tx, &addr, &iov, &mut control, SendFlags::empty())
+            .map_err(|e| e.to_string())?;
+        let mut buf = [0u8; MESSAGE_MAX];
+        let n = sock.recv(&mut buf).map_err(|e| e.to_string())?;
+        let n = n.ok_or("nothing queued")?;
+        ensure(n.pid() == Some(me()), "our pid")?;
+        ensure(n.as_bytes() == b"FDSTORE=1\nREADY=1", "the datagram")?;
+        // The three received copies are closed again: only ours are open.
+        let after = open_fds().map_err(|e| e.to_string())?;
+        ensure(
+            after == before,
+            &format!("{after} fds open, {before} before"),
+        )
+    });
+}
+
 #[test]
 fn a_forked_copy_does_not_remove_the_socket_file() {
     let dir = TempDir::new("notify-fork");

@@ -1,12 +1,13 @@
 //! The notify parsers over arbitrary bytes: never panic; what
 //! parse_message yields rebuilds the datagram (empty lines aside) and
 //! survives a trip through Message; the environment-variable parsers
-//! accept only what their formats allow.
+//! accept only what their formats allow; parse_control walks any control
+//! data without panicking and passes only whole fds that lie inside it.
 #![no_main]
 
 use daemonry::notify::{
-    Message, NotifyAddr, fd_names, parse_listen_fds, parse_message, parse_notify_socket,
-    parse_watchdog_usec,
+    Message, NotifyAddr, fd_names, parse_control, parse_listen_fds, parse_message,
+    parse_notify_socket, parse_watchdog_usec,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -79,5 +80,12 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(d) = parse_watchdog_usec(data) {
         assert!(data.iter().all(u8::is_ascii_digit));
         assert!(d.as_micros() > 0 && d.as_micros() < u128::from(u64::MAX));
+    }
+
+    let mut fds = 0usize;
+    let creds = parse_control(data, |_| fds += 1);
+    assert!(fds * 4 <= data.len());
+    if let Some(c) = creds {
+        assert!(c.pid.is_none_or(|p| p.as_raw_nonzero().get() != 0));
     }
 });

@@ -54,6 +54,7 @@
 //! Everything here is safe between fork and exec and allocates nothing,
 //! except the `std`-only `unset_listen_env`.
 
+mod control;
 mod deadline;
 mod env;
 mod listen;
@@ -62,6 +63,7 @@ mod parse;
 mod recv;
 mod send;
 
+pub use control::{Credentials, parse_control};
 pub use env::Env;
 pub use listen::{FDNAMES_MAX, ListenFds, ListenFdsIter};
 pub use message::{MESSAGE_MAX, Message};

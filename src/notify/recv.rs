@@ -1,5 +1,16 @@
 //! The receiving side, for supervisors: [`NotifySocket`], the
 //! [`Notification`]s it receives, and [`is_descendant`] to judge senders.
+//!
+//! # Safety
+//!
+//! A received datagram's control data is read from the buffer the kernel
+//! wrote it into, which is zero-filled first so that every byte read is
+//! initialised, and the fds it names (`SCM_RIGHTS`) are taken as owned:
+//! the kernel installed them in our fd table for that one `recvmsg` and
+//! nothing else has their numbers. rustix's own decoder is not used (see
+//! [`parse_control`]).
+
+#![allow(unsafe_code)]
 
 use core::ffi::CStr;
 use core::fmt;
@@ -7,15 +18,16 @@ use core::mem::MaybeUninit;
 use core::time::Duration;
 
 use rustix::event::PollFlags;
-use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
 use rustix::io::{Errno, IoSliceMut};
 use rustix::net::{
-    AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, ReturnFlags,
-    SocketAddrUnix, SocketFlags, SocketType, bind, getsockname, recvmsg, socket_with, sockopt,
+    AddressFamily, RecvAncillaryBuffer, RecvFlags, ReturnFlags, SocketAddrUnix, SocketFlags,
+    SocketType, bind, getsockname, recvmsg, socket_with, sockopt,
 };
 use rustix::process::{Gid, Pid, Uid};
 
 use crate::error::{Context, Error, Op, Result};
+use crate::notify::control::parse_control;
 use crate::notify::deadline::Deadline;
 use crate::notify::parse::{Fields, SUN_PATH_MAX, parse_message};
 
@@ -27,6 +39,14 @@ const ENTRY_CAP: usize = ENTRY_PREFIX.len() + 1 + SUN_PATH_MAX + 1;
 /// The most fds one received datagram may carry before the kernel drops
 /// (closes) the rest; a barrier carries one.
 const FDS_PER_MESSAGE: usize = 8;
+/// Room for a datagram's control data: its credentials and
+/// [`FDS_PER_MESSAGE`] fds.
+const CONTROL_SPACE: usize = rustix::cmsg_space!(ScmCredentials(1), ScmRights(FDS_PER_MESSAGE));
+
+/// The control buffer of a `recvmsg`, aligned for a `cmsghdr` on every
+/// architecture (`size_t`, at most 8 bytes).
+#[repr(C, align(8))]
+struct ControlSpace([MaybeUninit<u8>; CONTROL_SPACE]);
 
 /// A private socket that receives service notifications (`sd_notify(3)`'s
 /// protocol): the receiving side of `daemonry start --notify`.
@@ -296,30 +316,44 @@ impl NotifySocket {
 
     /// [`recv`](NotifySocket::recv) without the borrow of `buf` in the result.
     fn recv_meta(&self, buf: &mut [u8]) -> Result<Option<Meta>> {
-        let mut space = [MaybeUninit::uninit();
-            rustix::cmsg_space!(ScmCredentials(1), ScmRights(FDS_PER_MESSAGE))];
-        let mut control = RecvAncillaryBuffer::new(&mut space);
+        let mut space = ControlSpace([MaybeUninit::new(0); CONTROL_SPACE]);
+        let mut control = RecvAncillaryBuffer::new(&mut space.0);
         let mut iov = [IoSliceMut::new(buf)];
         let flags = RecvFlags::DONTWAIT | RecvFlags::CMSG_CLOEXEC | RecvFlags::TRUNC;
         let msg = loop {
             match recvmsg(&self.fd, &mut iov, &mut control, flags) {
                 Ok(msg) => break msg,
                 Err(Errno::INTR) => continue,
+                // Nothing was received: `control` is empty, and its drop
+                // decodes nothing.
                 Err(Errno::AGAIN) => return Ok(None),
                 Err(e) => return Err(Error::os(Op::NotifyRecv, e)),
             }
         };
-        let mut creds = None;
-        for m in control.drain() {
-            match m {
-                RecvAncillaryMessage::ScmCredentials(c) => creds = Some(c),
-                // Dropping the iterator closes every fd it holds.
-                RecvAncillaryMessage::ScmRights(fds) => drop(fds),
-                _ => {}
-            }
-        }
+        // Never let rustix decode what the kernel wrote (its drop would):
+        // it reads SCM_CREDENTIALS into a non-zero pid type, and the kernel
+        // writes pid 0 for a sender outside our pid namespace.
+        core::mem::forget(control);
+        // SAFETY: every byte of `space` was initialised (to 0) above, and
+        // the kernel stores only plain bytes into it; `space` is no longer
+        // borrowed (`control` was consumed).
+        let bytes: &[u8] =
+            unsafe { core::slice::from_raw_parts(space.0.as_ptr().cast::<u8>(), CONTROL_SPACE) };
+        // Where rustix placed the messages: the first `cmsghdr` boundary
+        // (0, as `ControlSpace` is aligned for it).
+        let start = space
+            .0
+            .as_ptr()
+            .align_offset(align_of::<linux_raw_sys::net::cmsghdr>());
+        let creds = parse_control(bytes.get(start..).unwrap_or(&[]), |fd| {
+            // SAFETY: the kernel installed this fd in our table for this
+            // `recvmsg` (the control data is the kernel's, not the
+            // sender's); nothing else knows it, so we own it. Closing it
+            // answers a barrier; no fd store is kept.
+            drop(unsafe { OwnedFd::from_raw_fd(fd) });
+        });
         Ok(Some(Meta {
-            pid: creds.map(|c| c.pid),
+            pid: creds.and_then(|c| c.pid),
             uid: creds.map(|c| c.uid),
             gid: creds.map(|c| c.gid),
             size: msg.bytes,
@@ -498,7 +532,9 @@ impl Meta {
 
 impl<'b> Notification<'b> {
     /// The sender's pid (`SCM_CREDENTIALS`), as seen from this pid
-    /// namespace.
+    /// namespace; `None` when the kernel cannot name the sender here (it
+    /// runs in a sibling or parent pid namespace), so such a notification
+    /// never counts in [`wait_ready`](NotifySocket::wait_ready).
     ///
     /// [`Notification`]'s example reads it.
     pub const fn pid(&self) -> Option<Pid> {
