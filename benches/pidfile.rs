@@ -10,11 +10,14 @@
 //! `pidlock` does a stale check, an `O_EXCL` create + write at the path (no
 //! lock: the path names an empty file for a moment) and an unlink.
 //!
-//! Three more rows time bare syscall sequences (rustix, no checks of
+//! Four more rows time bare syscall sequences (rustix, no checks of
 //! results beyond `expect`), to show where the floor of each protocol is:
-//! daemonry's, the same protocol a BSD `pidfile(3)` uses on Linux (created
-//! in place, locked and written through one writable fd, verified by a
-//! `stat` of the path), and `pidlock`'s.
+//! daemonry's; the other atomic publish SPEC allows (`O_TMPFILE`, written
+//! and locked, then `linkat` through `/proc/self/fd/N`: the held fd shows
+//! `#<inode> (deleted)`, not the real name); the protocol a BSD
+//! `pidfile(3)` uses on Linux (created in place, locked and written
+//! through one writable fd, verified by a `stat` of the path); and
+//! `pidlock`'s.
 
 #![allow(missing_docs)] // criterion generates `main`.
 
@@ -71,6 +74,9 @@ fn acquire_release(c: &mut Criterion) {
         g.bench_function("raw sequence: daemonry's protocol", |b| {
             b.iter(|| raw::daemonry(&tmp, &cpath))
         });
+        g.bench_function("raw sequence: O_TMPFILE + linkat", |b| {
+            b.iter(|| raw::tmpfile(&dir_c, &cpath))
+        });
         g.bench_function("raw sequence: in place, writable lock fd", |b| {
             b.iter(|| raw::in_place(&cpath))
         });
@@ -123,6 +129,22 @@ mod raw {
         let mut buf = [0u8; 33];
         rustix::io::pread(&r, &mut buf, 0).expect("pread");
         release(path, ino, r);
+    }
+
+    /// An unnamed file (`O_TMPFILE`) written and locked through one
+    /// writable fd, then linked at the path through `/proc/self/fd/N`
+    /// (which needs no capability, unlike `AT_EMPTY_PATH`); released as
+    /// the in-place sequence below.
+    pub fn tmpfile(dir: &CStr, path: &CStr) {
+        let flags = OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC;
+        let f = fs::openat(CWD, dir, flags, MODE).expect("O_TMPFILE");
+        write_pid(&f);
+        fs::flock(&f, FlockOperation::NonBlockingLockExclusive).expect("flock");
+        let ino = fs::fstat(&f).expect("fstat").st_ino;
+        let fd = rustix::fd::AsRawFd::as_raw_fd(&f);
+        let link = std::ffi::CString::new(format!("/proc/self/fd/{fd}")).expect("no NUL");
+        fs::linkat(CWD, &link, CWD, path, AtFlags::SYMLINK_FOLLOW).expect("linkat");
+        release(path, ino, f);
     }
 
     /// Created in place, locked and written through the one writable fd,

@@ -239,6 +239,31 @@ impl PartialEq<&str> for Title {
     }
 }
 
+/// Whether `bytes` holds a NUL, tested a word at a time: titles are short,
+/// and a byte-wise scan of one cost more than the rest of the work beside
+/// the system call (measured with callgrind).
+fn has_nul(bytes: &[u8]) -> bool {
+    const W: usize = core::mem::size_of::<usize>();
+    const ONES: usize = usize::from_ne_bytes([0x01; W]);
+    const HIGHS: usize = usize::from_ne_bytes([0x80; W]);
+    // Non-zero exactly when some byte of the word is zero.
+    let zero_in = |w: [u8; W]| {
+        let x = usize::from_ne_bytes(w);
+        x.wrapping_sub(ONES) & !x & HIGHS != 0
+    };
+    let Some(last) = bytes.len().checked_sub(W) else {
+        return bytes.contains(&0);
+    };
+    let mut words = bytes.chunks_exact(W);
+    if words.any(|w| <[u8; W]>::try_from(w).map_or(true, zero_in)) {
+        return true;
+    }
+    // The tail, as the last whole word (overlapping what was checked).
+    bytes
+        .get(last..)
+        .is_some_and(|w| <[u8; W]>::try_from(w).map_or(true, zero_in))
+}
+
 /// The largest `n <= max` that does not split a UTF-8 sequence of `s`.
 fn floor_char_boundary(s: &[u8], max: usize) -> usize {
     if max >= s.len() {
@@ -254,7 +279,7 @@ fn floor_char_boundary(s: &[u8], max: usize) -> usize {
 /// Sets the comm name and the command line to `title`.
 fn apply(title: &mut Title) -> Result<()> {
     let bytes = title.as_bytes();
-    if bytes.contains(&0) {
+    if has_nul(bytes) {
         return Err(Error::invalid(Op::SetProcessTitle).with_input(bytes));
     }
     set_comm(bytes)?;
@@ -417,6 +442,23 @@ pub fn set_mp_process_title(
 #[cfg(test)]
 mod tests {
     use super::*;
+    extern crate std;
+
+    #[test]
+    fn nul_is_found_anywhere() {
+        assert!(!has_nul(b""));
+        for len in 1..40 {
+            let clean: std::vec::Vec<u8> = (0..len).map(|i| 1 + (i * 37 % 255) as u8).collect();
+            assert!(!has_nul(&clean), "{len}");
+            assert!(!has_nul(&std::vec![0x80; len]), "{len}");
+            assert!(!has_nul(&std::vec![0xff; len]), "{len}");
+            for at in 0..len {
+                let mut with = clean.clone();
+                with[at] = 0;
+                assert!(has_nul(&with), "{len} {at}");
+            }
+        }
+    }
 
     #[test]
     fn boundaries() {
