@@ -874,6 +874,20 @@ fn notify() {
         daemonry::notify::is_descendant(me, parent)
     });
     expect("is_descendant", d == Ok(true));
+    // One SCM_CREDENTIALS message with pid 0, as a 64- or 32-bit kernel
+    // lays it out (a `size_t` length, level, type, then pid, uid, gid).
+    let mut control = [0u8; 40];
+    let w = std::mem::size_of::<usize>();
+    control[..w].copy_from_slice(&(w + 8 + 12).to_ne_bytes());
+    control[w..w + 4].copy_from_slice(&1i32.to_ne_bytes());
+    control[w + 4..w + 8].copy_from_slice(&2i32.to_ne_bytes());
+    let creds = check("notify::parse_control", || {
+        daemonry::notify::parse_control(&control, |_| {})
+    });
+    expect(
+        "notify::parse_control",
+        creds.is_some_and(|c| c.pid.is_none() && c.uid.is_root()),
+    );
     let received = check("NotifySocket::recv + parse_message (drain)", || {
         let mut buf = [0u8; MESSAGE_MAX];
         let mut n = 0;
