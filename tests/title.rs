@@ -61,12 +61,15 @@ fn set_name_rejects_nul_and_changes_nothing() {
     let mut c = spawn(|ctl| {
         set_name(b"before").map_err(s)?;
         let e = set_name(b"a\0b").unwrap_err();
-        if e.kind() != ErrorKind::InvalidInput {
+        if e.kind() != ErrorKind::InvalidInput || e.op() != daemonry::Op::SetName {
             return Err(format!("{e:?}"));
         }
-        let e = set_process_title("a\0b", None).unwrap_err();
-        if e.kind() != ErrorKind::InvalidInput {
-            return Err(format!("{e:?}"));
+        // Within the comm name's 15 bytes, and past them.
+        for (progname, info) in [("a\0b", None), ("a", Some("0123456789abcdef\0"))] {
+            let e = set_process_title(progname, info).unwrap_err();
+            if e.kind() != ErrorKind::InvalidInput || e.op() != daemonry::Op::SetProcessTitle {
+                return Err(format!("{e:?}"));
+            }
         }
         ctl.pause();
         Ok(())

@@ -47,6 +47,7 @@ const CONTROL_SPACE: usize = rustix::cmsg_space!(ScmCredentials(1), ScmRights(FD
 /// architecture (`size_t`, at most 8 bytes).
 #[repr(C, align(8))]
 struct ControlSpace([MaybeUninit<u8>; CONTROL_SPACE]);
+const _: () = assert!(align_of::<linux_raw_sys::net::cmsghdr>() <= align_of::<ControlSpace>());
 
 /// A private socket that receives service notifications (`sd_notify(3)`'s
 /// protocol): the receiving side of `daemonry start --notify`.
@@ -339,13 +340,9 @@ impl NotifySocket {
         // borrowed (`control` was consumed).
         let bytes: &[u8] =
             unsafe { core::slice::from_raw_parts(space.0.as_ptr().cast::<u8>(), CONTROL_SPACE) };
-        // Where rustix placed the messages: the first `cmsghdr` boundary
-        // (0, as `ControlSpace` is aligned for it).
-        let start = space
-            .0
-            .as_ptr()
-            .align_offset(align_of::<linux_raw_sys::net::cmsghdr>());
-        let creds = parse_control(bytes.get(start..).unwrap_or(&[]), |fd| {
+        // rustix starts the messages at the buffer's first `cmsghdr`
+        // boundary, its very start (`ControlSpace` is aligned for one).
+        let creds = parse_control(bytes, |fd| {
             // SAFETY: the kernel installed this fd in our table for this
             // `recvmsg` (the control data is the kernel's, not the
             // sender's); nothing else knows it, so we own it. Closing it

@@ -9,26 +9,28 @@ use crate::error::{Context, Error, Op, Result};
 /// The longest comm name the kernel keeps (16 bytes with the NUL).
 pub(super) const COMM_MAX: usize = 15;
 
-/// Sets the comm name from `name`, cut to 15 bytes on a UTF-8 boundary;
-/// `InvalidInput` if those bytes hold a NUL.
-pub(super) fn set_comm(name: &[u8]) -> Result<()> {
+/// Sets the comm name from `name`, cut to 15 bytes on a UTF-8 boundary.
+/// `name` is checked for a NUL here, the one scan of it: a NUL anywhere is
+/// `InvalidInput` with context `op` and `name` as the input, and nothing
+/// is changed.
+pub(super) fn set_comm(name: &[u8], op: Op) -> Result<()> {
+    if has_nul(name) {
+        return Err(Error::invalid(op).with_input(name));
+    }
     let n = floor_char_boundary(name, COMM_MAX);
     let mut buf = [0u8; COMM_MAX + 1];
     let (Some(dst), Some(src)) = (buf.get_mut(..n), name.get(..n)) else {
-        return Err(Error::invalid(Op::SetName));
+        return Err(Error::invalid(op).with_input(name));
     };
     dst.copy_from_slice(src);
-    if has_nul(src) {
-        return Err(Error::invalid(Op::SetName).with_input(name));
-    }
     let Some(with_nul) = buf.get(..=n) else {
-        return Err(Error::invalid(Op::SetName));
+        return Err(Error::invalid(op).with_input(name));
     };
     // SAFETY: `with_nul` ends in a NUL (`n < buf.len()`, and `buf` is
-    // zeroed past the `n` bytes copied) and holds no other, as checked
-    // just above. (`CStr::from_bytes_until_nul` would scan again, byte by
-    // byte: that scan was half the cost of `set_name` beside the
-    // `prctl`.)
+    // zeroed past the `n` bytes copied) and holds no other: those bytes
+    // are the start of `name`, checked above. (`CStr::from_bytes_until_nul`
+    // would scan again, byte by byte: that scan was half the cost of
+    // `set_name` beside the `prctl`.)
     let c = unsafe { core::ffi::CStr::from_bytes_with_nul_unchecked(with_nul) };
     rustix::thread::set_name(c).ctx(Op::SetName)
 }
@@ -69,11 +71,7 @@ pub(super) fn set_comm(name: &[u8]) -> Result<()> {
 /// ```
 #[doc(alias = "PR_SET_NAME")]
 pub fn set_name(name: impl AsRef<[u8]>) -> Result<()> {
-    let name = name.as_ref();
-    if has_nul(name) {
-        return Err(Error::invalid(Op::SetName).with_input(name));
-    }
-    set_comm(name)
+    set_comm(name.as_ref(), Op::SetName)
 }
 
 /// `prctl(PR_GET_NAME)`—The calling thread's comm name, NUL-padded to 16

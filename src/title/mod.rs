@@ -52,7 +52,7 @@ mod comm;
 
 use core::fmt;
 
-use crate::error::{Error, Op, Result};
+use crate::error::{Op, Result};
 
 pub use argv::argv_capacity;
 pub use comm::{name, set_name};
@@ -279,10 +279,8 @@ fn floor_char_boundary(s: &[u8], max: usize) -> usize {
 /// Sets the comm name and the command line to `title`.
 fn apply(title: &mut Title) -> Result<()> {
     let bytes = title.as_bytes();
-    if has_nul(bytes) {
-        return Err(Error::invalid(Op::SetProcessTitle).with_input(bytes));
-    }
-    set_comm(bytes)?;
+    // Checks the whole title for a NUL before anything changes.
+    set_comm(bytes, Op::SetProcessTitle)?;
     let shown = write_argv(bytes).map_err(|e| e.with_op(ARGV_CONTEXT))?;
     title.shown = shown as u16;
     Ok(())
